@@ -1,0 +1,58 @@
+# Apus build entry points. Every target that compiles runs `deps` first so a fresh machine works.
+# Swift builds go to .build (debug, tests) and .build (release, via -c release); sanitizer and fuzz
+# builds of the C core go to .build-c/ so they never disturb SwiftPM's folders.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+CLANG ?= clang
+JOBS ?= 2
+APT_PACKAGES := liburing-dev libzstd-dev zlib1g-dev liblz4-dev
+CDIR := .build-c
+CSTORE_SRC := $(wildcard Sources/CStore/*.c)
+CURING_SRC := $(wildcard Sources/CUring/*.c)
+CFLAGS_COMMON := -std=c11 -g -O1 -Wall -Wextra -Werror -ISources/CStore/include -ISources/CUring/include -D_GNU_SOURCE
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build test test-c test-swift bench fuzz run clean
+
+all: build
+
+# Installs the Debian packages the C core links against, only if one is missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release -j $(JOBS)
+
+# The C core's own tests, built with AddressSanitizer and UBSan (store.md golden bytes, bad input).
+test-c: deps
+	@mkdir -p $(CDIR)
+	$(CLANG) $(CFLAGS_COMMON) $(SAN) -o $(CDIR)/cstore-tests Tests/CStoreTests/*.c $(CSTORE_SRC) $(CURING_SRC) -luring -lz
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(CDIR)/cstore-tests
+
+test-swift: deps
+	$(SWIFT) build --build-tests -j $(JOBS)
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+test: test-c test-swift
+
+bench: deps
+	$(SWIFT) build -c release -j $(JOBS) --product StoreBench
+	.build/release/StoreBench
+
+# libFuzzer over the record decoder and the recovery scanner, for FUZZ_SECONDS each.
+fuzz: deps
+	@mkdir -p $(CDIR) fuzz-out/record fuzz-out/scan
+	$(CLANG) $(CFLAGS_COMMON) -fsanitize=fuzzer,address,undefined -o $(CDIR)/fuzz-record Tests/Fuzz/fuzz_record.c $(CSTORE_SRC) -lz
+	$(CLANG) $(CFLAGS_COMMON) -fsanitize=fuzzer,address,undefined -o $(CDIR)/fuzz-scan Tests/Fuzz/fuzz_scan.c $(CSTORE_SRC) -lz
+	$(CDIR)/fuzz-record -max_total_time=$(FUZZ_SECONDS) -max_len=4096 fuzz-out/record Tests/Fuzz/corpus
+	$(CDIR)/fuzz-scan -max_total_time=$(FUZZ_SECONDS) -max_len=16384 fuzz-out/scan Tests/Fuzz/corpus
+
+clean:
+	rm -rf .build $(CDIR) fuzz-out
