@@ -11,7 +11,7 @@ CDIR := .build-c
 CSTORE_SRC := $(wildcard Sources/CStore/*.c)
 CURING_SRC := $(wildcard Sources/CUring/*.c)
 CFLAGS_COMMON := -std=c11 -g -O1 -Wall -Wextra -Werror -ISources/CStore/include -ISources/CUring/include -D_GNU_SOURCE
-SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN := -fuse-ld=lld -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
 .PHONY: all deps build test test-c test-swift bench fuzz run clean

@@ -1,0 +1,170 @@
+/* segment.c: fixed-size, fallocated, MAP_SHARED store files. Contract in apus_segment.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "apus_segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apus_bytes.h"
+#include "apus_record.h"
+
+struct apus_segment {
+    int fd;
+    uint8_t *base;
+    int64_t start_offset;
+    uint64_t size_bytes;
+    /* Release-stored by the writer after the copy; acquire-loaded by readers (apus_segment.h). */
+    _Atomic int64_t wrote_position;
+    _Atomic int64_t flushed_position;
+};
+
+int apus_file_open_rw(const char *path, int create) {
+    int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+    return fd < 0 ? -errno : fd;
+}
+
+int apus_file_reserve(int fd, uint64_t size_bytes) {
+    if (fallocate(fd, 0, 0, (off_t)size_bytes) == 0) return 0;
+    int err = errno;
+    if (err == EOPNOTSUPP || err == ENOSYS) {
+        return ftruncate(fd, (off_t)size_bytes) == 0 ? 0 : -errno;
+    }
+    return -err;
+}
+
+int apus_segment_map_fd(int fd, int64_t start_offset, uint64_t size_bytes, struct apus_segment **out) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) { int e = errno; close(fd); return -e; }
+    if ((uint64_t)st.st_size != size_bytes || size_bytes == 0) { close(fd); return -EINVAL; }
+    void *base = mmap(NULL, size_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED) { int e = errno; close(fd); return -e; }
+    struct apus_segment *seg = calloc(1, sizeof *seg);
+    if (!seg) { munmap(base, size_bytes); close(fd); return -ENOMEM; }
+    seg->fd = fd;
+    seg->base = base;
+    seg->start_offset = start_offset;
+    seg->size_bytes = size_bytes;
+    atomic_init(&seg->wrote_position, 0);
+    atomic_init(&seg->flushed_position, 0);
+    *out = seg;
+    return 0;
+}
+
+int apus_segment_create(const char *path, int64_t start_offset, uint64_t size_bytes, struct apus_segment **out) {
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) return -errno;
+    int rc = apus_file_reserve(fd, size_bytes);
+    if (rc != 0) { close(fd); unlink(path); return rc; }
+    rc = apus_segment_map_fd(fd, start_offset, size_bytes, out);
+    if (rc != 0) unlink(path);
+    return rc;
+}
+
+int apus_segment_open(const char *path, int64_t start_offset, uint64_t size_bytes, struct apus_segment **out) {
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    return apus_segment_map_fd(fd, start_offset, size_bytes, out);
+}
+
+void apus_segment_close(struct apus_segment *seg) {
+    if (!seg) return;
+    munmap(seg->base, seg->size_bytes);
+    close(seg->fd);
+    free(seg);
+}
+
+int apus_segment_fd(const struct apus_segment *seg) { return seg->fd; }
+uint8_t *apus_segment_base(const struct apus_segment *seg) { return seg->base; }
+int64_t apus_segment_start_offset(const struct apus_segment *seg) { return seg->start_offset; }
+uint64_t apus_segment_size_bytes(const struct apus_segment *seg) { return seg->size_bytes; }
+
+int64_t apus_segment_wrote_position(const struct apus_segment *seg) {
+    /* Pairs with the release stores below: bytes under the returned position are fully copied. */
+    return atomic_load_explicit(&((struct apus_segment *)seg)->wrote_position, memory_order_acquire);
+}
+
+void apus_segment_set_wrote_position(struct apus_segment *seg, int64_t pos) {
+    APUS_ASSERT(pos >= 0 && (uint64_t)pos <= seg->size_bytes);
+    atomic_store_explicit(&seg->wrote_position, pos, memory_order_release);
+}
+
+int64_t apus_segment_flushed_position(const struct apus_segment *seg) {
+    return atomic_load_explicit(&((struct apus_segment *)seg)->flushed_position, memory_order_acquire);
+}
+
+void apus_segment_set_flushed_position(struct apus_segment *seg, int64_t pos) {
+    APUS_ASSERT(pos >= 0 && (uint64_t)pos <= seg->size_bytes);
+    atomic_store_explicit(&seg->flushed_position, pos, memory_order_release);
+}
+
+int apus_segment_append_records(struct apus_segment *seg, uint8_t *recs, uint32_t len, uint32_t count,
+                                int64_t queue_offset_first, int64_t store_timestamp_ms, int64_t *file_position) {
+    APUS_ASSERT(count > 0 && len > 0);
+    if ((uint64_t)len + APUS_BLANK_BYTES_MIN > seg->size_bytes) return -EINVAL;
+    /* Only the writer changes wrote_position, so a relaxed load of our own value is enough. */
+    int64_t pos = atomic_load_explicit(&seg->wrote_position, memory_order_relaxed);
+    int64_t room = (int64_t)seg->size_bytes - pos;
+    if ((int64_t)len + APUS_BLANK_BYTES_MIN > room) {
+        if (room >= APUS_BLANK_BYTES_MIN) apus_record_write_blank(seg->base + pos, (int32_t)room);
+        atomic_store_explicit(&seg->wrote_position, (int64_t)seg->size_bytes, memory_order_release);
+        return APUS_SEGMENT_END_OF_FILE;
+    }
+    int64_t physical = seg->start_offset + pos;
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        APUS_ASSERT(at + 8 <= len);
+        uint32_t rec_len = apus_get_be32(recs + at);
+        APUS_ASSERT(rec_len > 0 && at + rec_len <= len);
+        apus_record_patch(recs + at, queue_offset_first + i, physical + at, store_timestamp_ms);
+        at += rec_len;
+    }
+    APUS_ASSERT(at == len);
+    memcpy(seg->base + pos, recs, len);
+    /* Publish: readers that acquire-load the new position see every copied byte. */
+    atomic_store_explicit(&seg->wrote_position, pos + len, memory_order_release);
+    *file_position = pos;
+    return 0;
+}
+
+int apus_segment_write_at(struct apus_segment *seg, int64_t pos, const void *data, uint32_t len) {
+    if (pos < 0 || (uint64_t)pos + len > seg->size_bytes) return -ENOSPC;
+    memcpy(seg->base + pos, data, len);
+    int64_t wrote = atomic_load_explicit(&seg->wrote_position, memory_order_relaxed);
+    if (pos + (int64_t)len > wrote) atomic_store_explicit(&seg->wrote_position, pos + len, memory_order_release);
+    return 0;
+}
+
+int apus_segment_warm(struct apus_segment *seg, int lock_pages) {
+    APUS_ASSERT(atomic_load(&seg->wrote_position) == 0);
+    for (uint64_t i = 0; i < seg->size_bytes; i += APUS_PAGE_BYTES) seg->base[i] = 0;
+    if (lock_pages && mlock(seg->base, seg->size_bytes) != 0) return -errno;
+    if (madvise(seg->base, seg->size_bytes, MADV_WILLNEED) != 0) return -errno;
+    return 0;
+}
+
+int apus_segment_advise_random(struct apus_segment *seg) {
+    return madvise(seg->base, seg->size_bytes, MADV_RANDOM) == 0 ? 0 : -errno;
+}
+
+int apus_segment_resident(const struct apus_segment *seg, int64_t pos, uint64_t len) {
+    if (pos < 0 || (uint64_t)pos + len > seg->size_bytes) return -EINVAL;
+    if (len == 0) return 1;
+    uint64_t first = (uint64_t)pos / APUS_PAGE_BYTES, last = ((uint64_t)pos + len - 1) / APUS_PAGE_BYTES;
+    unsigned char vec[64];
+    for (uint64_t page = first; page <= last;) {
+        uint64_t n = last - page + 1;
+        if (n > sizeof vec) n = sizeof vec;
+        if (mincore(seg->base + page * APUS_PAGE_BYTES, n * APUS_PAGE_BYTES, vec) != 0) return -errno;
+        for (uint64_t i = 0; i < n; i++) if (!(vec[i] & 1)) return 0;
+        page += n;
+    }
+    return 1;
+}
