@@ -1,0 +1,213 @@
+// CommitLog: the append-only message log over a MappedFileQueue (store.md §3). Owns the put lock:
+// inside it only the store timestamp is taken, queue offsets assigned from the topic-queue table,
+// offsets patched and bytes copied (encoding and CRC happened before, in MessageEncoder). Rolls to the
+// allocator's next segment at END_OF_FILE. Publishes flushedWhere for the flush services and readers.
+import CStore
+import Synchronization
+
+/// Key of the topic-queue table ("<topic>-<queueId>" in RocketMQ).
+public struct TopicQueueKey: Hashable, Sendable {
+    public var topic: String
+    public var queueId: Int32
+    public init(topic: String, queueId: Int32) {
+        self.topic = topic
+        self.queueId = queueId
+    }
+}
+
+/// A readable range of stored bytes inside one mapped file. Holding it keeps the mapping alive.
+public struct SelectMappedBufferResult: Sendable {
+    public let file: MappedFile
+    public let physicalOffset: Int64
+    public let size: Int
+
+    public var filePosition: Int64 { physicalOffset - file.startOffset }
+    /// The bytes, valid while this value (and so `file`) is alive.
+    public var bytes: UnsafeRawBufferPointer { file.bytes(at: filePosition, count: size) }
+    public var copy: [UInt8] { Array(bytes) }
+}
+
+final class CommitLog: Sendable {
+    struct PutState {
+        /// Next queue offset per topic-queue (store.md §3.8), rebuilt from ConsumeQueues at start.
+        var topicQueueTable: [TopicQueueKey: Int64] = [:]
+    }
+
+    let queue: MappedFileQueue
+    private let allocator: AllocateMappedFileService
+    private let putLock = Mutex(PutState())
+    /// Bytes below this offset are durable. Stored (release) by the one flushing thread after
+    /// fdatasync; loaded (acquire) by group commit, dispatch under SYNC_FLUSH, and shutdown.
+    private let flushedWhereAtomic = Atomic<Int64>(0)
+    let storeHost: MessageHost
+    /// Store time of the last appended record (set under the put lock; read by the flush services).
+    private let lastStoreTimestampAtomic = Atomic<Int64>(0)
+
+    init(queue: MappedFileQueue, allocator: AllocateMappedFileService, storeHost: MessageHost) {
+        self.queue = queue
+        self.allocator = allocator
+        self.storeHost = storeHost
+    }
+
+    var flushedWhere: Int64 {
+        get { flushedWhereAtomic.load(ordering: .acquiring) }
+        set { flushedWhereAtomic.store(newValue, ordering: .releasing) }
+    }
+
+    var lastStoreTimestampMs: Int64 {
+        get { lastStoreTimestampAtomic.load(ordering: .relaxed) }
+        set { lastStoreTimestampAtomic.store(newValue, ordering: .relaxed) }
+    }
+
+    var minOffset: Int64 {
+        guard let first = queue.first else { return -1 }
+        return first.startOffset
+    }
+
+    var maxOffset: Int64 { queue.maxOffset }
+
+    func setTopicQueueTable(_ table: [TopicQueueKey: Int64]) {
+        putLock.withLock { $0.topicQueueTable = table }
+    }
+
+    func nextQueueOffset(_ key: TopicQueueKey) -> Int64 {
+        putLock.withLock { $0.topicQueueTable[key] ?? 0 }
+    }
+
+    func removeTopicQueues(topic: String) {
+        putLock.withLock { s in s.topicQueueTable = s.topicQueueTable.filter { $0.key.topic != topic } }
+    }
+
+    enum AppendFailure: Error {
+        case createMappedFileFailed(StoreError)
+        case tooLarge
+    }
+
+    /// Appends encoded records under the put lock. PREPARED/ROLLBACK records take queue offset 0 and no slot.
+    func append(_ encoded: inout EncodedMessages, key: TopicQueueKey, sysFlag: Int32) -> Result<AppendMessageResult, AppendFailure> {
+        let tx = sysFlag & APUS_SYSFLAG_TX_MASK
+        let consumesSlot = tx == APUS_SYSFLAG_TX_NOT_TYPE || tx == APUS_SYSFLAG_TX_COMMIT
+        let count = encoded.count
+        let len = encoded.bytes.count
+        if Int64(len) + StoreLimits.blankBytesMin > queue.fileSizeBytes { return .failure(.tooLarge) }
+        return putLock.withLock { state -> Result<AppendMessageResult, AppendFailure> in
+            let storeTimestampMs = currentTimeMs()
+            let queueOffset = consumesSlot ? (state.topicQueueTable[key] ?? 0) : 0
+            var attempts = 0
+            while true {
+                attempts += 1
+                precondition(attempts <= 3, "append rolled more than once")
+                let file: MappedFile
+                switch currentWritableFile() {
+                case .success(let f): file = f
+                case .failure(let e): return .failure(.createMappedFileFailed(e))
+                }
+                var position: Int64 = 0
+                let rc = encoded.bytes.withUnsafeMutableBufferPointer { buf in
+                    apus_segment_append_records(file.segment, buf.baseAddress, UInt32(len), UInt32(count),
+                                                queueOffset, storeTimestampMs, &position)
+                }
+                if rc == APUS_SEGMENT_END_OF_FILE { continue }
+                precondition(rc == 0, "append of \(len) bytes failed: \(rc)")
+                if consumesSlot { state.topicQueueTable[key] = queueOffset + Int64(count) }
+                lastStoreTimestampAtomic.store(storeTimestampMs, ordering: .relaxed)
+                return .success(AppendMessageResult(physicalOffset: file.startOffset + position, wroteBytes: Int32(len),
+                                                    queueOffset: queueOffset, messageCount: Int32(count),
+                                                    storeTimestampMs: storeTimestampMs, storeHost: storeHost,
+                                                    recordSizes: count > 1 ? Self.recordSizes(encoded.bytes) : []))
+            }
+        }
+    }
+
+    private static func recordSizes(_ bytes: [UInt8]) -> [Int32] {
+        var sizes: [Int32] = []
+        var at = 0
+        while at + 4 <= bytes.count {
+            let n = Int32(bytes[at]) << 24 | Int32(bytes[at + 1]) << 16 | Int32(bytes[at + 2]) << 8 | Int32(bytes[at + 3])
+            sizes.append(n)
+            at += Int(n)
+        }
+        return sizes
+    }
+
+    /// The last file if it has room, else the allocator's next one (caller holds the put lock).
+    private func currentWritableFile() -> Result<MappedFile, StoreError> {
+        if let last = queue.last, !last.isFull { return .success(last) }
+        let start = queue.last.map { $0.endOffset } ?? 0
+        let result = allocator.take(start: start)
+        if case .success(let f) = result { queue.append(f) }
+        return result
+    }
+
+    /// Ensures the first segment exists (an empty store creates it at offset `start`).
+    func ensureFirstFile(start: Int64) -> Result<MappedFile, StoreError> {
+        putLock.withLock { _ in
+            if let last = queue.last { return .success(last) }
+            let r = allocator.take(start: start)
+            if case .success(let f) = r { queue.append(f) }
+            return r
+        }
+    }
+
+    /// The stored bytes of the record at `physicalOffset` of `size` bytes, if fully written.
+    func select(physicalOffset: Int64, size: Int) -> SelectMappedBufferResult? {
+        guard size > 0, let file = queue.findMappedFile(offset: physicalOffset) else { return nil }
+        let pos = physicalOffset - file.startOffset
+        guard pos + Int64(size) <= file.wrotePosition else { return nil }
+        return SelectMappedBufferResult(file: file, physicalOffset: physicalOffset, size: size)
+    }
+
+    /// Reads the record at `physicalOffset` using its own TOTALSIZE.
+    func selectRecord(physicalOffset: Int64) -> SelectMappedBufferResult? {
+        guard let file = queue.findMappedFile(offset: physicalOffset) else { return nil }
+        let pos = physicalOffset - file.startOffset
+        let wrote = file.wrotePosition
+        guard pos + 8 <= wrote else { return nil }
+        var info = apus_record_info()
+        let kind = apus_record_check(file.base + Int(pos), Int(wrote - pos), 0, &info)
+        guard kind == APUS_RECORD_MESSAGE else { return nil }
+        return SelectMappedBufferResult(file: file, physicalOffset: physicalOffset, size: Int(info.total_size))
+    }
+
+    /// Store timestamp of the record at `physicalOffset` (for binary search by time), or nil.
+    func storeTimestamp(physicalOffset: Int64, size: Int32) -> Int64? {
+        guard let r = select(physicalOffset: physicalOffset, size: Int(size)) else { return nil }
+        var info = apus_record_info()
+        guard apus_record_check(r.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), r.size, 0, &info) == APUS_RECORD_MESSAGE else { return nil }
+        return info.store_timestamp_ms
+    }
+
+    /// Flushes every segment holding bytes in [flushedWhere, maxOffset) with one batched fdatasync and
+    /// advances flushedWhere to the max offset captured before the sync. Called by one thread at a time.
+    /// Returns the new flushedWhere.
+    @discardableResult
+    func flush(ring: IORing) throws(StoreError) -> Int64 {
+        let target = queue.maxOffset
+        let from = flushedWhere
+        guard target > from else { return from }
+        var fds: [Int32] = []
+        var files: [MappedFile] = []
+        var offset = from
+        while offset < target, let f = queue.findMappedFile(offset: offset) {
+            fds.append(f.fd)
+            files.append(f)
+            offset = f.endOffset
+        }
+        try ring.fdatasync(fds)
+        for f in files { f.flushedPosition = min(f.sizeBytes, max(f.flushedPosition, target - f.startOffset)) }
+        flushedWhere = target
+        return target
+    }
+
+    /// Dirty pages between flushedWhere and the max offset.
+    var dirtyPages: Int64 { (queue.maxOffset / 4096) - (flushedWhere / 4096) }
+}
+
+extension AppendMessageResult {
+    init(physicalOffset: Int64, wroteBytes: Int32, queueOffset: Int64, messageCount: Int32, storeTimestampMs: Int64,
+         storeHost: MessageHost, recordSizes: [Int32]) {
+        self.init(physicalOffset: physicalOffset, wroteBytes: wroteBytes, queueOffset: queueOffset,
+                  messageCount: messageCount, storeTimestampMs: storeTimestampMs, storeHost: storeHost,
+                  batchRecordSizes: recordSizes)
+    }
+}

@@ -1,0 +1,101 @@
+// CommitLogDispatcher: turns one CommitLog record into its ConsumeQueue unit and index entries and
+// tells the listener a queue gained a message (store.md §6.6 dispatchers). Used by the reput thread
+// and by recovery, one thread at a time. Caches the last ConsumeQueue so a run of records for one
+// queue costs no topic-string work.
+import CStore
+import Logging
+
+/// What a dispatched message tells long-polling holders (RocketMQ's MessageArrivingListener args).
+public struct MessageArrival: Sendable {
+    public let topic: String
+    public let queueId: Int32
+    /// Queue offset just past the new message (max offset after dispatch).
+    public let nextQueueOffset: Int64
+    public let tagsCode: Int64
+    public let storeTimestampMs: Int64
+}
+
+final class CommitLogDispatcher {
+    private let consumeQueues: ConsumeQueueStore
+    private let index: IndexService?
+    private let checkpoint: StoreCheckpoint
+    private let ring: IORing
+    private let listener: (@Sendable (MessageArrival) -> Void)?
+    private let logger: Logger
+    private var lastTopic: [UInt8] = []
+    private var lastQueueId: Int32 = -1
+    private var lastQueue: ConsumeQueue?
+
+    init(consumeQueues: ConsumeQueueStore, index: IndexService?, checkpoint: StoreCheckpoint, ring: IORing,
+         listener: (@Sendable (MessageArrival) -> Void)?, logger: Logger) {
+        self.consumeQueues = consumeQueues
+        self.index = index
+        self.checkpoint = checkpoint
+        self.ring = ring
+        self.listener = listener
+        self.logger = logger
+    }
+
+    /// Forget cached queues (after topics were deleted).
+    func resetCache() {
+        lastQueue = nil
+        lastTopic = []
+        lastQueueId = -1
+    }
+
+    private func queue(topic: UnsafeRawBufferPointer, queueId: Int32) -> ConsumeQueue {
+        if let q = lastQueue, queueId == lastQueueId, topic.elementsEqual(lastTopic) { return q }
+        let name = String(decoding: topic, as: UTF8.self)
+        let q = consumeQueues.findOrCreate(TopicQueueKey(topic: name, queueId: queueId))
+        lastTopic = Array(topic)
+        lastQueueId = queueId
+        lastQueue = q
+        return q
+    }
+
+    static func tagsCode(props: UnsafeRawBufferPointer) -> Int64 {
+        guard let base = props.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+        var pos: UInt32 = 0, len: UInt32 = 0
+        guard apus_props_find(base, UInt32(props.count), "TAGS", 4, &pos, &len) == 1 else { return 0 }
+        return Int64(apus_java_hash_utf8(base + Int(pos), Int(len)))
+    }
+
+    private static func property(_ key: StaticString, in props: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        guard let base = props.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
+        var pos: UInt32 = 0, len: UInt32 = 0
+        let found = key.withUTF8Buffer { k in
+            k.withMemoryRebound(to: CChar.self) { apus_props_find(base, UInt32(props.count), $0.baseAddress, UInt32(k.count), &pos, &len) }
+        }
+        guard found == 1 else { return nil }
+        return UnsafeRawBufferPointer(start: base + Int(pos), count: Int(len))
+    }
+
+    /// Dispatches the record at `record` (already validated, `info` from apus_record_check).
+    func dispatch(record: UnsafeRawPointer, info: apus_record_info) throws(StoreError) {
+        let topic = UnsafeRawBufferPointer(start: record + Int(info.topic_pos), count: Int(info.topic_len))
+        let props = UnsafeRawBufferPointer(start: record + Int(info.props_pos), count: Int(info.props_len))
+        let tx = info.sys_flag & APUS_SYSFLAG_TX_MASK
+        var tagsCode: Int64 = 0
+        var cq: ConsumeQueue? = nil
+        if tx == APUS_SYSFLAG_TX_NOT_TYPE || tx == APUS_SYSFLAG_TX_COMMIT {
+            tagsCode = Self.tagsCode(props: props)
+            let q = queue(topic: topic, queueId: info.queue_id)
+            try q.putMessagePositionInfo(physicalOffset: info.physical_offset, size: info.total_size,
+                                         tagsCode: tagsCode, queueOffset: info.queue_offset)
+            checkpoint.logicsMsgTimestampMs = info.store_timestamp_ms
+            cq = q
+        }
+        if let index {
+            if let rolled = try index.buildIndex(topic: topic, uniqKey: Self.property("UNIQ_KEY", in: props),
+                                                 keys: Self.property("KEYS", in: props), physicalOffset: info.physical_offset,
+                                                 storeTimestampMs: info.store_timestamp_ms, sysFlag: info.sys_flag, ring: ring) {
+                checkpoint.indexMsgTimestampMs = rolled
+                try checkpoint.flush()
+            }
+        }
+        if let listener, let cq {
+            listener(MessageArrival(topic: cq.topic, queueId: cq.queueId, nextQueueOffset: info.queue_offset + 1,
+                                    tagsCode: tagsCode, storeTimestampMs: info.store_timestamp_ms))
+        }
+    }
+}

@@ -1,0 +1,155 @@
+// Message types at the store's API edge: what a put takes (MessageToStore, MessageBatchToStore),
+// what it answers (PutMessageResult) and the host addresses records carry. No network types here.
+
+/// An IPv4 or IPv6 address with a port, as stored in BORNHOST/STOREHOST (store.md §3.2).
+public struct MessageHost: Sendable, Hashable {
+    public enum Address: Sendable, Hashable {
+        /// The four address bytes as a big-endian integer: 192.168.0.20 is 0xC0A80014.
+        case v4(UInt32)
+        /// The sixteen address bytes as two big-endian halves.
+        case v6(UInt64, UInt64)
+    }
+    public var address: Address
+    public var port: Int32
+
+    public init(_ address: Address, port: Int32) {
+        self.address = address
+        self.port = port
+    }
+
+    /// Parses dotted IPv4 text ("127.0.0.1"); nil if it is not one.
+    public init?(ipv4 text: String, port: Int32) {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for part in parts {
+            guard let byte = UInt8(part) else { return nil }
+            value = value << 8 | UInt32(byte)
+        }
+        self.init(.v4(value), port: port)
+    }
+
+    public var addressBytes: [UInt8] {
+        switch address {
+        case .v4(let a): return withUnsafeBytes(of: a.bigEndian) { Array($0) }
+        case .v6(let h, let l): return withUnsafeBytes(of: h.bigEndian) { Array($0) } + withUnsafeBytes(of: l.bigEndian) { Array($0) }
+        }
+    }
+
+    public static let loopback = MessageHost(.v4(0x7F00_0001), port: 10911)
+}
+
+/// One message to append: the fields of a CommitLog record that the producer and broker decide.
+public struct MessageToStore: Sendable {
+    public var topic: String
+    public var queueId: Int32
+    public var body: [UInt8]
+    /// Encoded properties (name \u{1} value \u{2} ...), see `MessageProperties`.
+    public var properties: String
+    public var flag: Int32
+    public var sysFlag: Int32
+    public var bornTimestampMs: Int64
+    public var bornHost: MessageHost
+    public var reconsumeTimes: Int32
+    public var preparedTransactionOffset: Int64
+
+    public init(topic: String, queueId: Int32, body: [UInt8], properties: String = "", flag: Int32 = 0,
+                sysFlag: Int32 = 0, bornTimestampMs: Int64 = 0, bornHost: MessageHost = .loopback,
+                reconsumeTimes: Int32 = 0, preparedTransactionOffset: Int64 = 0) {
+        self.topic = topic
+        self.queueId = queueId
+        self.body = body
+        self.properties = properties
+        self.flag = flag
+        self.sysFlag = sysFlag
+        self.bornTimestampMs = bornTimestampMs
+        self.bornHost = bornHost
+        self.reconsumeTimes = reconsumeTimes
+        self.preparedTransactionOffset = preparedTransactionOffset
+    }
+}
+
+/// A client batch (store.md §3.9): `body` is the concatenation of items
+/// (TOTALSIZE, MAGIC, BODYCRC, FLAG, BODYLEN, BODY, PROPLEN, PROPS); each becomes its own record with
+/// consecutive queue offsets and the same store timestamp.
+public struct MessageBatchToStore: Sendable {
+    public var topic: String
+    public var queueId: Int32
+    public var body: [UInt8]
+    public var sysFlag: Int32
+    public var bornTimestampMs: Int64
+    public var bornHost: MessageHost
+    public var reconsumeTimes: Int32
+
+    public init(topic: String, queueId: Int32, body: [UInt8], sysFlag: Int32 = 0, bornTimestampMs: Int64 = 0,
+                bornHost: MessageHost = .loopback, reconsumeTimes: Int32 = 0) {
+        self.topic = topic
+        self.queueId = queueId
+        self.body = body
+        self.sysFlag = sysFlag
+        self.bornTimestampMs = bornTimestampMs
+        self.bornHost = bornHost
+        self.reconsumeTimes = reconsumeTimes
+    }
+}
+
+/// Outcome of a put (RocketMQ's PutMessageStatus); closed, so every caller handles every case.
+public enum PutMessageStatus: String, Sendable, Equatable {
+    case putOk = "PUT_OK"
+    case flushDiskTimeout = "FLUSH_DISK_TIMEOUT"
+    case createMappedFileFailed = "CREATE_MAPPED_FILE_FAILED"
+    case messageIllegal = "MESSAGE_ILLEGAL"
+    case propertiesSizeExceeded = "PROPERTIES_SIZE_EXCEEDED"
+    case serviceNotAvailable = "SERVICE_NOT_AVAILABLE"
+    /// The bounded group-commit queue is full: the broker answers SYSTEM_BUSY.
+    case flushQueueFull = "FLUSH_QUEUE_FULL"
+    case unknownError = "UNKNOWN_ERROR"
+}
+
+/// Where an appended message (or the first of a batch) landed.
+public struct AppendMessageResult: Sendable, Equatable {
+    /// CommitLog offset of the first record.
+    public var physicalOffset: Int64
+    /// Bytes written (all records of a batch).
+    public var wroteBytes: Int32
+    /// Queue offset of the first record.
+    public var queueOffset: Int64
+    /// Records written (1, or the batch size).
+    public var messageCount: Int32
+    public var storeTimestampMs: Int64
+    public var storeHost: MessageHost
+    /// Sizes of each record of a batch (empty for a single message).
+    public var batchRecordSizes: [Int32]
+
+    /// Physical offsets of every record written.
+    public var recordPhysicalOffsets: [Int64] {
+        if batchRecordSizes.isEmpty { return [physicalOffset] }
+        var offsets: [Int64] = []
+        var at = physicalOffset
+        for size in batchRecordSizes {
+            offsets.append(at)
+            at += Int64(size)
+        }
+        return offsets
+    }
+
+    /// The id a send response carries (store.md §3.10): one offset message id, or a batch's ids joined by commas.
+    public var messageId: String {
+        recordPhysicalOffsets.map { OffsetMessageId.make(host: storeHost, physicalOffset: $0) }.joined(separator: ",")
+    }
+}
+
+public struct PutMessageResult: Sendable, Equatable {
+    public var status: PutMessageStatus
+    public var append: AppendMessageResult?
+    /// A readable reason for a failure (logged and sent as the remark).
+    public var remark: String?
+
+    public init(status: PutMessageStatus, append: AppendMessageResult? = nil, remark: String? = nil) {
+        self.status = status
+        self.append = append
+        self.remark = remark
+    }
+
+    public var isOk: Bool { status == .putOk }
+}

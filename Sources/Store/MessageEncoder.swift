@@ -1,0 +1,155 @@
+// MessageEncoder: turns a MessageToStore (or each item of a batch) into RocketMQ record bytes with
+// CStore's encoder, before the put lock: CRC and copying happen here, so under the lock only offsets
+// are patched and bytes copied (store.md §3.8). Runs on the caller's thread.
+import CStore
+import Glibc
+
+struct EncodedMessages {
+    var bytes: [UInt8]
+    var count: Int
+}
+
+enum EncodeFailure: Error {
+    case messageIllegal(String)
+    case propertiesSizeExceeded(String)
+
+    var result: PutMessageResult {
+        switch self {
+        case .messageIllegal(let why): return PutMessageResult(status: .messageIllegal, remark: why)
+        case .propertiesSizeExceeded(let why): return PutMessageResult(status: .propertiesSizeExceeded, remark: why)
+        }
+    }
+}
+
+struct MessageEncoder {
+    let storeHost: MessageHost
+    let bodyBytesMax: Int32
+
+    private func fillHost(_ host: MessageHost, _ bytes: inout (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                                                             UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) -> UInt8 {
+        withUnsafeMutableBytes(of: &bytes) { raw in
+            switch host.address {
+            case .v4(let a):
+                raw.storeBytes(of: a.bigEndian, as: UInt32.self)
+                return 4
+            case .v6(let h, let l):
+                raw.storeBytes(of: h.bigEndian, as: UInt64.self)
+                raw.storeBytes(of: l.bigEndian, toByteOffset: 8, as: UInt64.self)
+                return 16
+            }
+        }
+    }
+
+    private func baseFields(sysFlag: Int32, bornTimestampMs: Int64, bornHost: MessageHost, reconsumeTimes: Int32,
+                            queueId: Int32) -> apus_record_fields {
+        var f = apus_record_fields()
+        f.queue_id = queueId
+        f.sys_flag = sysFlag
+        f.reconsume_times = reconsumeTimes
+        f.born_timestamp_ms = bornTimestampMs
+        f.born_host_len = fillHost(bornHost, &f.born_host)
+        f.born_port = bornHost.port
+        f.store_host_len = fillHost(storeHost, &f.store_host)
+        f.store_port = storeHost.port
+        f.body_bytes_max = UInt32(bodyBytesMax)
+        return f
+    }
+
+    private static func describe(_ rc: Int64, bodyCount: Int, max: Int32) -> EncodeFailure {
+        switch Int32(-rc) {
+        case E2BIG: return .propertiesSizeExceeded("properties longer than \(StoreLimits.propertiesBytesMax) bytes")
+        case EMSGSIZE: return .messageIllegal("message body of \(bodyCount) bytes exceeds maxMessageSize \(max)")
+        default: return .messageIllegal("illegal message fields (topic length or host)")
+        }
+    }
+
+    func encode(_ m: MessageToStore) throws(EncodeFailure) -> EncodedMessages {
+        var f = baseFields(sysFlag: m.sysFlag, bornTimestampMs: m.bornTimestampMs, bornHost: m.bornHost,
+                           reconsumeTimes: m.reconsumeTimes, queueId: m.queueId)
+        f.flag = m.flag
+        f.prepared_tx_offset = m.preparedTransactionOffset
+        var topic = m.topic
+        var props = m.properties
+        let result: Result<[UInt8], EncodeFailure> = topic.withUTF8 { t in
+            props.withUTF8 { p in
+                m.body.withUnsafeBufferPointer { b in
+                    f.topic = t.baseAddress
+                    f.topic_len = UInt32(t.count)
+                    f.props = p.baseAddress
+                    f.props_len = UInt32(p.count)
+                    f.body = b.baseAddress
+                    f.body_len = UInt32(b.count)
+                    let len = apus_record_length(&f)
+                    if len < 0 { return .failure(Self.describe(len, bodyCount: b.count, max: bodyBytesMax)) }
+                    let bytes = [UInt8](unsafeUninitializedCapacity: Int(len)) { out, initialized in
+                        let n = apus_record_encode(&f, out.baseAddress, out.count)
+                        precondition(n == len)
+                        initialized = Int(n)
+                    }
+                    return .success(bytes)
+                }
+            }
+        }
+        switch result {
+        case .success(let bytes): return EncodedMessages(bytes: bytes, count: 1)
+        case .failure(let e): throw e
+        }
+    }
+
+    /// Expands a client batch body into one record per item (store.md §3.9).
+    func encode(_ batch: MessageBatchToStore) throws(EncodeFailure) -> EncodedMessages {
+        if batch.body.count > Int(bodyBytesMax) {
+            throw .messageIllegal("batch body of \(batch.body.count) bytes exceeds maxMessageSize \(bodyBytesMax)")
+        }
+        var f = baseFields(sysFlag: batch.sysFlag, bornTimestampMs: batch.bornTimestampMs, bornHost: batch.bornHost,
+                           reconsumeTimes: batch.reconsumeTimes, queueId: batch.queueId)
+        var topic = batch.topic
+        let result: Result<EncodedMessages, EncodeFailure> = topic.withUTF8 { t in
+            batch.body.withUnsafeBufferPointer { body in
+                f.topic = t.baseAddress
+                f.topic_len = UInt32(t.count)
+                guard let base = body.baseAddress, body.count > 0 else { return .failure(.messageIllegal("empty batch")) }
+                // First pass: validate items and size the output.
+                var items: [apus_batch_item] = []
+                var total = 0
+                var at = 0
+                while at < body.count {
+                    var item = apus_batch_item()
+                    let n = apus_batch_item_read(base + at, body.count - at, &item)
+                    if n <= 0 { return .failure(.messageIllegal("malformed batch item at byte \(at)")) }
+                    f.body = base + at + Int(item.body_pos)
+                    f.body_len = item.body_len
+                    f.props = base + at + Int(item.props_pos)
+                    f.props_len = item.props_len
+                    let len = apus_record_length(&f)
+                    if len < 0 { return .failure(Self.describe(len, bodyCount: Int(item.body_len), max: bodyBytesMax)) }
+                    total += Int(len)
+                    items.append(item)
+                    at += Int(n)
+                }
+                var itemStart = 0
+                let bytes = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
+                    var written = 0
+                    for item in items {
+                        let itemBase = base + itemStart
+                        f.flag = item.flag
+                        f.body = itemBase + Int(item.body_pos)
+                        f.body_len = item.body_len
+                        f.props = itemBase + Int(item.props_pos)
+                        f.props_len = item.props_len
+                        let n = apus_record_encode(&f, out.baseAddress! + written, out.count - written)
+                        precondition(n > 0)
+                        written += Int(n)
+                        itemStart += Int(item.props_pos + item.props_len)
+                    }
+                    initialized = written
+                }
+                return .success(EncodedMessages(bytes: bytes, count: items.count))
+            }
+        }
+        switch result {
+        case .success(let e): return e
+        case .failure(let e): throw e
+        }
+    }
+}

@@ -1,0 +1,235 @@
+// MessageStore: the store's public face (RocketMQ's DefaultMessageStore without the god class).
+// `init` takes the lock file, loads every file and recovers; `start` starts the service threads and
+// marks the store running (abort file); `shutdown` flushes, checkpoints and removes the abort file.
+// Puts encode on the caller's thread, append under the CommitLog's put lock, and complete either at
+// once (ASYNC_FLUSH) or from the group-commit thread (SYNC_FLUSH) — no caller thread ever blocks on a
+// flush. Reads (getMessage, lookMessage, queryMessage) run on any thread without locks on the data.
+import CStore
+import Glibc
+import Logging
+import Synchronization
+
+public final class MessageStore: Sendable {
+    public let config: MessageStoreConfig
+    let logger: Logger
+    let commitLog: CommitLog
+    let consumeQueues: ConsumeQueueStore
+    let index: IndexService?
+    let checkpoint: StoreCheckpoint
+    private let lockFile: StoreLockFile
+    private let allocator: AllocateMappedFileService
+    private let reput: ReputMessageService
+    private let flushService: FlushCommitLogService?
+    private let groupCommit: GroupCommitService?
+    private let flushConsumeQueue: FlushConsumeQueueService
+    private let clean: CleanCommitLogService
+    private let encoder: MessageEncoder
+    private let shutdownRing: IORing
+    /// The recovery that ran in init (for logs and tests).
+    public let recoveryReport: RecoveryReport
+    private let running = Atomic<Bool>(false)
+    private let physicalMemoryBytes: Int64
+
+    public struct RecoveryReport: Sendable {
+        public let lastExitOK: Bool
+        public let processOffset: Int64
+        public let dispatchedRecords: Int
+        public let truncatedBytes: Int64
+    }
+
+    /// Opens the store at `config.storePathRootDir`: takes the lock (a second process fails at once),
+    /// loads and recovers. `onMessageArriving` is called on the dispatcher thread for each new message.
+    public init(config: MessageStoreConfig, logger: Logger = Logger(label: "apus.store"),
+                onMessageArriving: (@Sendable (MessageArrival) -> Void)? = nil) throws {
+        self.config = config
+        self.logger = logger
+        try makeDirectories(config.storePathRootDir)
+        lockFile = try StoreLockFile(path: config.lockPath)
+        let lastExitOK = !AbortFile.exists(config.abortPath)
+
+        allocator = try AllocateMappedFileService(directory: config.commitLogPath, fileSizeBytes: config.mappedFileSizeCommitLogBytes,
+                                                  config: config, logger: logger)
+        let queue = MappedFileQueue(directory: config.commitLogPath, fileSizeBytes: config.mappedFileSizeCommitLogBytes)
+        try queue.load()
+        commitLog = CommitLog(queue: queue, allocator: allocator, storeHost: config.storeHost)
+        consumeQueues = ConsumeQueueStore(rootDirectory: config.consumeQueuePath, fileSizeBytes: config.consumeQueueFileBytes)
+        try consumeQueues.load()
+        checkpoint = try StoreCheckpoint(path: config.checkpointPath)
+        if config.messageIndexEnable {
+            let idx = IndexService(directory: config.indexPath, slotNum: config.maxHashSlotNum, indexNum: config.maxIndexNum, logger: logger)
+            try idx.load(lastExitOK: lastExitOK, indexMsgTimestampMs: checkpoint.indexMsgTimestampMs)
+            index = idx
+        } else {
+            index = nil
+        }
+        let dispatchRing = try IORing(config: config)
+        let dispatcher = CommitLogDispatcher(consumeQueues: consumeQueues, index: index, checkpoint: checkpoint,
+                                             ring: dispatchRing, listener: onMessageArriving, logger: logger)
+        let recovery = StoreRecovery(commitLog: commitLog, consumeQueues: consumeQueues, index: index, dispatcher: dispatcher,
+                                     checkpoint: checkpoint, checkCRC: config.checkCRCOnRecover,
+                                     messageIndexSafe: config.messageIndexSafe, logger: logger)
+        let outcome = try recovery.recover(lastExitOK: lastExitOK)
+        recoveryReport = RecoveryReport(lastExitOK: lastExitOK, processOffset: outcome.processOffset,
+                                        dispatchedRecords: outcome.dispatchedRecords, truncatedBytes: outcome.truncatedBytes)
+        commitLog.setTopicQueueTable(consumeQueues.topicQueueTable())
+        let minPhysical = commitLog.minOffset
+        if minPhysical > 0 { for cq in consumeQueues.all { cq.correctMinOffset(commitLogMinOffset: minPhysical) } }
+
+        let syncFlush = config.flushDiskType == .syncFlush
+        reput = ReputMessageService(commitLog: commitLog, dispatcher: dispatcher, syncFlush: syncFlush && !config.readUnCommitted, logger: logger)
+        reput.reputFromOffset = outcome.processOffset
+        let flushRing = try IORing(config: config, sqPoll: config.ioUringSqPoll)
+        flushRing.logBackend(logger, role: "store flush")
+        if syncFlush {
+            groupCommit = GroupCommitService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing,
+                                             syncFlushTimeoutMs: config.syncFlushTimeoutMs, logger: logger)
+            flushService = nil
+        } else {
+            flushService = FlushCommitLogService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing, config: config, logger: logger)
+            groupCommit = nil
+        }
+        flushConsumeQueue = FlushConsumeQueueService(consumeQueues: consumeQueues, checkpoint: checkpoint, ring: try IORing(config: config),
+                                                     intervalMs: config.flushIntervalConsumeQueueMs, logger: logger)
+        clean = CleanCommitLogService(commitLog: commitLog, consumeQueues: consumeQueues, index: index, config: config, logger: logger)
+        encoder = MessageEncoder(storeHost: config.storeHost, bodyBytesMax: config.maxMessageSizeBytes)
+        shutdownRing = try IORing(config: config)
+        physicalMemoryBytes = Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
+        logger.info("store loaded: \(lastExitOK ? "clean" : "abnormal") previous exit, CommitLog [\(commitLog.minOffset), \(commitLog.maxOffset)), \(consumeQueues.all.count) ConsumeQueues, \(outcome.dispatchedRecords) records dispatched by recovery, \(outcome.truncatedBytes > 0 ? "\(outcome.truncatedBytes) bytes past the valid tail cut" : "no tail cut")")
+    }
+
+    /// Starts the service threads and creates the abort file.
+    public func start(cleanFirstDelayMs: Int64 = 60_000) {
+        precondition(!running.load(ordering: .relaxed), "store started twice")
+        allocator.start()
+        reput.start()
+        flushService?.start()
+        groupCommit?.start()
+        flushConsumeQueue.start()
+        clean.start(firstDelayMs: cleanFirstDelayMs)
+        AbortFile.create(config.abortPath)
+        running.store(true, ordering: .releasing)
+    }
+
+    /// Stops accepting puts, lets dispatch catch up, flushes everything, writes the checkpoint and
+    /// removes the abort file (only if dispatch caught up, so the next start knows the state is clean).
+    public func shutdown() {
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        clean.shutdown()
+        groupCommit?.shutdown()
+        flushService?.shutdown()
+        reput.shutdown()
+        flushConsumeQueue.shutdown()
+        var clean = true
+        do {
+            try commitLog.flush(ring: shutdownRing)
+            try consumeQueues.flush(ring: shutdownRing)
+            if let ts = try index?.flushLast(ring: shutdownRing) { checkpoint.indexMsgTimestampMs = ts }
+            checkpoint.physicMsgTimestampMs = max(checkpoint.physicMsgTimestampMs, commitLog.lastStoreTimestampMs)
+            checkpoint.confirmPhysicalOffset = commitLog.maxOffset
+            try checkpoint.flush()
+        } catch {
+            logger.error("flush at shutdown failed: \(error)")
+            clean = false
+        }
+        allocator.shutdown()
+        if clean && reput.behindBytes == 0 {
+            AbortFile.remove(config.abortPath)
+        } else {
+            logger.warning("store shut down with work left (dispatch behind \(reput.behindBytes) bytes): next start recovers abnormally")
+        }
+    }
+
+    public var isRunning: Bool { running.load(ordering: .acquiring) }
+
+    // MARK: put
+
+    private func refusal() -> PutMessageResult? {
+        if !running.load(ordering: .acquiring) { return PutMessageResult(status: .serviceNotAvailable, remark: "the store is not running") }
+        if config.brokerRole == .slave { return PutMessageResult(status: .serviceNotAvailable, remark: "a slave does not accept messages") }
+        if clean.isDiskFull { return PutMessageResult(status: .serviceNotAvailable, remark: "disk full: the store refuses new messages") }
+        if let g = groupCommit, g.isFull { return PutMessageResult(status: .flushQueueFull, remark: "too many puts waiting for flush") }
+        return nil
+    }
+
+    /// Appends one message. `completion` runs once: at once for ASYNC_FLUSH (or WAIT=false), or on the
+    /// group-commit thread when the bytes are durable or syncFlushTimeout passed (FLUSH_DISK_TIMEOUT;
+    /// the message is stored all the same).
+    public func putMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) {
+        if let r = refusal() { return completion(r) }
+        var encoded: EncodedMessages
+        do {
+            encoded = try encoder.encode(message)
+        } catch {
+            return completion(error.result)
+        }
+        let wait = !Self.waitIsFalse(message.properties)
+        finishPut(&encoded, key: TopicQueueKey(topic: message.topic, queueId: message.queueId), sysFlag: message.sysFlag,
+                  waitStoreMsgOK: wait, completion: completion)
+    }
+
+    /// Appends a client batch: one record per item, consecutive queue offsets, one store timestamp.
+    public func putMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) {
+        if let r = refusal() { return completion(r) }
+        let tx = batch.sysFlag & APUS_SYSFLAG_TX_MASK
+        if tx != APUS_SYSFLAG_TX_NOT_TYPE {
+            return completion(PutMessageResult(status: .messageIllegal, remark: "transactional batches are not supported"))
+        }
+        var encoded: EncodedMessages
+        do {
+            encoded = try encoder.encode(batch)
+        } catch {
+            return completion(error.result)
+        }
+        finishPut(&encoded, key: TopicQueueKey(topic: batch.topic, queueId: batch.queueId), sysFlag: batch.sysFlag,
+                  waitStoreMsgOK: true, completion: completion)
+    }
+
+    public func putMessage(_ message: MessageToStore) async -> PutMessageResult {
+        await withCheckedContinuation { c in putMessage(message) { c.resume(returning: $0) } }
+    }
+
+    public func putMessages(_ batch: MessageBatchToStore) async -> PutMessageResult {
+        await withCheckedContinuation { c in putMessages(batch) { c.resume(returning: $0) } }
+    }
+
+    private func finishPut(_ encoded: inout EncodedMessages, key: TopicQueueKey, sysFlag: Int32, waitStoreMsgOK: Bool,
+                           completion: @escaping @Sendable (PutMessageResult) -> Void) {
+        switch commitLog.append(&encoded, key: key, sysFlag: sysFlag) {
+        case .failure(.tooLarge):
+            completion(PutMessageResult(status: .messageIllegal, remark: "record larger than a CommitLog segment"))
+        case .failure(.createMappedFileFailed(let e)):
+            logger.error("put failed: \(e)")
+            completion(PutMessageResult(status: .createMappedFileFailed, remark: e.message))
+        case .success(let append):
+            let result = PutMessageResult(status: .putOk, append: append)
+            if let g = groupCommit {
+                if waitStoreMsgOK {
+                    g.enqueue(nextOffset: append.physicalOffset + Int64(append.wroteBytes), result: result, completion: completion)
+                    return
+                }
+            } else if config.flushCommitLogTimed == false {
+                flushService?.wakeup()
+            }
+            completion(result)
+        }
+    }
+
+    private static func waitIsFalse(_ properties: String) -> Bool {
+        var p = properties
+        return p.withUTF8 { buf in
+            guard let base = buf.baseAddress else { return false }
+            var pos: UInt32 = 0, len: UInt32 = 0
+            guard apus_props_find(base, UInt32(buf.count), "WAIT", 4, &pos, &len) == 1 else { return false }
+            return len == 5 && memcmp(base + Int(pos), "false", 5) == 0
+        }
+    }
+
+    var reputBehindBytes: Int64 { reput.behindBytes }
+    func resetDispatchCache() { reput.resetCache() }
+    func cleanPass(nowMs: Int64) -> Int { clean.runPass(nowMs: nowMs) }
+    func deleteFilesManually() { clean.executeDeleteFilesManually() }
+    var diskFull: Bool { clean.isDiskFull }
+
+    /// fdatasync calls and requests they completed (SYNC_FLUSH), for benchmarks and runtime info.
+    public var groupCommitStatistics: (syncs: Int, requests: Int) { groupCommit?.statistics ?? (0, 0) }
+}

@@ -1,0 +1,203 @@
+// MessageStoreConfig: the store's settings with RocketMQ's key names and defaults (store.md §12), plus
+// Apus's io_uring keys. Properties carry their unit in the name; `MessageStoreConfig.keys` is the one
+// table mapping each operator key (and legacy spelling) to its property. Parsed once by the executable.
+
+public enum FlushDiskType: String, Sendable {
+    case asyncFlush = "ASYNC_FLUSH"
+    case syncFlush = "SYNC_FLUSH"
+}
+
+public enum BrokerRole: String, Sendable {
+    case asyncMaster = "ASYNC_MASTER"
+    case syncMaster = "SYNC_MASTER"
+    case slave = "SLAVE"
+}
+
+public struct MessageStoreConfig: Sendable {
+    public var storePathRootDir: String
+    public var storePathCommitLog: String?
+    public var mappedFileSizeCommitLogBytes: Int64 = 1_073_741_824
+    public var mappedFileSizeConsumeQueueBytes: Int64 = 6_000_000
+    public var flushDiskType: FlushDiskType = .asyncFlush
+    public var brokerRole: BrokerRole = .asyncMaster
+    public var maxMessageSizeBytes: Int32 = 4_194_304
+    public var checkCRCOnRecover = true
+    public var warmMappedFileEnable = false
+    public var dataReadAheadEnable = true
+    public var flushIntervalCommitLogMs: Int64 = 500
+    public var flushCommitLogLeastPages: Int64 = 4
+    public var flushCommitLogThoroughIntervalMs: Int64 = 10_000
+    public var flushCommitLogTimed = true
+    public var syncFlushTimeoutMs: Int64 = 5_000
+    public var flushIntervalConsumeQueueMs: Int64 = 1_000
+    public var flushConsumeQueueLeastPages: Int64 = 2
+    public var flushConsumeQueueThoroughIntervalMs: Int64 = 60_000
+    public var fileReservedTimeHours: Int64 = 72
+    public var deleteWhen = "04"
+    public var diskMaxUsedSpaceRatioPercent: Int64 = 75
+    public var diskSpaceWarningLevelRatioPercent: Int64 = 90
+    public var diskSpaceCleanForciblyRatioPercent: Int64 = 85
+    public var cleanFileForciblyEnable = true
+    public var cleanResourceIntervalMs: Int64 = 10_000
+    public var deleteCommitLogFilesIntervalMs: Int64 = 100
+    public var deleteConsumeQueueFilesIntervalMs: Int64 = 100
+    public var deleteFileBatchMax: Int64 = 10
+    public var messageIndexEnable = true
+    public var messageIndexSafe = false
+    public var maxHashSlotNum: Int64 = 5_000_000
+    public var maxIndexNum: Int64 = 20_000_000
+    public var maxMsgsNumBatch: Int64 = 64
+    public var maxTransferBytesOnMessageInMemory: Int64 = 262_144
+    public var maxTransferCountOnMessageInMemory: Int64 = 32
+    public var maxTransferBytesOnMessageInDisk: Int64 = 65_536
+    public var maxTransferCountOnMessageInDisk: Int64 = 8
+    public var accessMessageInMemoryMaxRatioPercent: Int64 = 40
+    public var maxFilterMessageSizeBytes: Int64 = 16_000
+    public var autoMessageVersionOnTopicLen = true
+    public var readUnCommitted = false
+    /// Apus: use io_uring for flush, preallocation and cold reads (falls back to syscalls if refused).
+    public var ioUringEnable = true
+    /// Apus: submission queue entries of each store ring.
+    public var ioUringEntries: Int64 = 64
+    /// Apus: kernel submission-polling thread for the flush ring (costs a core while busy).
+    public var ioUringSqPoll = false
+    /// Apus: idle time before the SQPOLL thread sleeps.
+    public var ioUringSqThreadIdleMs: Int64 = 1_000
+    /// Store host written into records and message ids: brokerIP1:listenPort (store.md §13).
+    public var storeHost: MessageHost = .loopback
+
+    public init(storePathRootDir: String) {
+        self.storePathRootDir = storePathRootDir
+    }
+
+    public var commitLogPath: String { storePathCommitLog ?? storePathRootDir + "/commitlog" }
+    public var consumeQueuePath: String { storePathRootDir + "/consumequeue" }
+    public var indexPath: String { storePathRootDir + "/index" }
+    public var checkpointPath: String { storePathRootDir + "/checkpoint" }
+    public var abortPath: String { storePathRootDir + "/abort" }
+    public var lockPath: String { storePathRootDir + "/lock" }
+
+    /// The CQ file size rounded up to whole units, as RocketMQ's getter does.
+    public var consumeQueueFileBytes: Int64 {
+        let u = StoreLimits.consumeQueueUnitBytes
+        return (mappedFileSizeConsumeQueueBytes + u - 1) / u * u
+    }
+}
+
+extension MessageStoreConfig {
+    /// One operator key: its RocketMQ name, an older spelling that still means it, and how to set it.
+    public struct Key: Sendable {
+        public let name: String
+        public let legacyName: String?
+        public let unit: String
+        let apply: @Sendable (inout MessageStoreConfig, String) -> Bool
+    }
+
+    private static func int(_ name: String, legacy: String? = nil, unit: String = "",
+                            _ kp: WritableKeyPath<MessageStoreConfig, Int64> & Sendable) -> Key {
+        Key(name: name, legacyName: legacy, unit: unit) { c, v in
+            guard let n = Int64(v) else { return false }
+            c[keyPath: kp] = n
+            return true
+        }
+    }
+
+    private static func bool(_ name: String, _ kp: WritableKeyPath<MessageStoreConfig, Bool> & Sendable) -> Key {
+        // RocketMQ: true iff the text is "true", case-insensitive.
+        Key(name: name, legacyName: nil, unit: "") { c, v in c[keyPath: kp] = v.lowercased() == "true"; return true }
+    }
+
+    /// Every key the store understands (store.md §12 and Apus's io_uring keys).
+    public static let keys: [Key] = [
+        Key(name: "storePathRootDir", legacyName: nil, unit: "path") { c, v in c.storePathRootDir = v; return true },
+        Key(name: "storePathCommitLog", legacyName: nil, unit: "path") { c, v in c.storePathCommitLog = v; return true },
+        int("mappedFileSizeCommitLog", legacy: "mapedFileSizeCommitLog", unit: "bytes", \.mappedFileSizeCommitLogBytes),
+        int("mappedFileSizeConsumeQueue", legacy: "mapedFileSizeConsumeQueue", unit: "bytes", \.mappedFileSizeConsumeQueueBytes),
+        Key(name: "flushDiskType", legacyName: nil, unit: "") { c, v in
+            guard let t = FlushDiskType(rawValue: v) else { return false }
+            c.flushDiskType = t
+            return true
+        },
+        Key(name: "brokerRole", legacyName: nil, unit: "") { c, v in
+            guard let r = BrokerRole(rawValue: v) else { return false }
+            c.brokerRole = r
+            return true
+        },
+        Key(name: "maxMessageSize", legacyName: nil, unit: "bytes") { c, v in
+            guard let n = Int32(v), n >= 10 else { return false }
+            c.maxMessageSizeBytes = n
+            return true
+        },
+        bool("checkCRCOnRecover", \.checkCRCOnRecover),
+        bool("warmMapedFileEnable", \.warmMappedFileEnable),
+        bool("dataReadAheadEnable", \.dataReadAheadEnable),
+        int("flushIntervalCommitLog", unit: "ms", \.flushIntervalCommitLogMs),
+        int("flushCommitLogLeastPages", unit: "pages", \.flushCommitLogLeastPages),
+        int("flushCommitLogThoroughInterval", unit: "ms", \.flushCommitLogThoroughIntervalMs),
+        bool("flushCommitLogTimed", \.flushCommitLogTimed),
+        int("syncFlushTimeout", unit: "ms", \.syncFlushTimeoutMs),
+        int("flushIntervalConsumeQueue", unit: "ms", \.flushIntervalConsumeQueueMs),
+        int("flushConsumeQueueLeastPages", unit: "pages", \.flushConsumeQueueLeastPages),
+        int("flushConsumeQueueThoroughInterval", unit: "ms", \.flushConsumeQueueThoroughIntervalMs),
+        int("fileReservedTime", unit: "hours", \.fileReservedTimeHours),
+        Key(name: "deleteWhen", legacyName: nil, unit: "hours") { c, v in c.deleteWhen = v; return true },
+        int("diskMaxUsedSpaceRatio", unit: "%", \.diskMaxUsedSpaceRatioPercent),
+        int("diskSpaceWarningLevelRatio", unit: "%", \.diskSpaceWarningLevelRatioPercent),
+        int("diskSpaceCleanForciblyRatio", unit: "%", \.diskSpaceCleanForciblyRatioPercent),
+        bool("cleanFileForciblyEnable", \.cleanFileForciblyEnable),
+        int("cleanResourceInterval", unit: "ms", \.cleanResourceIntervalMs),
+        int("deleteCommitLogFilesInterval", unit: "ms", \.deleteCommitLogFilesIntervalMs),
+        int("deleteConsumeQueueFilesInterval", unit: "ms", \.deleteConsumeQueueFilesIntervalMs),
+        int("deleteFileBatchMax", unit: "files", \.deleteFileBatchMax),
+        bool("messageIndexEnable", \.messageIndexEnable),
+        bool("messageIndexSafe", \.messageIndexSafe),
+        int("maxHashSlotNum", unit: "slots", \.maxHashSlotNum),
+        int("maxIndexNum", unit: "entries", \.maxIndexNum),
+        int("maxMsgsNumBatch", unit: "messages", \.maxMsgsNumBatch),
+        int("maxTransferBytesOnMessageInMemory", unit: "bytes", \.maxTransferBytesOnMessageInMemory),
+        int("maxTransferCountOnMessageInMemory", unit: "messages", \.maxTransferCountOnMessageInMemory),
+        int("maxTransferBytesOnMessageInDisk", unit: "bytes", \.maxTransferBytesOnMessageInDisk),
+        int("maxTransferCountOnMessageInDisk", unit: "messages", \.maxTransferCountOnMessageInDisk),
+        int("accessMessageInMemoryMaxRatio", unit: "%", \.accessMessageInMemoryMaxRatioPercent),
+        int("maxFilterMessageSize", unit: "bytes", \.maxFilterMessageSizeBytes),
+        bool("autoMessageVersionOnTopicLen", \.autoMessageVersionOnTopicLen),
+        bool("readUnCommitted", \.readUnCommitted),
+        bool("ioUringEnable", \.ioUringEnable),
+        int("ioUringEntries", unit: "entries", \.ioUringEntries),
+        bool("ioUringSqPoll", \.ioUringSqPoll),
+        int("ioUringSqThreadIdleMs", unit: "ms", \.ioUringSqThreadIdleMs),
+    ]
+
+    /// What applying a properties map did: keys it did not know, and values it could not parse
+    /// (RocketMQ ignores both silently; the executable warns).
+    public struct ApplyReport: Sendable {
+        public var unknownKeys: [String] = []
+        public var unparsable: [String] = []
+    }
+
+    /// Applies operator properties. A modern key wins over its legacy spelling when both appear.
+    /// Values are trimmed, as RocketMQ does. Keys not in `keys` are reported, not fatal.
+    @discardableResult
+    public mutating func apply(_ properties: [String: String], knownElsewhere: Set<String> = []) -> ApplyReport {
+        var report = ApplyReport()
+        var used = Set<String>()
+        for key in Self.keys {
+            let raw = properties[key.name] ?? key.legacyName.flatMap { properties[$0] }
+            if properties[key.name] != nil { used.insert(key.name) }
+            if let legacy = key.legacyName, properties[legacy] != nil { used.insert(legacy) }
+            guard let value = raw?.trimmingWhitespace() else { continue }
+            if !key.apply(&self, value) { report.unparsable.append(key.name) }
+        }
+        report.unknownKeys = properties.keys.filter { !used.contains($0) && !knownElsewhere.contains($0) }.sorted()
+        return report
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

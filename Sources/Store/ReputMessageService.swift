@@ -1,0 +1,110 @@
+// ReputMessageService: the one dispatcher thread (store.md §6.6). Follows the CommitLog from the reput
+// offset up to the confirm offset (the flushed offset under SYNC_FLUSH, else the max offset, §4.3),
+// parses records without CRC or body reads, and hands each to the CommitLogDispatcher.
+import CStore
+import Glibc
+import Synchronization
+import Logging
+
+final class ReputMessageService: Sendable {
+    private let commitLog: CommitLog
+    private let thread = ServiceThread(name: "ReputMessageService")
+    // Sendable because: the dispatcher is used only by the reput thread once started (recovery used it
+    // before, on the starting thread, strictly before `start`).
+    private nonisolated(unsafe) let dispatcher: CommitLogDispatcher
+    /// Next CommitLog byte to dispatch. Written by the reput thread (release); read by anyone (acquire).
+    private let reputFromOffsetAtomic = Atomic<Int64>(0)
+    private let syncFlush: Bool
+    private let logger: Logger
+
+    init(commitLog: CommitLog, dispatcher: CommitLogDispatcher, syncFlush: Bool, logger: Logger) {
+        self.commitLog = commitLog
+        self.dispatcher = dispatcher
+        self.syncFlush = syncFlush
+        self.logger = logger
+    }
+
+    var reputFromOffset: Int64 {
+        get { reputFromOffsetAtomic.load(ordering: .acquiring) }
+        set { reputFromOffsetAtomic.store(newValue, ordering: .releasing) }
+    }
+
+    /// Where dispatch may read up to (store.md §4.3).
+    var endOffset: Int64 { syncFlush ? commitLog.flushedWhere : commitLog.maxOffset }
+
+    /// Bytes written but not yet dispatched.
+    var behindBytes: Int64 { max(0, endOffset - reputFromOffset) }
+
+    func start() {
+        thread.start { [self] t in
+            while !t.isStopped {
+                t.waitForRunning(1)
+                doReput()
+            }
+            doReput() // catch up before stopping
+        }
+    }
+
+    func wakeup() { thread.wakeup() }
+
+    /// Shuts down after dispatch caught up (bounded by 5 s, as RocketMQ waits at shutdown).
+    func shutdown() {
+        let deadline = monotonicNs() + 5_000_000_000
+        while behindBytes > 0 && monotonicNs() < deadline { thread.wakeup(); sleepOneMs() }
+        thread.shutdown()
+    }
+
+    func resetCache() { dispatcher.resetCache() }
+
+    private func doReput() {
+        var from = reputFromOffset
+        let end = endOffset
+        var passBytes: Int64 = 0
+        while from < end && passBytes < StoreLimits.dispatchPassBytesMax {
+            let minOffset = commitLog.minOffset
+            if minOffset >= 0 && from < minOffset {
+                logger.warning("reput offset \(from) below CommitLog min \(minOffset) (files deleted): jumping")
+                from = minOffset
+                continue
+            }
+            guard let file = commitLog.queue.findMappedFile(offset: from) else { break }
+            let limit = min(file.wrotePosition, end - file.startOffset)
+            var pos = from - file.startOffset
+            var rolled = false
+            while pos < limit {
+                var info = apus_record_info()
+                let kind = apus_record_check(file.base + Int(pos), Int(limit - pos), 0, &info)
+                if kind == APUS_RECORD_BLANK {
+                    from = file.endOffset
+                    rolled = true
+                    break
+                }
+                if kind == -ENODATA { break } // record beyond the end offset: next round
+                if kind < 0 {
+                    logger.error("reput stopped: corrupt record at CommitLog offset \(file.startOffset + pos) (errno \(-kind))")
+                    reputFromOffset = file.startOffset + pos
+                    return
+                }
+                do {
+                    try dispatcher.dispatch(record: file.base + Int(pos), info: info)
+                } catch {
+                    logger.error("dispatch failed at CommitLog offset \(file.startOffset + pos): \(error); retrying")
+                    reputFromOffset = file.startOffset + pos
+                    return
+                }
+                pos += Int64(info.total_size)
+                passBytes += Int64(info.total_size)
+                from = file.startOffset + pos
+                reputFromOffset = from
+            }
+            reputFromOffset = from
+            if !rolled { break }
+        }
+        reputFromOffset = from
+    }
+}
+
+func sleepOneMs() {
+    var ts = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+    nanosleep(&ts, nil)
+}

@@ -1,0 +1,82 @@
+// ServiceThread: a named background thread with a wake-up signal, as RocketMQ's ServiceThread.
+// Used by the flush, group-commit, dispatch (reput), allocator and clean services. `run` is called
+// once on the new thread; it loops until `isStopped`, sleeping with `waitForRunning(ms)` which a
+// `wakeup()` from any thread cuts short.
+import Foundation
+
+// Sendable because: all mutable state is guarded by `condition` (NSCondition) or is atomic-free
+// immutable after init; the thread handle is set once under the condition.
+public final class ServiceThread: @unchecked Sendable {
+    public let name: String
+    private let condition = NSCondition()
+    private var notified = false
+    private var stopped = false
+    private var finished = false
+    private var started = false
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    /// Starts the thread running `body`; body should loop `while !thread.isStopped`.
+    public func start(_ body: @escaping @Sendable (ServiceThread) -> Void) {
+        condition.lock()
+        precondition(!started, "\(name) started twice")
+        started = true
+        condition.unlock()
+        let thread = Thread { [self] in
+            body(self)
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    public var isStopped: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped
+    }
+
+    /// Wakes a thread sleeping in waitForRunning (or makes its next wait return at once).
+    public func wakeup() {
+        condition.lock()
+        if !notified {
+            notified = true
+            condition.signal()
+        }
+        condition.unlock()
+    }
+
+    /// Sleeps up to `intervalMs` unless woken. Returns true if woken.
+    @discardableResult
+    public func waitForRunning(_ intervalMs: Int64) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if notified || stopped {
+            notified = false
+            return true
+        }
+        let deadline = Date(timeIntervalSinceNow: Double(intervalMs) / 1000)
+        while !notified && !stopped {
+            if !condition.wait(until: deadline) { break }
+        }
+        let woken = notified
+        notified = false
+        return woken
+    }
+
+    /// Asks the loop to stop and waits until `body` has returned (if the thread was started).
+    public func shutdown() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        while started && !finished {
+            condition.wait()
+        }
+        condition.unlock()
+    }
+}

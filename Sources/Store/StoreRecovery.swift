@@ -1,0 +1,110 @@
+// StoreRecovery: brings the store back to a consistent state at start (store.md §9). ConsumeQueues are
+// cut to their valid units; the CommitLog is scanned from a safe file (normal: the newest whose first
+// record is already dispatched; abnormal: the newest whose first record is older than the checkpoint's
+// minTimestamp), validating each record (CRC when checkCRCOnRecover) and dispatching what the queues
+// lack; the log is cut at the end of the last valid record and queues pointing past it are cut too.
+// Runs on the starting thread before any service thread.
+import CStore
+import Glibc
+import Logging
+
+struct StoreRecovery {
+    let commitLog: CommitLog
+    let consumeQueues: ConsumeQueueStore
+    let index: IndexService?
+    let dispatcher: CommitLogDispatcher
+    let checkpoint: StoreCheckpoint
+    let checkCRC: Bool
+    let messageIndexSafe: Bool
+    let logger: Logger
+
+    struct Outcome {
+        var processOffset: Int64
+        var dispatchedRecords: Int
+        var truncatedBytes: Int64
+        var startFile: Int64
+    }
+
+    /// The first record of `file`, if it is a valid message.
+    private func firstRecord(_ file: MappedFile) -> apus_record_info? {
+        var info = apus_record_info()
+        let kind = apus_record_check(file.base, Int(file.sizeBytes), checkCRC ? 1 : 0, &info)
+        return kind == APUS_RECORD_MESSAGE ? info : nil
+    }
+
+    func recover(lastExitOK: Bool) throws(StoreError) -> Outcome {
+        let dispatchFrom = consumeQueues.recover()
+        let files = commitLog.queue.mappedFiles
+        guard !files.isEmpty else {
+            if !consumeQueues.all.isEmpty { logger.warning("no CommitLog files: destroying every ConsumeQueue") }
+            consumeQueues.destroyAll()
+            index?.destroyAll()
+            return Outcome(processOffset: 0, dispatchedRecords: 0, truncatedBytes: 0, startFile: 0)
+        }
+        let indexTs = checkpoint.indexMsgTimestampMs
+        let minTs = checkpoint.minTimestampMs
+        var startIndex = 0
+        for i in stride(from: files.count - 1, through: 0, by: -1) {
+            guard let info = firstRecord(files[i]), info.store_timestamp_ms != 0 else { continue }
+            if messageIndexSafe && info.store_timestamp_ms > indexTs { continue }
+            let ok = lastExitOK ? info.physical_offset <= dispatchFrom : info.store_timestamp_ms <= minTs
+            if ok { startIndex = i; break }
+        }
+        logger.info("\(lastExitOK ? "normal" : "abnormal") recovery from CommitLog file \(MappedFile.fileName(forOffset: files[startIndex].startOffset)), ConsumeQueues dispatched up to \(dispatchFrom)")
+
+        var processOffset = files[startIndex].startOffset
+        var dispatched = 0
+        var i = startIndex
+        scan: while i < files.count {
+            let f = files[i]
+            var pos: Int64 = 0
+            while true {
+                if f.sizeBytes - pos < 8 { break scan }
+                var info = apus_record_info()
+                let kind = apus_record_check(f.base + Int(pos), Int(f.sizeBytes - pos), checkCRC ? 1 : 0, &info)
+                if kind == APUS_RECORD_BLANK {
+                    processOffset = f.endOffset
+                    i += 1
+                    continue scan
+                }
+                if kind < 0 {
+                    if kind != -EBADMSG || info.magic != 0 || info.total_size != 0 {
+                        logger.warning("CommitLog ends at \(f.startOffset + pos): \(Self.reason(kind)) (torn or corrupt tail is cut)")
+                    }
+                    break scan
+                }
+                // A record whose physical-offset field disagrees with where it sits is corruption too.
+                if info.physical_offset != f.startOffset + pos {
+                    logger.warning("CommitLog record at \(f.startOffset + pos) claims offset \(info.physical_offset): cut here")
+                    break scan
+                }
+                if !lastExitOK || info.physical_offset >= dispatchFrom {
+                    try dispatcher.dispatch(record: f.base + Int(pos), info: info)
+                    dispatched += 1
+                }
+                commitLog.lastStoreTimestampMs = info.store_timestamp_ms
+                pos += Int64(info.total_size)
+                processOffset = f.startOffset + pos
+            }
+        }
+        let maxOffsetBefore = commitLog.queue.mappedFiles.last.map { $0.endOffset } ?? 0
+        let referenced = consumeQueues.all.map { $0.maxPhysicalEnd }.max() ?? -1
+        if referenced > processOffset {
+            logger.warning("ConsumeQueues reference CommitLog bytes up to \(referenced), past its end \(processOffset): cutting them")
+        }
+        consumeQueues.truncateDirty(physicalOffset: processOffset)
+        commitLog.queue.truncateDirtyFiles(offset: processOffset)
+        commitLog.flushedWhere = processOffset
+        checkpoint.confirmPhysicalOffset = processOffset
+        return Outcome(processOffset: processOffset, dispatchedRecords: dispatched,
+                       truncatedBytes: maxOffsetBefore - processOffset, startFile: files[startIndex].startOffset)
+    }
+
+    static func reason(_ rc: Int32) -> String {
+        switch -rc {
+        case ENODATA: return "record runs past the written data"
+        case EILSEQ: return "body CRC mismatch"
+        default: return "not a valid record"
+        }
+    }
+}
