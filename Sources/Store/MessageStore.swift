@@ -94,7 +94,7 @@ public final class MessageStore: Sendable {
         encoder = MessageEncoder(storeHost: config.storeHost, bodyBytesMax: config.maxMessageSizeBytes)
         shutdownRing = try IORing(config: config)
         physicalMemoryBytes = Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
-        logger.info("store loaded: \(lastExitOK ? "clean" : "abnormal") previous exit, CommitLog [\(commitLog.minOffset), \(commitLog.maxOffset)), \(consumeQueues.all.count) ConsumeQueues, \(outcome.dispatchedRecords) records dispatched by recovery, \(outcome.truncatedBytes > 0 ? "\(outcome.truncatedBytes) bytes past the valid tail cut" : "no tail cut")")
+        logger.info("store loaded: \(lastExitOK ? "clean" : "abnormal") previous exit, CommitLog \(commitLog.minOffset < 0 ? "empty" : "[\(commitLog.minOffset), \(commitLog.maxOffset))"), \(consumeQueues.all.count) ConsumeQueues, \(outcome.dispatchedRecords) records dispatched by recovery, \(outcome.truncatedBytes > 0 ? "\(outcome.truncatedBytes) bytes past the valid tail cut" : "no tail cut")")
     }
 
     /// Starts the service threads and creates the abort file.

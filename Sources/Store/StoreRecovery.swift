@@ -52,8 +52,48 @@ struct StoreRecovery {
         }
         logger.info("\(lastExitOK ? "normal" : "abnormal") recovery from CommitLog file \(MappedFile.fileName(forOffset: files[startIndex].startOffset)), ConsumeQueues dispatched up to \(dispatchFrom)")
 
+        // Pass 1 validates (CRC included) and finds where the log really ends. ConsumeQueues are cut
+        // there before anything is dispatched: a queue holding units past the end (a ConsumeQueue
+        // longer than the log) would otherwise make re-dispatch of the real records look redundant.
         var processOffset = files[startIndex].startOffset
+        forEachRecord(files, from: startIndex, checkCRC: checkCRC, logStop: true) { _, _, end in processOffset = end }
+        let maxOffsetBefore = files.last.map { $0.endOffset } ?? 0
+        let referenced = consumeQueues.all.map { $0.maxPhysicalEnd }.max() ?? -1
+        if referenced > processOffset {
+            logger.warning("ConsumeQueues reference CommitLog bytes up to \(referenced), past its end \(processOffset): cutting them")
+        }
+        consumeQueues.truncateDirty(physicalOffset: processOffset)
+        let dispatchedUpTo = min(dispatchFrom, consumeQueues.all.map { $0.maxPhysicalEnd }.max() ?? -1)
+
+        // Pass 2 dispatches what the queues lack (abnormal: everything; CQ writes are idempotent).
         var dispatched = 0
+        var failure: StoreError? = nil
+        forEachRecord(files, from: startIndex, checkCRC: false, logStop: false) { base, info, end in
+            guard failure == nil, end <= processOffset else { return }
+            if !lastExitOK || info.physical_offset >= dispatchedUpTo {
+                do {
+                    try dispatcher.dispatch(record: base, info: info)
+                    dispatched += 1
+                } catch let e as StoreError {
+                    failure = e
+                } catch {
+                    failure = StoreError(.io, "\(error)")
+                }
+            }
+            commitLog.lastStoreTimestampMs = info.store_timestamp_ms
+        }
+        if let failure { throw failure }
+        commitLog.queue.truncateDirtyFiles(offset: processOffset)
+        commitLog.flushedWhere = processOffset
+        checkpoint.confirmPhysicalOffset = processOffset
+        return Outcome(processOffset: processOffset, dispatchedRecords: dispatched,
+                       truncatedBytes: maxOffsetBefore - processOffset, startFile: files[startIndex].startOffset)
+    }
+
+    /// Walks valid records from file `startIndex` on, crossing BLANK fillers into the next file, and
+    /// calls `body(recordStart, info, recordEnd)` for each. Stops at the first invalid record.
+    private func forEachRecord(_ files: [MappedFile], from startIndex: Int, checkCRC: Bool, logStop: Bool,
+                               _ body: (UnsafeMutablePointer<UInt8>, apus_record_info, Int64) -> Void) {
         var i = startIndex
         scan: while i < files.count {
             let f = files[i]
@@ -63,41 +103,23 @@ struct StoreRecovery {
                 var info = apus_record_info()
                 let kind = apus_record_check(f.base + Int(pos), Int(f.sizeBytes - pos), checkCRC ? 1 : 0, &info)
                 if kind == APUS_RECORD_BLANK {
-                    processOffset = f.endOffset
                     i += 1
                     continue scan
                 }
                 if kind < 0 {
-                    if kind != -EBADMSG || info.magic != 0 || info.total_size != 0 {
+                    if logStop && (info.magic != 0 || info.total_size != 0) {
                         logger.warning("CommitLog ends at \(f.startOffset + pos): \(Self.reason(kind)) (torn or corrupt tail is cut)")
                     }
                     break scan
                 }
-                // A record whose physical-offset field disagrees with where it sits is corruption too.
                 if info.physical_offset != f.startOffset + pos {
-                    logger.warning("CommitLog record at \(f.startOffset + pos) claims offset \(info.physical_offset): cut here")
+                    if logStop { logger.warning("CommitLog record at \(f.startOffset + pos) claims offset \(info.physical_offset): cut here") }
                     break scan
                 }
-                if !lastExitOK || info.physical_offset >= dispatchFrom {
-                    try dispatcher.dispatch(record: f.base + Int(pos), info: info)
-                    dispatched += 1
-                }
-                commitLog.lastStoreTimestampMs = info.store_timestamp_ms
                 pos += Int64(info.total_size)
-                processOffset = f.startOffset + pos
+                body(f.base + Int(pos - Int64(info.total_size)), info, f.startOffset + pos)
             }
         }
-        let maxOffsetBefore = commitLog.queue.mappedFiles.last.map { $0.endOffset } ?? 0
-        let referenced = consumeQueues.all.map { $0.maxPhysicalEnd }.max() ?? -1
-        if referenced > processOffset {
-            logger.warning("ConsumeQueues reference CommitLog bytes up to \(referenced), past its end \(processOffset): cutting them")
-        }
-        consumeQueues.truncateDirty(physicalOffset: processOffset)
-        commitLog.queue.truncateDirtyFiles(offset: processOffset)
-        commitLog.flushedWhere = processOffset
-        checkpoint.confirmPhysicalOffset = processOffset
-        return Outcome(processOffset: processOffset, dispatchedRecords: dispatched,
-                       truncatedBytes: maxOffsetBefore - processOffset, startFile: files[startIndex].startOffset)
     }
 
     static func reason(_ rc: Int32) -> String {

@@ -1,0 +1,230 @@
+// MessageStoreTests: put and read back through the whole store on real files: bytes, offsets,
+// segment roll-over with the BLANK filler, tags filtering, lookups by offset, key and time, batches,
+// rejected input.
+import CStore
+import Foundation
+import Testing
+@testable import Store
+
+@Suite struct MessageStoreTests {
+    @Test func putMessagesReadBackByteIdenticalWithQueueOffsets() async throws {
+        let dir = TestDirs.make("putget")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir))
+        store.start()
+        defer { store.shutdown() }
+        var sent: [(queue: Int32, body: [UInt8], offset: Int64)] = []
+        for i in 0..<200 {
+            let q = Int32(i % 4)
+            let body = bytes(1 + (i * 37) % 2000, seed: UInt8(i & 0xFF))
+            let r = await store.putMessage(message(queue: q, body: body, tags: "TagA"))
+            #expect(r.status == .putOk)
+            let a = try #require(r.append)
+            #expect(a.queueOffset == Int64(i / 4))
+            #expect(a.messageId.count == 32)
+            sent.append((q, body, a.physicalOffset))
+        }
+        #expect(eventually { store.dispatchBehindBytes == 0 })
+        for q in Int32(0)..<4 {
+            #expect(store.maxOffsetInQueue(topic: "TopicTest", queueId: q) == 50)
+            var next: Int64 = 0
+            var got: [DecodedRecord] = []
+            while next < 50 {
+                let r = store.getMessage(topic: "TopicTest", queueId: q, offset: next, maxMsgNums: 32)
+                #expect(r.status == .found)
+                got += r.messages.compactMap(decode)
+                #expect(r.queueOffsets.first == next)
+                next = r.nextBeginOffset
+            }
+            let expected = sent.filter { $0.queue == q }
+            #expect(got.count == expected.count)
+            for (i, (rec, exp)) in zip(got, expected).enumerated() {
+                #expect(rec.body == exp.body)
+                #expect(rec.queueOffset == Int64(i))
+                #expect(rec.physicalOffset == exp.offset)
+                #expect(rec.properties["TAGS"] == "TagA")
+                #expect(rec.topic == "TopicTest")
+            }
+            #expect(store.getMessage(topic: "TopicTest", queueId: q, offset: 50, maxMsgNums: 32).status == .offsetOverflowOne)
+            #expect(store.getMessage(topic: "TopicTest", queueId: q, offset: 51, maxMsgNums: 32).status == .offsetOverflowBadly)
+        }
+        #expect(store.getMessage(topic: "Nope", queueId: 0, offset: 0, maxMsgNums: 1).status == .noMatchedLogicQueue)
+        // Messages crossed several 64 KiB segments; every full segment ends with a BLANK filler.
+        let files = store.commitLog.queue.mappedFiles
+        #expect(files.count > 3)
+        for f in files.dropLast() {
+            var pos: Int64 = 0
+            var info = apus_record_info()
+            while apus_record_check(f.base + Int(pos), Int(f.sizeBytes - pos), 1, &info) == APUS_RECORD_MESSAGE {
+                pos += Int64(info.total_size)
+            }
+            #expect(apus_record_check(f.base + Int(pos), Int(f.sizeBytes - pos), 1, &info) == APUS_RECORD_BLANK)
+            #expect(Int64(info.total_size) == f.sizeBytes - pos)
+        }
+    }
+
+    @Test func tagFilterKeepsOnlyMatchingHashes() async throws {
+        let dir = TestDirs.make("tags")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir))
+        store.start()
+        defer { store.shutdown() }
+        for i in 0..<30 {
+            _ = await store.putMessage(message(body: bytes(10), tags: i % 3 == 0 ? "TagA" : "TagB"))
+        }
+        #expect(eventually { store.dispatchBehindBytes == 0 })
+        let tagA = Int32(2_598_919) // Java "TagA".hashCode()
+        let r = store.getMessage(topic: "TopicTest", queueId: 0, offset: 0, maxMsgNums: 32, tagsCodes: [tagA])
+        #expect(r.status == .found)
+        #expect(r.messages.count == 10)
+        #expect(r.messages.compactMap(decode).allSatisfy { $0.properties["TAGS"] == "TagA" })
+        #expect(r.nextBeginOffset == 30)
+        let none = store.getMessage(topic: "TopicTest", queueId: 0, offset: 0, maxMsgNums: 32, tagsCodes: [42])
+        #expect(none.status == .noMatchedMessage)
+        #expect(none.nextBeginOffset == 30)
+    }
+
+    @Test func lookupsByOffsetKeyAndTime() async throws {
+        let dir = TestDirs.make("lookup")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir))
+        store.start()
+        defer { store.shutdown() }
+        var offsets: [Int64] = []
+        var times: [Int64] = []
+        for i in 0..<100 {
+            let r = await store.putMessage(message(body: bytes(100), keys: "order\(i % 10) extra\(i)", uniq: "U\(i)"))
+            offsets.append(r.append!.physicalOffset)
+            times.append(r.append!.storeTimestampMs)
+        }
+        #expect(eventually { store.dispatchBehindBytes == 0 })
+        let viewed = try #require(store.lookMessage(physicalOffset: offsets[42]).flatMap(decode))
+        #expect(viewed.properties["UNIQ_KEY"] == "U42")
+        #expect(store.lookMessage(physicalOffset: offsets[42] + 1) == nil)
+        let id = OffsetMessageId.make(host: .loopback, physicalOffset: offsets[7])
+        #expect(OffsetMessageId.parse(id)?.physicalOffset == offsets[7])
+        let q = store.queryMessage(topic: "TopicTest", key: "order3", maxNum: 64, beginMs: 0, endMs: Int64.max)
+        #expect(Set(q.messages.compactMap(decode).compactMap { $0.properties["UNIQ_KEY"] }) == Set((0..<10).map { "U\($0 * 10 + 3)" }))
+        let u = store.queryMessage(topic: "TopicTest", key: "U77", maxNum: 64, beginMs: 0, endMs: Int64.max)
+        #expect(u.messages.compactMap(decode).map { $0.physicalOffset } == [offsets[77]])
+        #expect(store.queryMessage(topic: "Other", key: "U77", maxNum: 64, beginMs: 0, endMs: Int64.max).messages.isEmpty)
+        // Index rolled over several 64-entry files and still answers.
+        #expect(listDirectory(dir + "/index").count > 1)
+        #expect(store.offsetInQueue(topic: "TopicTest", queueId: 0, timestampMs: times[60]) <= 60)
+        #expect(store.offsetInQueue(topic: "TopicTest", queueId: 0, timestampMs: 0) == 0)
+        #expect(store.offsetInQueue(topic: "TopicTest", queueId: 0, timestampMs: Int64.max) == 100)
+        #expect(store.offsetInQueue(topic: "TopicTest", queueId: 0, timestampMs: Int64.max, boundary: .upper) == 99)
+        #expect(store.earliestMessageTime(topic: "TopicTest", queueId: 0) == times[0])
+    }
+
+    @Test func batchBecomesConsecutiveRecordsWithOneStoreTime() async throws {
+        let dir = TestDirs.make("batch")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir))
+        store.start()
+        defer { store.shutdown() }
+        _ = await store.putMessage(message(queue: 1, body: [1]))
+        var body: [UInt8] = []
+        for (i, b) in [Array("A".utf8), Array("BC".utf8), bytes(500)].enumerated() {
+            let props = Array(MessageProperties.encode([("UNIQ_KEY", "ID\(i)")]).utf8)
+            let total = 20 + b.count + 2 + props.count
+            for v in [UInt32(total), 0, 0, UInt32(i), UInt32(b.count)] { body += withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            body += b
+            body += withUnsafeBytes(of: UInt16(props.count).bigEndian) { Array($0) }
+            body += props
+        }
+        let r = await store.putMessages(MessageBatchToStore(topic: "TopicTest", queueId: 1, body: body))
+        #expect(r.status == .putOk)
+        let a = try #require(r.append)
+        #expect(a.queueOffset == 1)
+        #expect(a.messageCount == 3)
+        #expect(a.messageId.split(separator: ",").count == 3)
+        #expect(eventually { store.dispatchBehindBytes == 0 })
+        let got = store.getMessage(topic: "TopicTest", queueId: 1, offset: 1, maxMsgNums: 32).messages.compactMap(decode)
+        #expect(got.map { $0.properties["UNIQ_KEY"] } == ["ID0", "ID1", "ID2"])
+        #expect(got.map { $0.queueOffset } == [1, 2, 3])
+        #expect(Set(got.map { $0.storeTimestampMs }).count == 1)
+        #expect(got[1].body == Array("BC".utf8))
+        let bad = await store.putMessages(MessageBatchToStore(topic: "TopicTest", queueId: 1, body: Array(body.dropLast(3))))
+        #expect(bad.status == .messageIllegal)
+        #expect(store.maxOffsetInQueue(topic: "TopicTest", queueId: 1) == 4)
+    }
+
+    @Test func illegalMessagesAreRejectedAndChangeNothing() async throws {
+        let dir = TestDirs.make("illegal")
+        defer { TestDirs.remove(dir) }
+        var config = smallConfig(dir)
+        config.maxMessageSizeBytes = 4096
+        let store = try MessageStore(config: config)
+        store.start()
+        defer { store.shutdown() }
+        let before = store.maxPhysicalOffset
+        #expect(await store.putMessage(message(body: bytes(4097))).status == .messageIllegal)
+        let longProps = MessageToStore(topic: "T", queueId: 0, body: [1], properties: String(repeating: "x", count: 40_000))
+        #expect(await store.putMessage(longProps).status == .propertiesSizeExceeded)
+        #expect(await store.putMessage(MessageToStore(topic: "", queueId: 0, body: [1])).status == .messageIllegal)
+        #expect(store.maxPhysicalOffset == before)
+        #expect(await store.putMessage(message(body: bytes(4096))).status == .putOk)
+    }
+
+    @Test func longTopicIsStoredWithV2Magic() async throws {
+        let dir = TestDirs.make("v2")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir))
+        store.start()
+        defer { store.shutdown() }
+        let topic = "%RETRY%" + String(repeating: "g", count: 150)
+        let r = await store.putMessage(message(topic, body: [1, 2, 3]))
+        let rec = try #require(store.lookMessage(physicalOffset: r.append!.physicalOffset))
+        #expect(rec.bytes.load(fromByteOffset: 4, as: UInt32.self).bigEndian == 0xDAA3_20AB)
+        #expect(decode(rec)?.topic == topic)
+    }
+
+    @Test func syncFlushAcknowledgesOnlyDurableBytesAndGroupsCommits() async throws {
+        let dir = TestDirs.make("sync")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir, flush: .syncFlush))
+        store.start()
+        defer { store.shutdown() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<64 {
+                group.addTask {
+                    for j in 0..<10 {
+                        let r = await store.putMessage(message(queue: Int32(i % 4), body: bytes(200 + j)))
+                        #expect(r.status == .putOk)
+                        let end = r.append!.physicalOffset + Int64(r.append!.wroteBytes)
+                        #expect(store.flushedPhysicalOffset >= end)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let stats = store.groupCommitStatistics
+        #expect(stats.requests == 640)
+        #expect(stats.syncs < 640)
+        // Under SYNC_FLUSH consumers see only flushed messages; all are flushed now.
+        #expect(eventually { store.dispatchBehindBytes == 0 })
+        #expect((0..<4).map { store.maxOffsetInQueue(topic: "TopicTest", queueId: Int32($0)) }.reduce(0, +) == 640)
+    }
+
+    @Test func configKeysUseRocketMQNamesAndLegacySpellings() {
+        var c = MessageStoreConfig(storePathRootDir: "/x")
+        let report = c.apply(["mapedFileSizeCommitLog": "2048", "flushDiskType": "SYNC_FLUSH", "fileReservedTime": " 48 ",
+                              "warmMapedFileEnable": "TRUE", "ioUringSqPoll": "true", "brokerName": "b", "bogusKey": "1",
+                              "maxMessageSize": "nope"], knownElsewhere: ["brokerName"])
+        #expect(c.mappedFileSizeCommitLogBytes == 2048)
+        #expect(c.flushDiskType == .syncFlush)
+        #expect(c.fileReservedTimeHours == 48)
+        #expect(c.warmMappedFileEnable)
+        #expect(c.ioUringSqPoll)
+        #expect(report.unknownKeys == ["bogusKey"])
+        #expect(report.unparsable == ["maxMessageSize"])
+        var d = MessageStoreConfig(storePathRootDir: "/x")
+        d.apply(["mappedFileSizeCommitLog": "4096", "mapedFileSizeCommitLog": "2048"])
+        #expect(d.mappedFileSizeCommitLogBytes == 4096)
+        #expect(MessageStoreConfig(storePathRootDir: "/x").consumeQueueFileBytes == 6_000_000)
+        var e = MessageStoreConfig(storePathRootDir: "/x")
+        e.mappedFileSizeConsumeQueueBytes = 1001
+        #expect(e.consumeQueueFileBytes == 1020)
+    }
+}
