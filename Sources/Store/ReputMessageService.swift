@@ -39,9 +39,13 @@ final class ReputMessageService: Sendable {
         thread.start { [self] t in
             while !t.isStopped {
                 t.waitForRunning(1)
-                doReput()
+                if !doReput() {
+                    // A failed dispatch (e.g. no space for a new ConsumeQueue file) is retried once a
+                    // second, as RocketMQ does, instead of spinning.
+                    t.waitForRunning(1000)
+                }
             }
-            doReput() // catch up before stopping
+            _ = doReput() // catch up before stopping
         }
     }
 
@@ -56,7 +60,9 @@ final class ReputMessageService: Sendable {
 
     func resetCache() { dispatcher.resetCache() }
 
-    private func doReput() {
+    /// Dispatches what is available; false if a record could not be dispatched.
+    @discardableResult
+    private func doReput() -> Bool {
         var from = reputFromOffset
         let end = endOffset
         var passBytes: Int64 = 0
@@ -83,14 +89,14 @@ final class ReputMessageService: Sendable {
                 if kind < 0 {
                     logger.error("reput stopped: corrupt record at CommitLog offset \(file.startOffset + pos) (errno \(-kind))")
                     reputFromOffset = file.startOffset + pos
-                    return
+                    return false
                 }
                 do {
                     try dispatcher.dispatch(record: file.base + Int(pos), info: info)
                 } catch {
-                    logger.error("dispatch failed at CommitLog offset \(file.startOffset + pos): \(error); retrying")
+                    logger.error("dispatch failed at CommitLog offset \(file.startOffset + pos): \(error); retrying in 1 s")
                     reputFromOffset = file.startOffset + pos
-                    return
+                    return false
                 }
                 pos += Int64(info.total_size)
                 passBytes += Int64(info.total_size)
@@ -101,6 +107,7 @@ final class ReputMessageService: Sendable {
             if !rolled { break }
         }
         reputFromOffset = from
+        return true
     }
 }
 
