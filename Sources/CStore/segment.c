@@ -150,6 +150,19 @@ int apus_segment_warm(struct apus_segment *seg, int lock_pages) {
     return 0;
 }
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+int apus_segment_prefault(struct apus_segment *seg) {
+    if (madvise(seg->base, seg->size_bytes, MADV_POPULATE_READ) == 0) return 0;
+    if (errno != EINVAL) return -errno;
+    volatile uint8_t sink = 0;
+    for (uint64_t i = 0; i < seg->size_bytes; i += APUS_PAGE_BYTES) sink ^= seg->base[i];
+    (void)sink;
+    return 0;
+}
+
 int apus_segment_advise_random(struct apus_segment *seg) {
     return madvise(seg->base, seg->size_bytes, MADV_RANDOM) == 0 ? 0 : -errno;
 }

@@ -19,6 +19,7 @@ final class AllocateMappedFileService: @unchecked Sendable {
     private let fileSizeBytes: Int64
     private let warm: Bool
     private let readAhead: Bool
+    private let prefault: Bool
     private let ring: IORing
     private let logger: Logger
 
@@ -27,6 +28,7 @@ final class AllocateMappedFileService: @unchecked Sendable {
         self.fileSizeBytes = fileSizeBytes
         self.warm = config.warmMappedFileEnable
         self.readAhead = config.dataReadAheadEnable
+        self.prefault = config.preFaultMappedFileEnable
         self.ring = try IORing(config: config)
         self.logger = logger
     }
@@ -73,7 +75,11 @@ final class AllocateMappedFileService: @unchecked Sendable {
         // From here the fd belongs to the MappedFile (closed by map on failure).
         do {
             let file = try MappedFile.map(fd: fd, path: path, startOffset: start, sizeBytes: fileSizeBytes)
-            if warm { _ = file.warm(lockPages: false) }
+            if warm {
+                _ = file.warm(lockPages: false)
+            } else if prefault {
+                _ = file.prefault()
+            }
             if !readAhead { file.adviseRandom() }
             syncDirectory(directory)
             return .success(file)

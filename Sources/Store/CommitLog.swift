@@ -31,6 +31,8 @@ final class CommitLog: Sendable {
     struct PutState {
         /// Next queue offset per topic-queue (store.md §3.8), rebuilt from ConsumeQueues at start.
         var topicQueueTable: [TopicQueueKey: Int64] = [:]
+        /// The segment appends go to, cached so a put never takes the file list's lock.
+        var current: MappedFile?
     }
 
     let queue: MappedFileQueue
@@ -39,6 +41,9 @@ final class CommitLog: Sendable {
     /// Bytes below this offset are durable. Stored (release) by the one flushing thread after
     /// fdatasync; loaded (acquire) by group commit, dispatch under SYNC_FLUSH, and shutdown.
     private let flushedWhereAtomic = Atomic<Int64>(0)
+    /// End of the last appended byte. Stored (release) under the put lock after each append and by
+    /// recovery; loaded (acquire) by dispatch, flush and readers, so none of them takes a lock for it.
+    private let maxOffsetAtomic = Atomic<Int64>(0)
     let storeHost: MessageHost
     /// Store time of the last appended record (set under the put lock; read by the flush services).
     private let lastStoreTimestampAtomic = Atomic<Int64>(0)
@@ -64,7 +69,13 @@ final class CommitLog: Sendable {
         return first.startOffset
     }
 
-    var maxOffset: Int64 { queue.maxOffset }
+    var maxOffset: Int64 { maxOffsetAtomic.load(ordering: .acquiring) }
+
+    /// Re-reads the tail from the file list (after recovery or truncation).
+    func resetTail() {
+        putLock.withLock { $0.current = nil }
+        maxOffsetAtomic.store(queue.maxOffset, ordering: .releasing)
+    }
 
     func setTopicQueueTable(_ table: [TopicQueueKey: Int64]) {
         putLock.withLock { $0.topicQueueTable = table }
@@ -98,9 +109,16 @@ final class CommitLog: Sendable {
                 attempts += 1
                 precondition(attempts <= 3, "append rolled more than once")
                 let file: MappedFile
-                switch currentWritableFile() {
-                case .success(let f): file = f
-                case .failure(let e): return .failure(.createMappedFileFailed(e))
+                if let c = state.current, !c.isFull {
+                    file = c
+                } else {
+                    switch nextWritableFile() {
+                    case .success(let f):
+                        file = f
+                        state.current = f
+                    case .failure(let e):
+                        return .failure(.createMappedFileFailed(e))
+                    }
                 }
                 var position: Int64 = 0
                 let rc = encoded.bytes.withUnsafeMutableBufferPointer { buf in
@@ -111,6 +129,7 @@ final class CommitLog: Sendable {
                 precondition(rc == 0, "append of \(len) bytes failed: \(rc)")
                 if consumesSlot { state.topicQueueTable[key] = queueOffset + Int64(count) }
                 lastStoreTimestampAtomic.store(storeTimestampMs, ordering: .relaxed)
+                maxOffsetAtomic.store(file.startOffset + position + Int64(len), ordering: .releasing)
                 return .success(AppendMessageResult(physicalOffset: file.startOffset + position, wroteBytes: Int32(len),
                                                     queueOffset: queueOffset, messageCount: Int32(count),
                                                     storeTimestampMs: storeTimestampMs, storeHost: storeHost,
@@ -131,22 +150,12 @@ final class CommitLog: Sendable {
     }
 
     /// The last file if it has room, else the allocator's next one (caller holds the put lock).
-    private func currentWritableFile() -> Result<MappedFile, StoreError> {
+    private func nextWritableFile() -> Result<MappedFile, StoreError> {
         if let last = queue.last, !last.isFull { return .success(last) }
         let start = queue.last.map { $0.endOffset } ?? 0
         let result = allocator.take(start: start)
         if case .success(let f) = result { queue.append(f) }
         return result
-    }
-
-    /// Ensures the first segment exists (an empty store creates it at offset `start`).
-    func ensureFirstFile(start: Int64) -> Result<MappedFile, StoreError> {
-        putLock.withLock { _ in
-            if let last = queue.last { return .success(last) }
-            let r = allocator.take(start: start)
-            if case .success(let f) = r { queue.append(f) }
-            return r
-        }
     }
 
     /// The stored bytes of the record at `physicalOffset` of `size` bytes, if fully written.
@@ -182,7 +191,7 @@ final class CommitLog: Sendable {
     /// Returns the new flushedWhere.
     @discardableResult
     func flush(ring: IORing) throws(StoreError) -> Int64 {
-        let target = queue.maxOffset
+        let target = maxOffset
         let from = flushedWhere
         guard target > from else { return from }
         var fds: [Int32] = []
@@ -200,7 +209,7 @@ final class CommitLog: Sendable {
     }
 
     /// Dirty pages between flushedWhere and the max offset.
-    var dirtyPages: Int64 { (queue.maxOffset / 4096) - (flushedWhere / 4096) }
+    var dirtyPages: Int64 { (maxOffset / 4096) - (flushedWhere / 4096) }
 }
 
 extension AppendMessageResult {

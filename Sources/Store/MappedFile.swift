@@ -99,6 +99,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     public func warm(lockPages: Bool) -> Int32 { apus_segment_warm(segment, lockPages ? 1 : 0) }
+    public func prefault() -> Int32 { apus_segment_prefault(segment) }
     public func adviseRandom() { _ = apus_segment_advise_random(segment) }
 }
 

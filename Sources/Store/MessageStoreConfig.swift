@@ -23,6 +23,9 @@ public struct MessageStoreConfig: Sendable {
     public var maxMessageSizeBytes: Int32 = 4_194_304
     public var checkCRCOnRecover = true
     public var warmMappedFileEnable = false
+    /// Apus: fill the page cache for the next CommitLog segment in the allocator thread (read faults,
+    /// nothing dirtied), so appends do not pay for zeroing pages. Ignored when warm-up is on.
+    public var preFaultMappedFileEnable = true
     public var dataReadAheadEnable = true
     public var flushIntervalCommitLogMs: Int64 = 500
     public var flushCommitLogLeastPages: Int64 = 4
@@ -130,6 +133,7 @@ extension MessageStoreConfig {
         },
         bool("checkCRCOnRecover", \.checkCRCOnRecover),
         bool("warmMapedFileEnable", \.warmMappedFileEnable),
+        bool("preFaultMappedFileEnable", \.preFaultMappedFileEnable),
         bool("dataReadAheadEnable", \.dataReadAheadEnable),
         int("flushIntervalCommitLog", unit: "ms", \.flushIntervalCommitLogMs),
         int("flushCommitLogLeastPages", unit: "pages", \.flushCommitLogLeastPages),

@@ -84,6 +84,7 @@ struct StoreRecovery {
         }
         if let failure { throw failure }
         commitLog.queue.truncateDirtyFiles(offset: processOffset)
+        commitLog.resetTail()
         commitLog.flushedWhere = processOffset
         checkpoint.confirmPhysicalOffset = processOffset
         return Outcome(processOffset: processOffset, dispatchedRecords: dispatched,

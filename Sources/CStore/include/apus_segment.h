@@ -76,6 +76,11 @@ int apus_segment_write_at(struct apus_segment *seg, int64_t pos, const void *dat
  * lock_pages also mlocks the mapping. Only for a segment nobody writes yet. Returns 0 or -errno. */
 int apus_segment_warm(struct apus_segment *seg, int lock_pages);
 
+/* Fills the page cache and page tables for the whole mapping without dirtying anything
+ * (MADV_POPULATE_READ, or reading one byte per page on kernels without it), so the writer's first store
+ * into each page costs a minor fault instead of allocating and zeroing a page. Returns 0 or -errno. */
+int apus_segment_prefault(struct apus_segment *seg);
+
 /* madvise(MADV_RANDOM) for dataReadAheadEnable=false. Returns 0 or -errno. */
 int apus_segment_advise_random(struct apus_segment *seg);
 
