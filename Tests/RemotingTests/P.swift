@@ -1,0 +1,2 @@
+import XCTest
+final class PT: XCTestCase { func testX() {} }
