@@ -65,6 +65,7 @@ let remotingTargets: [Target] = [
             "NameServer", "Remoting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]
     ),
