@@ -75,8 +75,14 @@ let remotingTargets: [Target] = [
         dependencies: nio + ["Remoting", "NameServer", .product(name: "Logging", package: "swift-log")],
         path: "Benchmarks/RemotingBench"
     ),
-    .testTarget(name: "RemotingTests", dependencies: nio + ["Remoting"]),
-    .testTarget(name: "NameServerTests", dependencies: nio + ["Remoting", "NameServer"]),
+    .testTarget(
+        name: "RemotingTests",
+        dependencies: nio + ["Remoting", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+    ),
+    .testTarget(
+        name: "NameServerTests",
+        dependencies: nio + ["Remoting", "NameServer", .product(name: "Logging", package: "swift-log")]
+    ),
 ]
 
 let skipStore = ProcessInfo.processInfo.environment["APUS_SKIP_STORE"] != nil
