@@ -26,8 +26,8 @@ extension RemotingCommand {
         buffer.writeInteger(Int32(0))
         var mapBytes = 0
         if let extFields {
-            for key in extFields.keys.sorted() {
-                guard let value = extFields[key], !key.isEmpty, !value.isEmpty, key.utf8.count <= Int16.max else {
+            for (key, value) in extFields {
+                guard !key.isEmpty, !value.isEmpty, key.utf8.count <= Int16.max else {
                     continue
                 }
                 buffer.writeInteger(Int16(key.utf8.count))

@@ -5,15 +5,14 @@ import NIOCore
 
 extension RemotingCommand {
     /// Writes the header as Java emits it: members in alphabetical order, nulls omitted, extFields values
-    /// as strings (keys sorted so output is deterministic), no whitespace.
+    /// as strings (in dictionary order, as Java writes HashMap order), no whitespace.
     public func writeJSONHeader(into buffer: inout ByteBuffer) {
         buffer.writeStaticString("{\"code\":")
         buffer.writeDecimal(Int64(code))
         if let extFields {
             buffer.writeStaticString(",\"extFields\":{")
             var first = true
-            for key in extFields.keys.sorted() {
-                guard let value = extFields[key] else { continue }
+            for (key, value) in extFields {
                 if !first { buffer.writeInteger(UInt8(ascii: ",")) }
                 first = false
                 buffer.writeJSONString(key)
@@ -127,6 +126,7 @@ extension RemotingCommand {
     private static func readExtFields(_ s: inout JSONScanner) throws(RemotingError) -> [String: String] {
         try s.expect(UInt8(ascii: "{"))
         var fields: [String: String] = [:]
+        fields.reserveCapacity(8)
         var more = try s.firstInContainer(close: UInt8(ascii: "}"))
         while more {
             let (key, _) = try s.readMemberName()
