@@ -15,6 +15,7 @@ enum RemotingBench {
         LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
         print("RemotingBench — \(ProcessInfo.processInfo.activeProcessorCount) cores")
         headerCodecs()
+        if CommandLine.arguments.contains("--codecs-only") { return }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let raw1 = try rawEchoBound(inFlight: 1, seconds: 2)
         let raw64 = try rawEchoBound(inFlight: 64, seconds: 2)
