@@ -93,7 +93,13 @@ public actor RouteInfoManager {
         if brokerData.brokerAddrs[brokerId] == nil && topicConfigWrapper.topicConfigTable.count == 1 {
             logger.warning("first registration carries a single topic; refused",
                            metadata: ["broker": "\(brokerName)", "brokerId": "\(brokerId)"])
-            if brokerData.brokerAddrs.isEmpty { brokerAddrTable[brokerName] = nil } else { brokerAddrTable[brokerName] = brokerData }
+            if brokerData.brokerAddrs.isEmpty {
+                brokerAddrTable[brokerName] = nil
+                clusterAddrTable[clusterName]?.remove(brokerName)
+                if clusterAddrTable[clusterName]?.isEmpty == true { clusterAddrTable[clusterName] = nil }
+            } else {
+                brokerAddrTable[brokerName] = brokerData
+            }
             return nil
         }
         let oldAddr = brokerData.brokerAddrs.updateValue(brokerAddr, forKey: brokerId)

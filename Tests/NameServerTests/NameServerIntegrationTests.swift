@@ -229,6 +229,9 @@ final class NameServerIntegrationTests: XCTestCase {
         let r = try await b.register(at: namesrv.address)
         XCTAssertEqual(r.responseCode, .systemError)
         XCTAssertEqual(r.remark, "register broker failed")
+        let info = try await clusterInfo()
+        XCTAssertNil(info.brokerAddrTable["broker-s"])
+        XCTAssertNil(info.clusterAddrTable["c1"])
     }
 
     func testKVConfigIsServedAndPersistedAcrossRestart() async throws {

@@ -2,6 +2,7 @@
 // serialisation echo, timeouts, late responses, server-initiated requests, close notification, and a
 // malformed frame closing only its own connection.
 
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -183,6 +184,26 @@ final class ServerClientTests: XCTestCase {
         XCTAssertTrue(bad.waitForClose())
         let response = try await healthy.invoke(request(Self.echo, ["say": "fine"]))
         XCTAssertEqual(response.remark, "fine")
+    }
+
+    func testResponseBodyCanBeABufferFollowedByAFileRegion() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("apus-region-\(UUID().uuidString)").path
+        let content = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(content)))
+        let fd = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
+        defer { try? handle.close(); unlink(path) }
+        let region = FileRegion(fileHandle: handle, readerIndex: 1000, endIndex: 100_000)
+        let zeroCopy = RequestCode(9010)
+        server.registerProcessor(zeroCopy, ClosureRequestProcessor { request, _ in
+            var response = request.makeResponse(.success, body: ByteBuffer(bytes: [1, 2, 3]))
+            response.fileRegion = region
+            return response
+        })
+        let response = try await client.invokeSync(address, request(zeroCopy))
+        XCTAssertEqual(response.body?.readableBytes, 3 + 99_000)
+        XCTAssertEqual(response.body?.allBytes, [1, 2, 3] + content[1000...])
     }
 
     func testConnectFailureIsReported() async throws {
