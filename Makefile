@@ -45,6 +45,8 @@ test: test-c test-swift
 bench: deps
 	$(SWIFT) build -c release -j $(JOBS) --product StoreBench
 	.build/release/StoreBench
+	$(SWIFT) build -c release -j $(JOBS) --product RemotingBench
+	.build/release/RemotingBench
 
 # libFuzzer over the record decoder and the recovery scanner, for FUZZ_SECONDS each.
 fuzz: deps

@@ -1,41 +1,101 @@
 // swift-tools-version:6.1
 // Apus: a RocketMQ-compatible message broker. One package; targets follow docs/ARCHITECTURE.md.
 import PackageDescription
+import Foundation
+
+// Store targets (issue 2). APUS_SKIP_STORE=1 leaves them out so the remoting branch builds alone.
+let storeProducts: [Product] = [
+    .library(name: "Store", targets: ["Store"]),
+]
+let storeTargets: [Target] = [
+    // C core of the store: segments, record codec, ConsumeQueue, IndexFile, checkpoint, recovery scan.
+    .target(
+        name: "CStore",
+        cSettings: [.unsafeFlags(["-std=c11", "-O2"])],
+        linkerSettings: [.linkedLibrary("z")]
+    ),
+    // io_uring ring for flush, preallocation and cold reads, with a plain-syscall fallback.
+    .target(
+        name: "CUring",
+        cSettings: [.unsafeFlags(["-std=c11", "-O2"])],
+        linkerSettings: [.linkedLibrary("uring")]
+    ),
+    // The message store in Swift over CStore and CUring.
+    .target(
+        name: "Store",
+        dependencies: [
+            "CStore", "CUring",
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    // Child process used by crash-safety tests: appends under SYNC_FLUSH and reports acknowledgements.
+    .executableTarget(name: "apus-store-crasher", dependencies: ["Store"], path: "Tests/Helpers/StoreCrasher"),
+    // `make bench` driver for the store, printing the machine's own bounds beside each figure.
+    .executableTarget(name: "StoreBench", dependencies: ["Store", "CStore", "CUring"], path: "Benchmarks/StoreBench"),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "CStore", "CUring"]),
+]
+
+// Remoting protocol and NameServer targets (issue 3).
+let remotingProducts: [Product] = [
+    .library(name: "Remoting", targets: ["Remoting"]),
+    .library(name: "NameServer", targets: ["NameServer"]),
+    .executable(name: "mqnamesrv", targets: ["mqnamesrv"]),
+]
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let remotingTargets: [Target] = [
+    // zlib shim for RegisterBrokerBody (java.util.zip Deflater/Inflater format).
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+    // RocketMQ remoting wire protocol: frames, both header serialisations, typed headers, bodies, server, client.
+    .target(
+        name: "Remoting",
+        dependencies: nio + ["CZlib", .product(name: "Logging", package: "swift-log")]
+    ),
+    // Route registry and request processors of the NameServer.
+    .target(
+        name: "NameServer",
+        dependencies: nio + ["Remoting", .product(name: "Logging", package: "swift-log")]
+    ),
+    // The `mqnamesrv` command.
+    .executableTarget(
+        name: "mqnamesrv",
+        dependencies: [
+            "NameServer", "Remoting",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]
+    ),
+    // `make bench` driver for remoting: header codec ns/op and NameServer route-query rate beside loopback bounds.
+    .executableTarget(
+        name: "RemotingBench",
+        dependencies: nio + ["Remoting", "NameServer", .product(name: "Logging", package: "swift-log")],
+        path: "Benchmarks/RemotingBench"
+    ),
+    .testTarget(
+        name: "RemotingTests",
+        dependencies: nio + ["Remoting", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+    ),
+    .testTarget(
+        name: "NameServerTests",
+        dependencies: nio + ["Remoting", "NameServer", .product(name: "Logging", package: "swift-log")]
+    ),
+]
+
+let skipStore = ProcessInfo.processInfo.environment["APUS_SKIP_STORE"] != nil
 
 let package = Package(
     name: "Apus",
-    products: [
-        .library(name: "Store", targets: ["Store"]),
-    ],
+    products: (skipStore ? [] : storeProducts) + remotingProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Remoting and NameServer (issue 3).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: [
-        // C core of the store: segments, record codec, ConsumeQueue, IndexFile, checkpoint, recovery scan.
-        .target(
-            name: "CStore",
-            cSettings: [.unsafeFlags(["-std=c11", "-O2"])],
-            linkerSettings: [.linkedLibrary("z")]
-        ),
-        // io_uring ring for flush, preallocation and cold reads, with a plain-syscall fallback.
-        .target(
-            name: "CUring",
-            cSettings: [.unsafeFlags(["-std=c11", "-O2"])],
-            linkerSettings: [.linkedLibrary("uring")]
-        ),
-        // The message store in Swift over CStore and CUring.
-        .target(
-            name: "Store",
-            dependencies: [
-                "CStore", "CUring",
-                .product(name: "Logging", package: "swift-log"),
-            ]
-        ),
-        // Child process used by crash-safety tests: appends under SYNC_FLUSH and reports acknowledgements.
-        .executableTarget(name: "apus-store-crasher", dependencies: ["Store"], path: "Tests/Helpers/StoreCrasher"),
-        // `make bench` driver for the store, printing the machine's own bounds beside each figure.
-        .executableTarget(name: "StoreBench", dependencies: ["Store", "CStore", "CUring"], path: "Benchmarks/StoreBench"),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "CStore", "CUring"]),
-    ],
+    targets: (skipStore ? [] : storeTargets) + remotingTargets,
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,2 @@
+// zlib for the Remoting target: RegisterBrokerBody is java.util.zip Deflater output (zlib format).
+#include <zlib.h>

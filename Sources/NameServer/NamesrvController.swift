@@ -1,0 +1,71 @@
+// NamesrvController: builds and runs one NameServer — remoting server, processors, route and KV tables,
+// the liveness scan, and the housekeeping that drops a broker whose connection closed.
+// start/shutdown from the `mqnamesrv` main task (or tests); the scan runs on its own task.
+
+import Logging
+import NIOCore
+import NIOPosix
+import Remoting
+
+public final class NamesrvController: Sendable {
+    public let config: NamesrvConfig
+    public let routes: RouteInfoManager
+    public let kv: KVConfigManager
+    public let server: RemotingServer
+    private let logger: Logger
+    private let scanTask: ScanTaskBox
+
+    public init(config: NamesrvConfig, group: any EventLoopGroup, logger: Logger) {
+        self.config = config
+        self.logger = logger
+        routes = RouteInfoManager(
+            brokerChannelExpiredTimeMs: config.brokerChannelExpiredTime,
+            deleteTopicWithBrokerRegistration: config.deleteTopicWithBrokerRegistration, logger: logger)
+        kv = KVConfigManager(path: config.kvConfigPath, logger: logger)
+        server = RemotingServer(
+            config: RemotingServerConfig(host: config.bindAddress, port: config.listenPort,
+                                         frameBytesMax: config.frameMaxLength),
+            group: group, logger: logger)
+        scanTask = ScanTaskBox()
+        server.registerDefaultProcessor(
+            DefaultRequestProcessor(routes: routes, kv: kv, configStore: NamesrvConfigStore(config, logger: logger),
+                                    config: config, logger: logger))
+        server.addChannelEventListener(BrokerHousekeepingService(routes: routes))
+    }
+
+    /// Loads KV config, binds, starts the liveness scan. Returns the bound port.
+    public func start() async throws -> Int {
+        await kv.load()
+        let address = try await server.start()
+        let routes = self.routes
+        let intervalMs = config.scanNotActiveBrokerInterval
+        scanTask.set(Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(intervalMs))
+                if Task.isCancelled { break }
+                await routes.scanNotActiveBroker()
+            }
+        })
+        return address.port ?? config.listenPort
+    }
+
+    public func shutdown() async {
+        scanTask.cancel()
+        await server.shutdown()
+    }
+}
+
+/// Closed connections: a broker whose channel closed is removed at once (spec broker.md §11.2).
+struct BrokerHousekeepingService: RemotingChannelEventListener {
+    let routes: RouteInfoManager
+    func channelClosed(_ channel: RemotingChannel) async { await routes.onChannelDestroy(channel) }
+}
+
+import Synchronization
+
+/// Holds the scan task so shutdown can cancel it.
+final class ScanTaskBox: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    func set(_ t: Task<Void, Never>) { task.withLock { $0 = t } }
+    func cancel() { task.withLock { $0?.cancel(); $0 = nil } }
+}

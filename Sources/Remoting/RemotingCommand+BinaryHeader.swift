@@ -1,0 +1,104 @@
+// ROCKETMQ binary header serialisation (type 1) of RemotingCommand (spec remoting.md §4).
+// Runs on the event loop per frame; every length is checked against the bytes present.
+
+import NIOCore
+
+extension RemotingCommand {
+    /// Writes the binary header. Empty strings cannot travel in this form (Java reads length 0 as null, §4.1),
+    /// so empty keys/values are skipped like nulls; an empty remark is written as "no remark".
+    public func writeBinaryHeader(into buffer: inout ByteBuffer) throws(RemotingError) {
+        guard let code16 = Int16(exactly: code) else { throw .notEncodable("code \(code) needs more than 16 bits") }
+        let version16 = Int16(clamping: version)
+        buffer.writeInteger(code16)
+        buffer.writeInteger(language.rawValue)
+        buffer.writeInteger(version16)
+        buffer.writeInteger(opaque)
+        buffer.writeInteger(flag)
+        if let remark, !remark.isEmpty {
+            let lengthIndex = buffer.writerIndex
+            buffer.writeInteger(Int32(0))
+            let n = buffer.writeString(remark)
+            buffer.setInteger(Int32(n), at: lengthIndex)
+        } else {
+            buffer.writeInteger(Int32(0))
+        }
+        let mapLengthIndex = buffer.writerIndex
+        buffer.writeInteger(Int32(0))
+        var mapBytes = 0
+        if let extFields {
+            for (key, value) in extFields {
+                guard !key.isEmpty, !value.isEmpty, key.utf8.count <= Int16.max else {
+                    continue
+                }
+                buffer.writeInteger(Int16(key.utf8.count))
+                buffer.writeString(key)
+                buffer.writeInteger(Int32(value.utf8.count))
+                buffer.writeString(value)
+                mapBytes += 2 + key.utf8.count + 4 + value.utf8.count
+            }
+        }
+        buffer.setInteger(Int32(mapBytes), at: mapLengthIndex)
+    }
+
+    /// Parses a binary header of exactly `bytes.count` bytes.
+    public static func readBinaryHeader(_ bytes: UnsafeRawBufferPointer) throws(RemotingError) -> RemotingCommand {
+        var r = BinaryReader(bytes: bytes)
+        let code = try r.int16()
+        let language = try r.uint8()
+        let version = try r.int16()
+        let opaque = try r.int32()
+        let flag = try r.int32()
+        let remarkLength = try r.int32()
+        let remark = remarkLength == 0 ? nil : try r.string(count: Int(remarkLength), what: "remark")
+        let mapLength = try r.int32()
+        guard mapLength >= 0, Int(mapLength) <= r.remaining else {
+            throw .malformedHeader("extFields section of \(mapLength) bytes exceeds the header")
+        }
+        var extFields: [String: String]? = nil
+        if mapLength > 0 {
+            var fields: [String: String] = [:]
+            let end = r.index + Int(mapLength)
+            while r.index < end {
+                let keyLength = try r.int16()
+                let key = try r.string(count: Int(keyLength), what: "key", limit: end)
+                let valueLength = try r.int32()
+                let value = try r.string(count: Int(valueLength), what: "value", limit: end)
+                if !key.isEmpty { fields[key] = value }
+            }
+            extFields = fields
+        }
+        guard r.remaining == 0 else { throw .malformedHeader("\(r.remaining) bytes after the extFields section") }
+        return RemotingCommand(
+            code: Int32(code), language: LanguageCode(rawValue: language), version: Int32(version), opaque: opaque,
+            flag: flag, remark: remark, extFields: extFields, body: nil, serializeType: .rocketmq)
+    }
+}
+
+/// Bounds-checked big-endian reads over borrowed bytes.
+struct BinaryReader {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+    var remaining: Int { bytes.count - index }
+
+    private mutating func take(_ n: Int) throws(RemotingError) -> UnsafeRawBufferPointer {
+        guard n >= 0, n <= remaining else { throw .malformedHeader("header truncated at byte \(index)") }
+        defer { index += n }
+        return UnsafeRawBufferPointer(rebasing: bytes[index..<(index + n)])
+    }
+    mutating func uint8() throws(RemotingError) -> UInt8 { try take(1)[0] }
+    mutating func int16() throws(RemotingError) -> Int16 {
+        let b = try take(2)
+        return Int16(bitPattern: UInt16(b[0]) << 8 | UInt16(b[1]))
+    }
+    mutating func int32() throws(RemotingError) -> Int32 {
+        let b = try take(4)
+        return Int32(bitPattern: UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3]))
+    }
+    mutating func string(count: Int, what: String, limit: Int? = nil) throws(RemotingError) -> String {
+        let end = limit ?? bytes.count
+        guard count >= 0, index + count <= end else {
+            throw .malformedHeader("\(what) length \(count) exceeds the header")
+        }
+        return String(decoding: try take(count), as: UTF8.self)
+    }
+}

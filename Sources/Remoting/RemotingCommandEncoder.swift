@@ -1,0 +1,41 @@
+// RemotingCommandEncoder: writes a RemotingCommand as one frame; a large body buffer and a file region
+// follow the header as separate writes so they are not copied. Outbound handler of every remoting
+// pipeline; runs on the channel's event loop.
+
+import NIOCore
+
+public final class RemotingCommandEncoder: ChannelOutboundHandler {
+    public typealias OutboundIn = RemotingCommand
+    public typealias OutboundOut = IOData
+
+    /// Bodies up to this size are copied next to the header (one write); larger ones are written as is.
+    static let inlineBodyBytesMax = 4096
+
+    public init() {}
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let command = unwrapOutboundIn(data)
+        let bodyBufferBytes = command.body?.readableBytes ?? 0
+        let regionBytes = command.fileRegion?.readableBytes ?? 0
+        var header = context.channel.allocator.buffer(capacity: 192 + min(bodyBufferBytes, Self.inlineBodyBytesMax))
+        do {
+            try command.encodeFrameHeader(into: &header, bodyLength: bodyBufferBytes + regionBytes)
+        } catch {
+            promise?.fail(error)
+            return
+        }
+        let inline = bodyBufferBytes <= Self.inlineBodyBytesMax
+        if inline, var body = command.body { header.writeBuffer(&body) }
+        let tail: [IOData] =
+            (inline ? [] : command.body.map { [IOData.byteBuffer($0)] } ?? [])
+            + (command.fileRegion.map { [IOData.fileRegion($0)] } ?? [])
+        if tail.isEmpty {
+            context.write(wrapOutboundOut(.byteBuffer(header)), promise: promise)
+            return
+        }
+        context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
+        for (i, part) in tail.enumerated() {
+            context.write(wrapOutboundOut(part), promise: i == tail.count - 1 ? promise : nil)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+// RemotingRequestProcessor and RemotingChannelEventListener: what servers and clients plug in to serve
+// inbound requests and to hear of connections closing. Processors run on Swift tasks, never on an event loop.
+
+/// Serves requests of one or more codes.
+public protocol RemotingRequestProcessor: Sendable {
+    /// Returns the response, or nil to answer later through `channel.writeResponse` (long polling) or
+    /// never. Thrown errors become SYSTEM_ERROR with the error's description as remark. Nothing is sent
+    /// for one-way requests whatever this returns.
+    func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand?
+}
+
+/// A processor from a closure.
+public struct ClosureRequestProcessor: RemotingRequestProcessor {
+    let body: @Sendable (RemotingCommand, RemotingChannel) async throws -> RemotingCommand?
+    public init(_ body: @escaping @Sendable (RemotingCommand, RemotingChannel) async throws -> RemotingCommand?) {
+        self.body = body
+    }
+    public func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
+        try await body(request, channel)
+    }
+}
+
+/// Hears of connections opening and closing (the NameServer drops a broker whose connection closed;
+/// the broker drops client channels).
+public protocol RemotingChannelEventListener: Sendable {
+    func channelConnected(_ channel: RemotingChannel) async
+    func channelClosed(_ channel: RemotingChannel) async
+}
+
+extension RemotingChannelEventListener {
+    public func channelConnected(_ channel: RemotingChannel) async {}
+}

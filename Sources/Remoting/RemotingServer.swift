@@ -1,0 +1,99 @@
+// RemotingServer: accepts remoting connections and dispatches requests by code to registered processors.
+// Used by the NameServer and (issue 4) the broker. start/shutdown from any task; channels on NIO loops.
+
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+public struct RemotingServerConfig: Sendable {
+    public var host: String
+    /// 0 asks the kernel for an ephemeral port; read the bound one from `RemotingServer.localPort`.
+    public var port: Int
+    /// Bound on `4 + frameLength` of inbound frames.
+    public var frameBytesMax: Int
+    public var backlog: Int32
+
+    public init(
+        host: String = "0.0.0.0", port: Int = 0, frameBytesMax: Int = RemotingLimits.frameBytesMaxDefault,
+        backlog: Int32 = 1024
+    ) {
+        self.host = host
+        self.port = port
+        self.frameBytesMax = frameBytesMax
+        self.backlog = backlog
+    }
+}
+
+public final class RemotingServer: Sendable {
+    public let config: RemotingServerConfig
+    public let dispatcher: RemotingDispatcher
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let serverChannel = Mutex<(any Channel)?>(nil)
+    private let children = ChannelSet()
+
+    public init(config: RemotingServerConfig, group: any EventLoopGroup, logger: Logger) {
+        self.config = config
+        self.group = group
+        self.logger = logger
+        self.dispatcher = RemotingDispatcher(logger: logger)
+    }
+
+    public func registerProcessor(_ code: RequestCode, _ processor: any RemotingRequestProcessor) {
+        dispatcher.register(code, processor)
+    }
+
+    public func registerDefaultProcessor(_ processor: any RemotingRequestProcessor) {
+        dispatcher.registerDefault(processor)
+    }
+
+    public func addChannelEventListener(_ listener: any RemotingChannelEventListener) {
+        dispatcher.addListener(listener)
+    }
+
+    /// Binds and starts accepting; returns the bound address.
+    @discardableResult
+    public func start() async throws -> SocketAddress {
+        let dispatcher = self.dispatcher
+        let logger = self.logger
+        let frameBytesMax = config.frameBytesMax
+        let children = self.children
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: config.backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelInitializer { channel in
+                let id = ObjectIdentifier(channel)
+                children.withLock { $0[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = children.withLock { $0.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
+                    try RemotingPipeline.install(
+                        on: channel, frameBytesMax: frameBytesMax, dispatcher: dispatcher, logger: logger)
+                }
+            }
+            .bind(host: config.host, port: config.port)
+            .get()
+        serverChannel.withLock { $0 = channel }
+        guard let address = channel.localAddress else { throw RemotingError.badAddress("server has no local address") }
+        return address
+    }
+
+    /// The bound port, once started.
+    public var localPort: Int? { serverChannel.withLock { $0?.localAddress?.port } }
+
+    /// Stops accepting and closes every connection.
+    public func shutdown() async {
+        let channel = serverChannel.withLock { c in defer { c = nil }; return c }
+        try? await channel?.close()
+        let open = children.withLock { $0.values }
+        for child in open { try? await child.close() }
+    }
+}
+
+/// The open connections of one server.
+final class ChannelSet: Sendable {
+    private let table = Mutex<[ObjectIdentifier: any Channel]>([:])
+    func withLock<R>(_ body: (inout [ObjectIdentifier: any Channel]) -> R) -> R { table.withLock { body(&$0) } }
+}

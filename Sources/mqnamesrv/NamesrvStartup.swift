@@ -1,0 +1,112 @@
+// mqnamesrv: starts a NameServer — arguments, config file, logging, signals. The executable's only task
+// runs `NamesrvStartup.main`; network work happens on the NIO event loops.
+
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NameServer
+
+@main
+struct NamesrvStartup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mqnamesrv", abstract: "Apus NameServer (RocketMQ remoting protocol).")
+
+    @Option(name: .shortAndLong, help: "Name server config properties file")
+    var configFile: String?
+
+    @Flag(name: [.customShort("p"), .customLong("printConfigItem")], help: "Print all config items and exit")
+    var printConfigItem = false
+
+    @Option(name: .customLong("listenPort"), help: "Port to listen on (0 = ephemeral; default 9876)")
+    var listenPort: Int?
+
+    @Option(name: .customLong("bindAddress"), help: "Address to bind (default 0.0.0.0)")
+    var bindAddress: String?
+
+    @Option(name: .customLong("kvConfigPath"), help: "KV config file")
+    var kvConfigPath: String?
+
+    @Option(name: .customLong("configStorePath"), help: "Where UPDATE_NAMESRV_CONFIG persists settings")
+    var configStorePath: String?
+
+    @Option(name: .customLong("logPath"), help: "Log file (also logged to stdout)")
+    var logPath: String?
+
+    @Option(name: .customLong("scanNotActiveBrokerInterval"), help: "Broker liveness scan period, ms (default 10000)")
+    var scanNotActiveBrokerInterval: Int64?
+
+    @Option(name: .customLong("brokerChannelExpiredTime"), help: "Broker expiry without registration, ms (default 120000)")
+    var brokerChannelExpiredTime: Int64?
+
+    func buildConfig() throws -> NamesrvConfig {
+        var config = NamesrvConfig()
+        if let configFile {
+            guard let data = FileManager.default.contents(atPath: configFile) else {
+                throw ValidationError("cannot read config file \(configFile)")
+            }
+            for (key, value) in NamesrvConfig.parseProperties(String(decoding: data, as: UTF8.self)) {
+                switch config.set(key, value) {
+                case .applied: break
+                case .unknownKey: FileHandle.standardError.write(Data("warning: unknown config key \(key)\n".utf8))
+                case .badValue: throw ValidationError("bad value for \(key): \(value)")
+                }
+            }
+        }
+        if let listenPort { config.listenPort = listenPort }
+        if let bindAddress { config.bindAddress = bindAddress }
+        if let kvConfigPath { config.kvConfigPath = kvConfigPath }
+        if let configStorePath { config.configStorePath = configStorePath }
+        if let logPath { config.logPath = logPath }
+        if let scanNotActiveBrokerInterval { config.scanNotActiveBrokerInterval = scanNotActiveBrokerInterval }
+        if let brokerChannelExpiredTime { config.brokerChannelExpiredTime = brokerChannelExpiredTime }
+        return config
+    }
+
+    func run() async throws {
+        let config = try buildConfig()
+        if printConfigItem {
+            print(config.propertiesText, terminator: "")
+            return
+        }
+        let sink = LogSink(path: config.logPath)
+        LoggingSystem.bootstrap { label in NamesrvLogHandler(sink: sink, label: label) }
+        let logger = Logger(label: "apus.namesrv")
+
+        // Signals are delivered to a dispatch source, not the default handler.
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let (stops, continuation) = AsyncStream<Int32>.makeStream()
+        let sources = [SIGTERM, SIGINT].map { sig in
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { continuation.yield(sig) }
+            source.resume()
+            return source
+        }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let controller = NamesrvController(config: config, group: group, logger: logger)
+        let port: Int
+        do {
+            port = try await controller.start()
+        } catch {
+            logger.error("The Name Server failed to start: \(error)")
+            try? await group.shutdownGracefully()
+            throw ExitCode.failure
+        }
+        logger.info("listening on \(config.bindAddress):\(port)")
+        sink.write("The Name Server listening port=\(port)")
+        sink.write("The Name Server boot success. serializeType=JSON")
+
+        var iterator = stops.makeAsyncIterator()
+        let sig = await iterator.next()
+        logger.info("shutdown hook was invoked", metadata: ["signal": "\(sig ?? 0)"])
+        await controller.shutdown()
+        try? await group.shutdownGracefully()
+        sources.forEach { $0.cancel() }
+        logger.info("The Name Server stopped")
+    }
+}
+
