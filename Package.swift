@@ -1,9 +1,8 @@
 // swift-tools-version:6.1
 // Apus: a RocketMQ-compatible message broker. One package; targets follow docs/ARCHITECTURE.md.
 import PackageDescription
-import Foundation
 
-// Store targets (issue 2). APUS_SKIP_STORE=1 leaves them out so the remoting branch builds alone.
+// Store targets: the C core, the io_uring ring and the Swift MessageStore.
 let storeProducts: [Product] = [
     .library(name: "Store", targets: ["Store"]),
 ]
@@ -35,7 +34,7 @@ let storeTargets: [Target] = [
     .testTarget(name: "StoreTests", dependencies: ["Store", "CStore", "CUring"]),
 ]
 
-// Remoting protocol and NameServer targets (issue 3).
+// Remoting protocol and NameServer targets.
 let remotingProducts: [Product] = [
     .library(name: "Remoting", targets: ["Remoting"]),
     .library(name: "NameServer", targets: ["NameServer"]),
@@ -85,17 +84,14 @@ let remotingTargets: [Target] = [
     ),
 ]
 
-let skipStore = ProcessInfo.processInfo.environment["APUS_SKIP_STORE"] != nil
-
 let package = Package(
     name: "Apus",
-    products: (skipStore ? [] : storeProducts) + remotingProducts,
+    products: storeProducts + remotingProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        // Remoting and NameServer (issue 3).
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: (skipStore ? [] : storeTargets) + remotingTargets,
+    targets: storeTargets + remotingTargets,
     swiftLanguageModes: [.v6]
 )

@@ -29,7 +29,6 @@ final class NamesrvProcess: @unchecked Sendable {
         }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build-remoting/debug/mqnamesrv"))
         candidates.append(root.appendingPathComponent(".build/debug/mqnamesrv"))
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
             throw XCTSkip("mqnamesrv binary not found; build it or set APUS_MQNAMESRV (looked in \(candidates.map(\.path)))")
