@@ -63,6 +63,29 @@ import Testing
         }
     }
 
+    @Test func concurrentWritersRollingTinySegmentsNeverFail() async throws {
+        let dir = TestDirs.make("roll")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir, segmentBytes: 8 * 1024))
+        store.start()
+        defer { store.shutdown() }
+        await withTaskGroup(of: Int.self) { group in
+            for w in 0..<4 {
+                group.addTask {
+                    var failures = 0
+                    for _ in 0..<500 where await store.putMessage(message(queue: Int32(w), body: bytes(600))).status != .putOk {
+                        failures += 1
+                    }
+                    return failures
+                }
+            }
+            for await failures in group { #expect(failures == 0) }
+        }
+        #expect(store.commitLog.queue.mappedFiles.count > 150)
+        #expect(eventually { store.dispatchBehindBytes == 0 })
+        #expect((0..<4).map { store.maxOffsetInQueue(topic: "TopicTest", queueId: Int32($0)) } == [500, 500, 500, 500])
+    }
+
     @Test func tagFilterKeepsOnlyMatchingHashes() async throws {
         let dir = TestDirs.make("tags")
         defer { TestDirs.remove(dir) }
