@@ -56,7 +56,10 @@ func crcMemcpyBound(size: Int, count: Int) -> (msgsPerSec: Double, mbPerSec: Dou
 func storeConfig(_ dir: String, flush: FlushDiskType) -> MessageStoreConfig {
     var c = MessageStoreConfig(storePathRootDir: dir)
     c.flushDiskType = flush
-    c.mappedFileSizeCommitLogBytes = 256 << 20
+    c.mappedFileSizeCommitLogBytes = Int64(ProcessInfo.processInfo.environment["APUS_BENCH_SEGMENT_MB"].flatMap { Int($0) } ?? 256) << 20
+    if ProcessInfo.processInfo.environment["APUS_BENCH_PREFAULT"] == "0" { c.preFaultMappedFileEnable = false }
+    if ProcessInfo.processInfo.environment["APUS_BENCH_WARM"] == "1" { c.warmMappedFileEnable = true }
+    if ProcessInfo.processInfo.environment["APUS_BENCH_INDEX"] == "0" { c.messageIndexEnable = false }
     c.maxHashSlotNum = 500_000
     c.maxIndexNum = 2_000_000
     return c
@@ -188,6 +191,13 @@ func dispatchRate(count: Int, index: Bool) throws -> Double {
 }
 
 let only = ProcessInfo.processInfo.environment["APUS_BENCH_ONLY"]
+if only == "sync" {
+    for w in [1, 16, 64] {
+        let r = try groupCommit(writers: w, seconds: 2)
+        print("sync x\(w): \(fmt(r.msgsPerSec)) msgs/s p50 \(fmt(r.p50Us)) p99 \(fmt(r.p99Us)) per sync \(fmt(r.perSync, 1))")
+    }
+    exit(0)
+}
 if only == "append" {
     let r = try appendRate(size: 1024, count: 1_000_000, writers: 1)
     print("append 1 KiB x1: \(fmt(r.msgsPerSec)) msgs/s")

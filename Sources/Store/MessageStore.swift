@@ -162,7 +162,8 @@ public final class MessageStore: Sendable {
         } catch {
             return completion(error.result)
         }
-        let wait = !Self.waitIsFalse(message.properties)
+        // WAIT matters only under SYNC_FLUSH; skip the properties scan otherwise.
+        let wait = groupCommit == nil || !Self.waitIsFalse(message.properties)
         finishPut(&encoded, key: TopicQueueKey(topic: message.topic, queueId: message.queueId), sysFlag: message.sysFlag,
                   waitStoreMsgOK: wait, completion: completion)
     }
