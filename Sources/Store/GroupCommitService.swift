@@ -4,6 +4,7 @@
 // many puts share one fdatasync ("group commit"). A watcher thread completes requests whose
 // syncFlushTimeout passed with FLUSH_DISK_TIMEOUT even while an fdatasync hangs. Each request is
 // completed exactly once: whoever removes it from the list completes it.
+import Glibc
 import Logging
 import Synchronization
 
@@ -24,6 +25,9 @@ final class GroupCommitService: Sendable {
     private let thread = ServiceThread(name: "GroupCommitService")
     private let watcher = ServiceThread(name: "FlushDiskWatcher")
     private let logger: Logger
+    /// Test hook: extra time each group-commit round takes before it syncs (a slow disk), so tests can
+    /// drive FLUSH_DISK_TIMEOUT. Zero outside tests.
+    let slowDiskDelayNs = Atomic<UInt64>(0)
     /// fdatasync calls made and requests completed by them (for benchmarks: requests per sync).
     private let stats = Mutex<(syncs: Int, requests: Int)>((0, 0))
 
@@ -92,6 +96,11 @@ final class GroupCommitService: Sendable {
         let waiting = pendingCount.load(ordering: .relaxed)
         guard waiting > 0 || commitLog.flushedWhere < commitLog.maxOffset else { return 0 }
         let storeTs = commitLog.lastStoreTimestampMs
+        let delay = slowDiskDelayNs.load(ordering: .relaxed)
+        if delay > 0 {
+            var ts = timespec(tv_sec: Int(delay / 1_000_000_000), tv_nsec: Int(delay % 1_000_000_000))
+            nanosleep(&ts, nil)
+        }
         let flushed: Int64
         do {
             flushed = try commitLog.flush(ring: ring)

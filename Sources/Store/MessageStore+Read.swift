@@ -124,6 +124,29 @@ extension MessageStore {
         return commitLog.storeTimestamp(physicalOffset: e.physical_offset, size: e.size)
     }
 
+    /// Up to `maxCount` whole records from `physicalOffset` on (crossing BLANK fillers into the next file),
+    /// and the offset after the last one: for replication and tools that follow the log.
+    public func records(fromPhysicalOffset physicalOffset: Int64, maxCount: Int) -> (records: [SelectMappedBufferResult], nextOffset: Int64) {
+        var out: [SelectMappedBufferResult] = []
+        var offset = physicalOffset
+        let end = commitLog.maxOffset
+        while out.count < maxCount && offset < end, let file = commitLog.queue.findMappedFile(offset: offset) {
+            let pos = offset - file.startOffset
+            let wrote = file.wrotePosition
+            guard pos + 8 <= wrote else { break }
+            var info = apus_record_info()
+            let kind = apus_record_check(file.base + Int(pos), Int(wrote - pos), 0, &info)
+            if kind == APUS_RECORD_BLANK {
+                offset = file.endOffset
+                continue
+            }
+            guard kind == APUS_RECORD_MESSAGE else { break }
+            out.append(SelectMappedBufferResult(file: file, physicalOffset: offset, size: Int(info.total_size)))
+            offset += Int64(info.total_size)
+        }
+        return (out, offset)
+    }
+
     public var minPhysicalOffset: Int64 { commitLog.minOffset }
     public var maxPhysicalOffset: Int64 { commitLog.maxOffset }
     public var flushedPhysicalOffset: Int64 { commitLog.flushedWhere }

@@ -226,6 +226,8 @@ public final class MessageStore: Sendable {
     }
 
     var reputBehindBytes: Int64 { reput.behindBytes }
+    /// Test hook: makes every group-commit round this much slower (see GroupCommitService).
+    func setSlowDiskForTesting(delayMs: UInt64) { groupCommit?.slowDiskDelayNs.store(delayMs * 1_000_000, ordering: .relaxed) }
     func resetDispatchCache() { reput.resetCache() }
     func cleanPass(nowMs: Int64) -> Int { clean.runPass(nowMs: nowMs) }
     func deleteFilesManually() { clean.executeDeleteFilesManually() }
