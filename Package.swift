@@ -28,10 +28,12 @@ let storeTargets: [Target] = [
         ]
     ),
     // Child process used by crash-safety tests: appends under SYNC_FLUSH and reports acknowledgements.
-    .executableTarget(name: "apus-store-crasher", dependencies: ["Store"], path: "Tests/Helpers/StoreCrasher"),
+    .executableTarget(name: "apus-store-crasher", dependencies: ["Store", "ApusTestSupport"], path: "Tests/Helpers/StoreCrasher"),
+    // Helpers shared by test targets and test helper processes (raw sockets, crash-test bodies).
+    .target(name: "ApusTestSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")], path: "Tests/Support"),
     // `make bench` driver for the store, printing the machine's own bounds beside each figure.
     .executableTarget(name: "StoreBench", dependencies: ["Store", "CStore", "CUring"], path: "Benchmarks/StoreBench"),
-    .testTarget(name: "StoreTests", dependencies: ["Store", "CStore", "CUring"]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "CStore", "CUring", "ApusTestSupport"]),
 ]
 
 // Remoting protocol and NameServer targets.
@@ -76,11 +78,11 @@ let remotingTargets: [Target] = [
     ),
     .testTarget(
         name: "RemotingTests",
-        dependencies: nio + ["Remoting", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Remoting", "ApusTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
         name: "NameServerTests",
-        dependencies: nio + ["Remoting", "NameServer", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Remoting", "NameServer", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
