@@ -56,6 +56,7 @@ final class BrokerIntegrationTests: XCTestCase {
             sent[queueId, default: []].append((body, "UNIQ\(i)", try XCTUnwrap(h.msgId), expectedOffset, tag))
         }
         for q in Int32(0)..<4 {
+            _ = try await c.dispatchedMaxOffset(topic: "MixedTopic", queueId: q, atLeast: Int64(sent[q]?.count ?? 0))
             let pulled = try await c.pullAll(group: "MixedGroup", topic: "MixedTopic", queueId: q)
             let expected = sent[q] ?? []
             XCTAssertEqual(pulled.count, expected.count, "queue \(q)")

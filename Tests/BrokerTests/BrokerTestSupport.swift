@@ -133,6 +133,18 @@ struct TestClient: Sendable {
         XCTAssertEqual(r.responseCode, .success, r.remark ?? "")
     }
 
+    /// The queue's max offset once dispatch has caught up to `atLeast` (dispatch is asynchronous), or after 5 s.
+    func dispatchedMaxOffset(topic: String, queueId: Int32, atLeast: Int64) async throws -> Int64 {
+        let deadline = ContinuousClock.now + .seconds(5)
+        var value: Int64 = 0
+        repeat {
+            value = try await offsetRequest(.getMaxOffset, topic: topic, queueId: queueId)
+            if value >= atLeast { return value }
+            try await Task.sleep(for: .milliseconds(5))
+        } while ContinuousClock.now < deadline
+        return value
+    }
+
     func offsetRequest(_ code: RequestCode, topic: String, queueId: Int32) async throws -> Int64 {
         let r = try await client.invokeSync(address, .request(code, header: TopicQueueRequestHeader(topic: topic, queueId: queueId)))
         XCTAssertEqual(r.responseCode, .success)
