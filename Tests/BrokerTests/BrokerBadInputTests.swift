@@ -24,6 +24,7 @@ final class BrokerBadInputTests: XCTestCase {
         try await c.createTopic("GoodTopic", queues: 4)
         let r = try await c.send(topic: "GoodTopic", body: [1, 2, 3], queueId: 1)
         XCTAssertEqual(r.responseCode, .success)
+        _ = try await c.dispatchedMaxOffset(topic: "GoodTopic", queueId: 1, atLeast: 1)
     }
 
     override func tearDown() async throws {

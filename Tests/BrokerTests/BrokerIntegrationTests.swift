@@ -104,6 +104,7 @@ final class BrokerIntegrationTests: XCTestCase {
         try await c.createTopic("HoldTopic", queues: 1)
         let awaited3 = try await c.send(topic: "HoldTopic", body: [1], queueId: 0).responseCode
         XCTAssertEqual(awaited3, .success)
+        _ = try await c.dispatchedMaxOffset(topic: "HoldTopic", queueId: 0, atLeast: 1)
         // Parked: offset 1 is the end of the queue.
         let started = ContinuousClock.now
         async let held = c.pull(group: "HoldGroup", topic: "HoldTopic", queueId: 0, offset: 1, sysFlag: 4 | 2,
