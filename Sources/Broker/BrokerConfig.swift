@@ -32,8 +32,10 @@ public struct BrokerConfig: Sendable {
     public var flushConsumerOffsetInterval: Int64 = 5000
     public var channelExpiredTimeout: Int64 = 120_000
     public var notifyConsumerIdsChangedEnable = true
-    public var transferMsgByHeap = true
-    /// Apus: pull bodies at least this large go out as a file region (sendfile) when transferMsgByHeap is false.
+    /// True forces every pull body through one copy; Apus defaults to false (RocketMQ: true) so large
+    /// bodies use sendfile.
+    public var transferMsgByHeap = false
+    /// Apus: pull bodies at least this large go out as file regions (sendfile) unless transferMsgByHeap.
     public var zeroCopyThresholdBytes: Int64 = 65_536
     /// Apus: how often parked pulls are checked for their deadline (Java: 5000 for long polling).
     public var pullHoldCheckIntervalMs: Int64 = 1000

@@ -75,6 +75,13 @@ final class BrokerIntegrationTests: XCTestCase {
             let awaited2 = try await c.offsetRequest(.getMinOffset, topic: "MixedTopic", queueId: q)
             XCTAssertEqual(awaited2, 0)
         }
+        // The same bytes through the copying path (zero-copy is the default above 64 KiB).
+        let zeroCopied = try await c.pullAll(group: "MixedGroup", topic: "MixedTopic", queueId: 2)
+        let toHeap = try await client.invokeSync(cluster.brokerAddr, .request(.updateBrokerConfig, body: ByteBuffer(string: "transferMsgByHeap=true\n")))
+        XCTAssertEqual(toHeap.responseCode, .success)
+        let copied = try await c.pullAll(group: "MixedGroup", topic: "MixedTopic", queueId: 2)
+        XCTAssertEqual(copied, zeroCopied)
+        XCTAssertEqual(copied.count, sent[2]?.count)
         // Tag filtering computed by the broker: only Tag1 messages of queue 1, through the whole queue.
         var tagged: [DecodedMessage] = []
         var next: Int64 = 0
