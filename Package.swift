@@ -104,6 +104,12 @@ let brokerTargets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
+    // `make bench` end-to-end loopback driver and the quick-start producer/consumer `make run` points to.
+    .executableTarget(
+        name: "BrokerBench",
+        dependencies: nio + ["Broker", "Remoting", "Store", .product(name: "Logging", package: "swift-log")],
+        path: "Benchmarks/BrokerBench"
+    ),
     .testTarget(
         name: "BrokerTests",
         dependencies: nio + ["Remoting", "Store", .product(name: "Logging", package: "swift-log")]
