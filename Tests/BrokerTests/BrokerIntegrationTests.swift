@@ -147,7 +147,11 @@ final class BrokerIntegrationTests: XCTestCase {
         let u = try await client.invokeSync(cluster.brokerAddr, .request(.updateConsumerOffset, header: update))
         XCTAssertEqual(u.responseCode, .success, u.remark ?? "")
         let port = cluster.brokerPort
-        await cluster.broker?.stop()
+        let status = await cluster.broker?.stop()
+        XCTAssertEqual(status, 0, "SIGTERM is a clean exit")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cluster.storeDirectory.appendingPathComponent("abort").path),
+                       "a graceful stop removes the abort file")
+        XCTAssertTrue(cluster.broker?.output.value.contains("shutdown OK") ?? false)
         client.closeChannel(to: cluster.brokerAddr)
         try await cluster.startBroker(listenPort: port)
         let c2 = TestClient(client: client, address: cluster.brokerAddr)
@@ -229,5 +233,18 @@ final class BrokerIntegrationTests: XCTestCase {
             XCTAssertEqual(list[off].body.count, size)
             XCTAssertEqual(list[off].body.prefix(12).map { String($0) }.joined(separator: ","), String(a[3]))
         }
+    }
+
+    func testPrintConfigShowsTheEffectiveSettings() async throws {
+        cluster = try Cluster()
+        let conf = cluster.directory.appendingPathComponent("p.conf")
+        try "brokerName = broker-p\nlistenPort=12345\nflushDiskType=SYNC_FLUSH\nstorePathRootDir=/tmp/x\n".write(to: conf, atomically: true, encoding: .utf8)
+        let p = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: ["-c", conf.path, "-n", "1.2.3.4:9876", "-p"])
+        let text: String = try await p.start { $0.contains("deleteWhen=") ? $0 : nil }
+        for line in ["brokerName=broker-p", "listenPort=12345", "namesrvAddr=1.2.3.4:9876", "flushDiskType=SYNC_FLUSH",
+                     "storePathRootDir=/tmp/x", "haListenPort=12346", "autoCreateTopicEnable=true"] {
+            XCTAssertTrue(text.contains(line + "\n"), "missing \(line) in \(text)")
+        }
+        await p.stop()
     }
 }
