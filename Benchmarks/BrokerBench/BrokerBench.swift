@@ -103,12 +103,12 @@ enum Bench {
         print("backlog: \(total) messages, \(broker.store.maxPhysicalOffset >> 20) MiB of CommitLog")
 
         // Pull the whole backlog (zero-copy above the threshold), 4 queues in parallel, 1024 msgs per pull.
-        func pullAll(group consumerGroup: String, maxNums: Int32, limitPerQueue: Int64 = .max) async throws -> (Int, Int, Duration) {
+        func pullAll(group consumerGroup: String, maxNums: Int32, from first: Int64 = 0, limitPerQueue: Int64 = .max) async throws -> (Int, Int, Duration) {
             let start = ContinuousClock.now
             let results = try await withThrowingTaskGroup(of: (Int, Int).self) { g in
                 for q in 0..<queues {
                     g.addTask {
-                        var next: Int64 = 0, msgs = 0, bytes = 0
+                        var next: Int64 = first, msgs = 0, bytes = 0
                         while next < limitPerQueue {
                             let h = PullMessageRequestHeader(consumerGroup: consumerGroup, topic: topic, queueId: q, queueOffset: next,
                                                              maxMsgNums: maxNums, sysFlag: 4, subscription: "*")
@@ -135,13 +135,22 @@ enum Bench {
         print(String(format: "pull   backlog, 1024 msgs/pull, zero-copy:           %8.0f msgs/s %8.1f MB/s (%d msgs, %d MiB)",
                      Double(m) / seconds(d), mbps(b, d), m, b >> 20))
 
-        // Zero-copy against copying, small (8 msgs, ~9 KiB) and large (1024 msgs, ~1.2 MiB) pull bodies.
-        let perQueue = min(Int64(65_536), total / Int64(queues))
-        for (label, nums, limit) in [("small 8 msgs/pull ", Int32(8), perQueue / 4), ("large 1024 msgs/pull", Int32(1024), perQueue)] {
+        // Zero-copy against copying, small (8 msgs, ~9 KiB) and large (1024 msgs, ~1.2 MiB) pull bodies, over
+        // records stored contiguously (batches: 64 records per run) and interleaved (single sends to 4 queues:
+        // every record its own run).
+        let singlesPerQueue = Int64(sends) / Int64(queues)
+        let batchedPerQueue = total / Int64(queues) - singlesPerQueue
+        let scenarios: [(String, Int32, Int64, Int64)] = [
+            ("contiguous small 8 msgs/pull   ", 8, singlesPerQueue, min(16_384, batchedPerQueue)),
+            ("contiguous large 1024 msgs/pull", 1024, singlesPerQueue, min(131_072, batchedPerQueue)),
+            ("interleaved small 8 msgs/pull  ", 8, 0, min(16_384, singlesPerQueue)),
+            ("interleaved large 1024 msgs/pull", 1024, 0, singlesPerQueue),
+        ]
+        for (i, (label, nums, from, count)) in scenarios.enumerated() where count > 0 {
             try await setConfig("transferMsgByHeap=true\n")
-            let (cm, cb, cd) = try await pullAll(group: "BenchCopy\(nums)", maxNums: nums, limitPerQueue: limit)
+            let (cm, cb, cd) = try await pullAll(group: "BenchCopy\(i)", maxNums: nums, from: from, limitPerQueue: from + count)
             try await setConfig("transferMsgByHeap=false\nzeroCopyThresholdBytes=0\n")
-            let (zm, zb, zd) = try await pullAll(group: "BenchZero\(nums)", maxNums: nums, limitPerQueue: limit)
+            let (zm, zb, zd) = try await pullAll(group: "BenchZero\(i)", maxNums: nums, from: from, limitPerQueue: from + count)
             print(String(format: "pull   %@ copy:      %8.0f msgs/s %8.1f MB/s", label, Double(cm) / seconds(cd), mbps(cb, cd)))
             print(String(format: "pull   %@ zero-copy: %8.0f msgs/s %8.1f MB/s", label, Double(zm) / seconds(zd), mbps(zb, zd)))
         }

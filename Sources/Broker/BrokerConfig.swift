@@ -35,8 +35,9 @@ public struct BrokerConfig: Sendable {
     /// True forces every pull body through one copy; Apus defaults to false (RocketMQ: true) so large
     /// bodies use sendfile.
     public var transferMsgByHeap = false
-    /// Apus: pull bodies at least this large go out as file regions (sendfile) unless transferMsgByHeap.
-    public var zeroCopyThresholdBytes: Int64 = 65_536
+    /// Apus: a pull body goes out as file regions (sendfile) when its mean run of adjacent records is at least
+    /// this large (measured: 9 KiB runs lose to one copy, 75 KiB runs win; docs/BENCHMARKS.md).
+    public var zeroCopyThresholdBytes: Int64 = 32_768
     /// Apus: how often parked pulls are checked for their deadline (Java: 5000 for long polling).
     public var pullHoldCheckIntervalMs: Int64 = 1000
 

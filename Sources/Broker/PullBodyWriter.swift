@@ -1,7 +1,8 @@
-// PullBodyWriter: puts the stored records of a pull result into the response body — one copy into a buffer
-// for bodies under the zero-copy threshold (or with transferMsgByHeap=true), else file regions over
-// duplicated descriptors of the CommitLog segments, which the event loop sends with sendfile so the bytes
-// never pass through user space. Adjacent records become one region. Called by PullMessageProcessor.
+// PullBodyWriter: puts the stored records of a pull result into the response body. Adjacent records form
+// runs; when the mean run is at least zeroCopyThresholdBytes (and transferMsgByHeap is false) each run goes
+// out as a file region over a duplicated descriptor of its CommitLog segment, which the event loop sends
+// with sendfile so the bytes never pass through user space; otherwise one copy into a buffer (one sendfile
+// per small run costs more than the copy: docs/BENCHMARKS.md). Called by PullMessageProcessor.
 
 import Glibc
 import NIOCore
@@ -12,7 +13,8 @@ import Synchronization
 enum PullBodyWriter {
     static func attach(_ result: GetMessageResult, to response: inout RemotingCommand, zeroCopy: Bool, thresholdBytes: Int) {
         let total = result.bufferTotalSize
-        if zeroCopy && total >= thresholdBytes, let regions = fileRegions(result) {
+        if zeroCopy && total >= thresholdBytes && total / max(1, runs(result).count) >= thresholdBytes,
+           let regions = fileRegions(result) {
             response.fileRegion = regions.regions.first
             response.moreFileRegions = Array(regions.regions.dropFirst())
             response.retainUntilWritten = regions.owner
@@ -23,10 +25,8 @@ enum PullBodyWriter {
         response.body = buffer
     }
 
-    /// One region per run of adjacent records; nil if a descriptor cannot be duplicated (then the body is copied).
-    static func fileRegions(_ result: GetMessageResult) -> (regions: [FileRegion], owner: RegionHandles)? {
-        let owner = RegionHandles()
-        var handles: [ObjectIdentifier: NIOFileHandle] = [:]
+    /// Runs of records adjacent in the same segment.
+    static func runs(_ result: GetMessageResult) -> [(file: MappedFile, start: Int64, end: Int64)] {
         var runs: [(file: MappedFile, start: Int64, end: Int64)] = []
         for m in result.messages {
             if let last = runs.last, last.file === m.file, last.end == m.filePosition {
@@ -35,8 +35,15 @@ enum PullBodyWriter {
                 runs.append((m.file, m.filePosition, m.filePosition + Int64(m.size)))
             }
         }
+        return runs
+    }
+
+    /// One region per run; nil if a descriptor cannot be duplicated (then the body is copied).
+    static func fileRegions(_ result: GetMessageResult) -> (regions: [FileRegion], owner: RegionHandles)? {
+        let owner = RegionHandles()
+        var handles: [ObjectIdentifier: NIOFileHandle] = [:]
         var regions: [FileRegion] = []
-        for run in runs {
+        for run in runs(result) {
             let id = ObjectIdentifier(run.file)
             if handles[id] == nil {
                 let fd = dup(run.file.fd)

@@ -75,7 +75,7 @@ final class BrokerIntegrationTests: XCTestCase {
             let awaited2 = try await c.offsetRequest(.getMinOffset, topic: "MixedTopic", queueId: q)
             XCTAssertEqual(awaited2, 0)
         }
-        // The same bytes through the copying path (zero-copy is the default above 64 KiB).
+        // The same bytes through the copying path (zero-copy is the default for runs of 32 KiB and more).
         let zeroCopied = try await c.pullAll(group: "MixedGroup", topic: "MixedTopic", queueId: 2)
         let toHeap = try await client.invokeSync(cluster.brokerAddr, .request(.updateBrokerConfig, body: ByteBuffer(string: "transferMsgByHeap=true\n")))
         XCTAssertEqual(toHeap.responseCode, .success)
