@@ -132,7 +132,7 @@ enum Bench {
             _ = try await client.invokeSync(address, .request(.updateBrokerConfig, body: ByteBuffer(string: text)))
         }
         let (m, b, d) = try await pullAll(group: "BenchBacklog", maxNums: 1024)
-        print(String(format: "pull   backlog, 1024 msgs/pull, zero-copy:           %8.0f msgs/s %8.1f MB/s (%d msgs, %d MiB)",
+        print(String(format: "pull   backlog, 1024 msgs/pull, default policy:      %8.0f msgs/s %8.1f MB/s (%d msgs, %d MiB)",
                      Double(m) / seconds(d), mbps(b, d), m, b >> 20))
 
         // Zero-copy against copying, small (8 msgs, ~9 KiB) and large (1024 msgs, ~1.2 MiB) pull bodies, over
