@@ -185,6 +185,17 @@ final class BrokerCompatibilityTests: XCTestCase {
         try await c.createTopic("StatsTopic", queues: 2)
         _ = try await c.send(topic: "StatsTopic", body: [1], queueId: 1)
         _ = try await c.dispatchedMaxOffset(topic: "StatsTopic", queueId: 1, atLeast: 1)
+        // Offset lookups by time: the message's store time finds it; a later time finds the end.
+        let earliest = try await client.invokeSync(cluster.brokerAddr, .request(.getEarliestMsgStoretime, header: TopicQueueRequestHeader(topic: "StatsTopic", queueId: 1)))
+        let storeTime = try (earliest.decodeHeader() as TimestampResponseHeader).timestamp
+        XCTAssertGreaterThan(storeTime, 1_700_000_000_000)
+        let emptyQueue = try await client.invokeSync(cluster.brokerAddr, .request(.getEarliestMsgStoretime, header: TopicQueueRequestHeader(topic: "StatsTopic", queueId: 0)))
+        XCTAssertEqual(try (emptyQueue.decodeHeader() as TimestampResponseHeader).timestamp, -1)
+        for (time, expected) in [(storeTime, Int64(0)), (storeTime + 60_000, 1)] {
+            let r = try await client.invokeSync(cluster.brokerAddr, .request(.searchOffsetByTimestamp, header: SearchOffsetRequestHeader(
+                topic: "StatsTopic", queueId: 1, timestamp: time)))
+            XCTAssertEqual(try (r.decodeHeader() as OffsetResponseHeader).offset, expected, "at \(time)")
+        }
         let stats = try await client.invokeSync(cluster.brokerAddr, .request(.getTopicStatsInfo, header: TopicRequestHeader(topic: "StatsTopic")))
         let table = try TopicStatsTable.decode(try XCTUnwrap(stats.body))
         XCTAssertEqual(table.offsetTable[MessageQueue(topic: "StatsTopic", brokerName: "broker-a", queueId: 1)]?.maxOffset, 1)
