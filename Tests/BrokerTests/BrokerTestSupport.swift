@@ -151,7 +151,3 @@ struct TestClient: Sendable {
         return try (r.decodeHeader() as OffsetResponseHeader).offset
     }
 }
-
-final class NotificationRecorder: Sendable {
-    let groups = OutputBox()
-}
