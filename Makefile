@@ -47,6 +47,24 @@ bench: deps
 	.build/release/StoreBench
 	$(SWIFT) build -c release -j $(JOBS) --product RemotingBench
 	.build/release/RemotingBench
+	$(SWIFT) build -c release -j $(JOBS) --product BrokerBench
+	.build/release/BrokerBench
+
+# A NameServer (9876) and a broker (10911) on localhost, store under ./run, in the foreground; Ctrl-C stops both.
+RUN_DIR := $(CURDIR)/run
+BIN ?= .build/release
+run: build
+	@mkdir -p $(RUN_DIR)
+	@{ cat conf/broker.conf; echo "brokerIP1 = 127.0.0.1"; echo "storePathRootDir = $(RUN_DIR)/store"; } > $(RUN_DIR)/broker.conf
+	@echo "NameServer 127.0.0.1:9876, broker 127.0.0.1:10911, store $(RUN_DIR)/store, config $(RUN_DIR)/broker.conf"
+	@echo "In another terminal:"
+	@echo "  send:    $(BIN)/BrokerBench produce --topic TopicTest --count 10"
+	@echo "  receive: $(BIN)/BrokerBench consume --topic TopicTest --group QuickStartGroup"
+	@echo "  or any RocketMQ client with namesrvAddr=127.0.0.1:9876 (e.g. the Java quickstart Producer/Consumer)"
+	@$(BIN)/mqnamesrv --listenPort 9876 --logPath $(RUN_DIR)/logs/namesrv.log \
+	  --kvConfigPath $(RUN_DIR)/namesrv/kvConfig.json --configStorePath $(RUN_DIR)/namesrv/namesrv.properties & \
+	  ns=$$!; trap 'kill $$ns 2>/dev/null' EXIT; trap 'exit 0' INT TERM; \
+	  sleep 1; $(BIN)/mqbroker -c $(RUN_DIR)/broker.conf -n 127.0.0.1:9876
 
 # libFuzzer over the record decoder and the recovery scanner, for FUZZ_SECONDS each.
 fuzz: deps

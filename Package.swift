@@ -86,14 +86,46 @@ let remotingTargets: [Target] = [
     ),
 ]
 
+// Broker targets (issue 4): the broker library, the `mqbroker` command, its tests and the end-to-end bench.
+let brokerProducts: [Product] = [
+    .library(name: "Broker", targets: ["Broker"]),
+    .executable(name: "mqbroker", targets: ["mqbroker"]),
+]
+let brokerTargets: [Target] = [
+    // Processors, managers and services of the broker over Store and Remoting (never imports NameServer).
+    .target(
+        name: "Broker",
+        dependencies: nio + ["Remoting", "Store", .product(name: "Logging", package: "swift-log")]
+    ),
+    // The `mqbroker` command.
+    .executableTarget(
+        name: "mqbroker",
+        dependencies: nio + [
+            "Broker", "Remoting", "Store",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    // `make bench` end-to-end loopback driver and the quick-start producer/consumer `make run` points to.
+    .executableTarget(
+        name: "BrokerBench",
+        dependencies: nio + ["Broker", "Remoting", "Store", .product(name: "Logging", package: "swift-log")],
+        path: "Benchmarks/BrokerBench"
+    ),
+    .testTarget(
+        name: "BrokerTests",
+        dependencies: nio + ["Remoting", "Store", .product(name: "Logging", package: "swift-log")]
+    ),
+]
+
 let package = Package(
     name: "Apus",
-    products: storeProducts + remotingProducts,
+    products: storeProducts + remotingProducts + brokerProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: storeTargets + remotingTargets,
+    targets: storeTargets + remotingTargets + brokerTargets,
     swiftLanguageModes: [.v6]
 )

@@ -52,6 +52,14 @@ public struct JSONWriter {
         afterKey = true
     }
 
+    /// A map key written as given (fastjson's object keys, §16), followed by `:`.
+    public mutating func rawKey(_ keyBytes: [UInt8]) {
+        beginEntry()
+        bytes.append(contentsOf: keyBytes)
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
     public mutating func value(_ s: String) { beginEntry(); appendString(s) }
     public mutating func value(_ b: Bool) { beginEntry(); bytes.append(contentsOf: Array((b ? "true" : "false").utf8)) }
     public mutating func value(_ v: Int64) {

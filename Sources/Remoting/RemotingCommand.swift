@@ -20,6 +20,10 @@ public struct RemotingCommand: Sendable {
     public var body: ByteBuffer?
     /// Bytes sent after `body` without copying through user space (pull responses). Outbound only.
     public var fileRegion: FileRegion?
+    /// Further regions sent after `fileRegion`, in order (a pull's records from several places). Outbound only.
+    public var moreFileRegions: [FileRegion] = []
+    /// Kept alive until the frame's last write completes or fails (owner of the regions' file handles). Outbound only.
+    public var retainUntilWritten: (any Sendable)?
     /// Serialisation the header arrived in; responses built by `makeResponse` inherit it.
     public var serializeType: SerializeType
 
@@ -40,6 +44,8 @@ public struct RemotingCommand: Sendable {
         self.extFields = extFields
         self.body = body
         self.fileRegion = nil
+        self.moreFileRegions = []
+        self.retainUntilWritten = nil
         self.serializeType = serializeType
     }
 

@@ -16,7 +16,7 @@ public final class RemotingCommandEncoder: ChannelOutboundHandler {
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let command = unwrapOutboundIn(data)
         let bodyBufferBytes = command.body?.readableBytes ?? 0
-        let regionBytes = command.fileRegion?.readableBytes ?? 0
+        let regionBytes = (command.fileRegion?.readableBytes ?? 0) + command.moreFileRegions.reduce(0) { $0 + $1.readableBytes }
         var header = context.channel.allocator.buffer(capacity: 192 + min(bodyBufferBytes, Self.inlineBodyBytesMax))
         do {
             try command.encodeFrameHeader(into: &header, bodyLength: bodyBufferBytes + regionBytes)
@@ -29,6 +29,13 @@ public final class RemotingCommandEncoder: ChannelOutboundHandler {
         let tail: [IOData] =
             (inline ? [] : command.body.map { [IOData.byteBuffer($0)] } ?? [])
             + (command.fileRegion.map { [IOData.fileRegion($0)] } ?? [])
+            + command.moreFileRegions.map { IOData.fileRegion($0) }
+        var promise = promise
+        if let owner = command.retainUntilWritten {
+            let p = promise ?? context.eventLoop.makePromise(of: Void.self)
+            p.futureResult.whenComplete { _ in withExtendedLifetime(owner) {} }
+            promise = p
+        }
         if tail.isEmpty {
             context.write(wrapOutboundOut(.byteBuffer(header)), promise: promise)
             return

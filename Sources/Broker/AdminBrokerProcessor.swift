@@ -1,0 +1,202 @@
+// AdminBrokerProcessor: topic and group administration, stats, broker config and queue offset lookups
+// (spec remoting.md §9.10, §9.12; broker.md §13). Per-request task; changes go through the managers, which
+// persist them; topic changes are registered with the NameServers at once.
+
+import NIOCore
+import Remoting
+import Store
+
+struct AdminBrokerProcessor: RemotingRequestProcessor {
+    let controller: BrokerController
+
+    static let codes: [RequestCode] = [
+        .updateAndCreateTopic, .deleteTopicInBroker, .getAllTopicConfig, RequestCode(351),
+        .updateAndCreateSubscriptionGroup, .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup,
+        .getSubscriptionGroupConfig, .getBrokerRuntimeInfo, .getTopicStatsInfo, .getConsumeStats, .getBrokerConfig,
+        .updateBrokerConfig, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset, .getEarliestMsgStoretime,
+    ]
+
+    func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
+        do {
+            switch request.requestCode {
+            case .updateAndCreateTopic: return try updateAndCreateTopic(request)
+            case .deleteTopicInBroker: return try deleteTopic(request)
+            case .getAllTopicConfig:
+                let w = controller.topicConfigManager.wrapper
+                return request.makeResponse(.success, header: GetAllTopicConfigResponseHeader(totalTopicNum: Int32(w.topicConfigTable.count)),
+                                            body: w.encode())
+            case RequestCode(351):
+                let h: TopicRequestHeader = try request.decodeHeader()
+                guard let c = controller.topicConfigManager.select(h.topic) else {
+                    return request.makeResponse(.topicNotExist, remark: "No topic in this broker. topic: \(h.topic)")
+                }
+                return request.makeResponse(.success, body: c.encode())
+            case .updateAndCreateSubscriptionGroup:
+                guard let body = request.body else { return request.makeResponse(.invalidParameter, remark: "no body") }
+                let c = try SubscriptionGroupConfig.decode(body)
+                if let why = TopicValidator.validateGroup(c.groupName) { return request.makeResponse(.invalidParameter, remark: why) }
+                controller.subscriptionGroupManager.update(c)
+                return request.makeResponse(.success)
+            case .getAllSubscriptionGroupConfig:
+                return request.makeResponse(.success, body: controller.subscriptionGroupManager.wrapper.encode())
+            case .getSubscriptionGroupConfig:
+                let h: GetSubscriptionGroupConfigRequestHeader = try request.decodeHeader()
+                guard let c = controller.subscriptionGroupManager.find(h.group) else {
+                    return request.makeResponse(.subscriptionGroupNotExist, remark: "No group in this broker")
+                }
+                return request.makeResponse(.success, body: c.encode())
+            case .deleteSubscriptionGroup:
+                let h: DeleteSubscriptionGroupRequestHeader = try request.decodeHeader()
+                controller.subscriptionGroupManager.delete(h.groupName)
+                if h.cleanOffset { controller.consumerOffsetManager.removeGroup(h.groupName) }
+                return request.makeResponse(.success)
+            case .getBrokerRuntimeInfo: return request.makeResponse(.success, body: runtimeInfo().encode())
+            case .getTopicStatsInfo: return try topicStats(request)
+            case .getConsumeStats: return try consumeStats(request)
+            case .getBrokerConfig:
+                let text = controller.allConfigLines.joined(separator: "\n") + "\n"
+                let version = controller.topicConfigManager.dataVersion.jsonText()
+                var r = request.makeResponse(.success, body: ByteBuffer(string: text))
+                r.extFields = ["version": version]
+                return r
+            case .updateBrokerConfig: return updateBrokerConfig(request)
+            case .searchOffsetByTimestamp:
+                let h: SearchOffsetRequestHeader = try request.decodeHeader()
+                let boundary: OffsetBoundary = h.boundaryType?.uppercased() == "UPPER" ? .upper : .lower
+                let offset = controller.store.offsetInQueue(topic: h.topic, queueId: h.queueId, timestampMs: h.timestamp,
+                                                            boundary: boundary)
+                return request.makeResponse(.success, header: OffsetResponseHeader(offset: offset))
+            case .getMaxOffset:
+                let h: TopicQueueRequestHeader = try request.decodeHeader()
+                return request.makeResponse(.success, header: OffsetResponseHeader(
+                    offset: controller.store.maxOffsetInQueue(topic: h.topic, queueId: h.queueId)))
+            case .getMinOffset:
+                let h: TopicQueueRequestHeader = try request.decodeHeader()
+                return request.makeResponse(.success, header: OffsetResponseHeader(
+                    offset: controller.store.minOffsetInQueue(topic: h.topic, queueId: h.queueId)))
+            case .getEarliestMsgStoretime:
+                let h: TopicQueueRequestHeader = try request.decodeHeader()
+                return request.makeResponse(.success, header: TimestampResponseHeader(
+                    timestamp: controller.store.earliestMessageTime(topic: h.topic, queueId: h.queueId) ?? -1))
+            default:
+                return RemotingDispatcher.notSupported(request)
+            }
+        } catch let error as RemotingError {
+            return request.makeResponse(.systemError, remark: "\(error)")
+        }
+    }
+
+    func updateAndCreateTopic(_ request: RemotingCommand) throws -> RemotingCommand {
+        let h: CreateTopicRequestHeader = try request.decodeHeader()
+        if let why = TopicValidator.validateTopic(h.topic) { return request.makeResponse(.invalidParameter, remark: why) }
+        if TopicValidator.notAllowedSendTopics.contains(h.topic) {
+            return request.makeResponse(.invalidParameter, remark: "The topic[\(h.topic)] is conflict with system topic.")
+        }
+        guard h.readQueueNums > 0, h.writeQueueNums > 0, h.readQueueNums <= 1024, h.writeQueueNums <= 1024 else {
+            return request.makeResponse(.invalidParameter, remark: "queue numbers must be within [1, 1024]")
+        }
+        var attrs: [String: String] = [:]
+        for item in (h.attributes ?? "").split(separator: ",") where item.hasPrefix("+") {
+            let kv = item.dropFirst().split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { attrs[String(kv[0])] = String(kv[1]) }
+        }
+        controller.topicConfigManager.updateTopicConfig(TopicConfig(
+            topicName: h.topic, readQueueNums: h.readQueueNums, writeQueueNums: h.writeQueueNums, perm: h.perm,
+            topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag ?? 0, order: h.order, attributes: attrs))
+        controller.registerBrokerAllSoon()
+        return request.makeResponse(.success)
+    }
+
+    func deleteTopic(_ request: RemotingCommand) throws -> RemotingCommand {
+        let h: DeleteTopicRequestHeader = try request.decodeHeader()
+        if let why = TopicValidator.validateTopic(h.topic) { return request.makeResponse(.invalidParameter, remark: why) }
+        controller.topicConfigManager.deleteTopicConfig(h.topic)
+        controller.consumerOffsetManager.removeTopic(h.topic)
+        controller.store.deleteTopics([h.topic])
+        controller.registerBrokerAllSoon()
+        return request.makeResponse(.success)
+    }
+
+    func topicStats(_ request: RemotingCommand) throws -> RemotingCommand {
+        let h: TopicRequestHeader = try request.decodeHeader()
+        guard let c = controller.topicConfigManager.select(h.topic) else {
+            return request.makeResponse(.topicNotExist, remark: "topic[\(h.topic)] not exist")
+        }
+        let store = controller.store
+        var table = TopicStatsTable()
+        for q in 0..<max(c.readQueueNums, c.writeQueueNums) {
+            let maxOffset = store.maxOffsetInQueue(topic: h.topic, queueId: q)
+            let last = maxOffset > 0 ? store.messageStoreTime(topic: h.topic, queueId: q, queueOffset: maxOffset - 1) ?? 0 : 0
+            table.offsetTable[MessageQueue(topic: h.topic, brokerName: controller.brokerConfig.brokerName, queueId: q)] =
+                TopicOffset(minOffset: store.minOffsetInQueue(topic: h.topic, queueId: q), maxOffset: maxOffset,
+                            lastUpdateTimestamp: last)
+        }
+        return request.makeResponse(.success, body: table.encode())
+    }
+
+    func consumeStats(_ request: RemotingCommand) throws -> RemotingCommand {
+        let h: GetConsumeStatsRequestHeader = try request.decodeHeader()
+        var topics = Set(controller.consumerOffsetManager.topics(ofGroup: h.consumerGroup))
+        topics.formUnion(controller.consumerManager.groupInfo(h.consumerGroup)?.subscriptions.keys.map { $0 } ?? [])
+        if let t = h.topic { topics = [t] }
+        let store = controller.store
+        let offsets = controller.consumerOffsetManager
+        var stats = ConsumeStats()
+        for topic in topics {
+            guard let c = controller.topicConfigManager.select(topic) else { continue }
+            for q in 0..<c.readQueueNums {
+                let brokerOffset = store.maxOffsetInQueue(topic: topic, queueId: q)
+                let consumerOffset = max(0, offsets.queryOffset(group: h.consumerGroup, topic: topic, queueId: q) ?? 0)
+                let pull = max(consumerOffset, offsets.pullOffset(group: h.consumerGroup, topic: topic, queueId: q) ?? 0)
+                let last = consumerOffset > 0
+                    ? store.messageStoreTime(topic: topic, queueId: q, queueOffset: consumerOffset - 1) ?? 0 : 0
+                stats.offsetTable[MessageQueue(topic: topic, brokerName: controller.brokerConfig.brokerName, queueId: q)] =
+                    OffsetWrapper(brokerOffset: brokerOffset, consumerOffset: consumerOffset, pullOffset: pull, lastTimestamp: last)
+            }
+        }
+        return request.makeResponse(.success, body: stats.encode())
+    }
+
+    func runtimeInfo() -> KVTable {
+        let s = controller.stats
+        let store = controller.store
+        let uptimeS = max(1, Double(nowMs() - s.bootTimestampMs) / 1000)
+        let putTps = String(format: "%.2f", Double(s.putMessagesTotal) / uptimeS)
+        let getTps = String(format: "%.2f", Double(s.getMessagesTotal) / uptimeS)
+        let table: [String: String] = [
+            "brokerVersionDesc": "V5_3_3", "brokerVersion": String(MQVersion.current), "brokerActive": "true",
+            "bootTimestamp": String(s.bootTimestampMs),
+            "msgPutTotalTodayNow": String(s.putMessagesTotal), "msgGetTotalTodayNow": String(s.getMessagesTotal),
+            "msgPutTotalTodayMorning": "0", "msgGetTotalTodayMorning": "0", "msgPutTotalYesterdayMorning": "0",
+            "msgGetTotalYesterdayMorning": "0", "putMessageSizeTotal": String(s.putBytesTotal),
+            "putMessageTimesTotal": String(s.putMessagesTotal),
+            "putTps": "\(putTps) \(putTps) \(putTps)", "getTransferredTps": "\(getTps) \(getTps) \(getTps)",
+            "getFoundTps": "\(getTps) \(getTps) \(getTps)",
+            "commitLogMinOffset": String(store.minPhysicalOffset), "commitLogMaxOffset": String(store.maxPhysicalOffset),
+            "dispatchBehindBytes": String(store.dispatchBehindBytes),
+            "earliestMessageTimeStamp": "0", "startAcceptSendRequestTimeStamp": "0",
+            "pullRequestsHeld": String(controller.pullRequestHoldService.parkedCount),
+            "runtime": "[ \(Int(uptimeS) / 86400) days, \(Int(uptimeS) / 3600 % 24) hours, \(Int(uptimeS) / 60 % 60) minutes, \(Int(uptimeS) % 60) seconds ]",
+        ]
+        return KVTable(table: table)
+    }
+
+    func updateBrokerConfig(_ request: RemotingCommand) -> RemotingCommand {
+        let text = String(decoding: request.bodyBytes, as: UTF8.self)
+        let props = parseJavaProperties(text)
+        var unknown: [String] = []
+        var bad: [String] = []
+        controller.updateBrokerConfig { c in
+            for (k, v) in props.sorted(by: { $0.key < $1.key }) {
+                switch c.set(k, v) {
+                case .applied: break
+                case .unknownKey: unknown.append(k)
+                case .badValue: bad.append(k)
+                }
+            }
+        }
+        if !bad.isEmpty { return request.makeResponse(.invalidParameter, remark: "bad values for \(bad.joined(separator: ","))") }
+        controller.logger.info("broker config updated: \(props.keys.sorted()) (not runtime-changeable, ignored: \(unknown))")
+        return request.makeResponse(.success)
+    }
+}

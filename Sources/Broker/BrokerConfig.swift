@@ -1,0 +1,201 @@
+// BrokerConfig: the broker's own settings with RocketMQ key names (spec broker.md §15), plus the table that
+// reads, prints and sets them as Java properties. Built once by `mqbroker` (file, then -n); read by every
+// processor through the controller; UPDATE_BROKER_CONFIG changes the runtime copy.
+
+import Foundation
+import Store
+
+public struct BrokerConfig: Sendable {
+    public var brokerClusterName = "DefaultCluster"
+    public var brokerName: String
+    public var brokerId: Int64 = 0
+    /// `host:port;host:port`; empty = no NameServer.
+    public var namesrvAddr: String
+    /// Advertised address and store host.
+    public var brokerIP1: String
+    public var brokerIP2: String?
+    /// 0 binds an ephemeral port (tests); the boot line shows the one bound.
+    public var listenPort = 10911
+    public var haListenPort: Int?
+    public var autoCreateTopicEnable = true
+    public var autoCreateSubscriptionGroup = true
+    public var defaultTopicQueueNums: Int32 = 8
+    public var brokerPermission: Int32 = 6
+    public var clusterTopicEnable = true
+    public var brokerTopicEnable = true
+    public var regionId = "DefaultRegion"
+    public var traceOn = true
+    public var longPollingEnable = true
+    public var shortPollingTimeMills: Int64 = 1000
+    public var registerNameServerPeriod: Int64 = 30_000
+    public var registerBrokerTimeoutMills: Int64 = 24_000
+    public var flushConsumerOffsetInterval: Int64 = 5000
+    public var channelExpiredTimeout: Int64 = 120_000
+    public var notifyConsumerIdsChangedEnable = true
+    /// True forces every pull body through one copy; Apus defaults to false (RocketMQ: true) so large
+    /// bodies use sendfile.
+    public var transferMsgByHeap = false
+    /// Apus: a pull body goes out as file regions (sendfile) when its mean run of adjacent records is at least
+    /// this large (measured: 9 KiB runs lose to one copy, 75 KiB runs win; docs/BENCHMARKS.md).
+    public var zeroCopyThresholdBytes: Int64 = 32_768
+    /// Apus: how often parked pulls are checked for their deadline (Java: 5000 for long polling).
+    public var pullHoldCheckIntervalMs: Int64 = 1000
+
+    public init() {
+        brokerName = BrokerConfig.localHostName()
+        namesrvAddr = ProcessInfo.processInfo.environment["NAMESRV_ADDR"] ?? ""
+        brokerIP1 = BrokerConfig.firstNonLoopbackIPv4() ?? "127.0.0.1"
+    }
+
+    public var brokerAddr: String { "\(brokerIP1):\(listenPort)" }
+    public var effectiveHaPort: Int { haListenPort ?? (listenPort + 1) }
+    public var haServerAddr: String { "\(brokerIP2 ?? brokerIP1):\(effectiveHaPort)" }
+    public var namesrvAddrList: [String] {
+        namesrvAddr.split(separator: ";").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    // MARK: keys
+
+    struct Key: Sendable {
+        let name: String
+        let get: @Sendable (BrokerConfig) -> String
+        let set: @Sendable (inout BrokerConfig, String) -> Bool
+    }
+
+    private static func string(_ n: String, _ kp: WritableKeyPath<BrokerConfig, String> & Sendable) -> Key {
+        Key(name: n, get: { $0[keyPath: kp] }, set: { c, v in c[keyPath: kp] = v; return true })
+    }
+    private static func int64(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int64> & Sendable) -> Key {
+        Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in
+            guard let x = Int64(v) else { return false }
+            c[keyPath: kp] = x
+            return true
+        })
+    }
+    private static func int32(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int32> & Sendable) -> Key {
+        Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in
+            guard let x = Int32(v) else { return false }
+            c[keyPath: kp] = x
+            return true
+        })
+    }
+    private static func bool(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Bool> & Sendable) -> Key {
+        Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in c[keyPath: kp] = v.lowercased() == "true"; return true })
+    }
+
+    static let keys: [Key] = [
+        string("brokerClusterName", \.brokerClusterName),
+        string("brokerName", \.brokerName),
+        int64("brokerId", \.brokerId),
+        string("namesrvAddr", \.namesrvAddr),
+        string("brokerIP1", \.brokerIP1),
+        Key(name: "brokerIP2", get: { $0.brokerIP2 ?? $0.brokerIP1 }, set: { c, v in c.brokerIP2 = v; return true }),
+        Key(name: "listenPort", get: { String($0.listenPort) }, set: { c, v in
+            guard let p = Int(v), (0...65535).contains(p) else { return false }
+            c.listenPort = p
+            return true
+        }),
+        Key(name: "haListenPort", get: { String($0.effectiveHaPort) }, set: { c, v in
+            guard let p = Int(v), (0...65535).contains(p) else { return false }
+            c.haListenPort = p > 0 ? p : nil
+            return true
+        }),
+        bool("autoCreateTopicEnable", \.autoCreateTopicEnable),
+        bool("autoCreateSubscriptionGroup", \.autoCreateSubscriptionGroup),
+        int32("defaultTopicQueueNums", \.defaultTopicQueueNums),
+        int32("brokerPermission", \.brokerPermission),
+        bool("clusterTopicEnable", \.clusterTopicEnable),
+        bool("brokerTopicEnable", \.brokerTopicEnable),
+        string("regionId", \.regionId),
+        bool("traceOn", \.traceOn),
+        bool("longPollingEnable", \.longPollingEnable),
+        int64("shortPollingTimeMills", \.shortPollingTimeMills),
+        Key(name: "registerNameServerPeriod", get: { String($0.registerNameServerPeriod) }, set: { c, v in
+            guard let x = Int64(v) else { return false }
+            c.registerNameServerPeriod = min(60_000, max(10_000, x))
+            return true
+        }),
+        int64("registerBrokerTimeoutMills", \.registerBrokerTimeoutMills),
+        int64("flushConsumerOffsetInterval", \.flushConsumerOffsetInterval),
+        int64("channelExpiredTimeout", \.channelExpiredTimeout),
+        bool("notifyConsumerIdsChangedEnable", \.notifyConsumerIdsChangedEnable),
+        bool("transferMsgByHeap", \.transferMsgByHeap),
+        int64("zeroCopyThresholdBytes", \.zeroCopyThresholdBytes),
+        int64("pullHoldCheckIntervalMs", \.pullHoldCheckIntervalMs),
+    ]
+
+    public static var keyNames: Set<String> { Set(keys.map(\.name)) }
+
+    public enum SetOutcome: Sendable, Equatable { case applied, unknownKey, badValue }
+
+    public mutating func set(_ name: String, _ value: String) -> SetOutcome {
+        guard let k = Self.keys.first(where: { $0.name == name }) else { return .unknownKey }
+        return k.set(&self, value.trimmingCharacters(in: .whitespaces)) ? .applied : .badValue
+    }
+
+    public func value(of name: String) -> String? { Self.keys.first { $0.name == name }?.get(self) }
+
+    /// `key=value` lines in table order.
+    public var propertiesLines: [String] { Self.keys.map { "\($0.name)=\($0.get(self))" } }
+
+    // MARK: environment
+
+    static func localHostName() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count) == 0 else { return "DEFAULT_BROKER" }
+        let name = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "DEFAULT_BROKER" : name
+    }
+
+    static func firstNonLoopbackIPv4() -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        defer { freeifaddrs(list) }
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let ifa = cursor {
+            defer { cursor = ifa.pointee.ifa_next }
+            guard let sa = ifa.pointee.ifa_addr, sa.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+            let addr = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
+            let host = UInt32(bigEndian: addr)
+            if host >> 24 == 127 { continue }
+            return "\(host >> 24).\(host >> 16 & 0xFF).\(host >> 8 & 0xFF).\(host & 0xFF)"
+        }
+        return nil
+    }
+}
+
+/// Store keys `-p` and GET_BROKER_CONFIG print (the store's table only sets them).
+public enum StoreConfigPrinter {
+    public static func lines(_ c: MessageStoreConfig) -> [String] {
+        [
+            "storePathRootDir=\(c.storePathRootDir)", "storePathCommitLog=\(c.commitLogPath)",
+            "mappedFileSizeCommitLog=\(c.mappedFileSizeCommitLogBytes)",
+            "mappedFileSizeConsumeQueue=\(c.mappedFileSizeConsumeQueueBytes)",
+            "flushDiskType=\(c.flushDiskType.rawValue)", "brokerRole=\(c.brokerRole.rawValue)",
+            "maxMessageSize=\(c.maxMessageSizeBytes)", "flushIntervalCommitLog=\(c.flushIntervalCommitLogMs)",
+            "flushCommitLogLeastPages=\(c.flushCommitLogLeastPages)", "syncFlushTimeout=\(c.syncFlushTimeoutMs)",
+            "fileReservedTime=\(c.fileReservedTimeHours)", "deleteWhen=\(c.deleteWhen)",
+            "diskMaxUsedSpaceRatio=\(c.diskMaxUsedSpaceRatioPercent)", "messageIndexEnable=\(c.messageIndexEnable)",
+            "maxTransferBytesOnMessageInMemory=\(c.maxTransferBytesOnMessageInMemory)",
+            "maxTransferCountOnMessageInMemory=\(c.maxTransferCountOnMessageInMemory)",
+            "maxTransferBytesOnMessageInDisk=\(c.maxTransferBytesOnMessageInDisk)",
+            "maxTransferCountOnMessageInDisk=\(c.maxTransferCountOnMessageInDisk)",
+            "accessMessageInMemoryMaxRatio=\(c.accessMessageInMemoryMaxRatioPercent)",
+            "ioUringEnable=\(c.ioUringEnable)",
+        ]
+    }
+}
+
+/// Java properties text: `key=value` lines, `#`/`!` comments, `:` also separates; no continuation lines.
+public func parseJavaProperties(_ text: String) -> [String: String] {
+    var out: [String: String] = [:]
+    for raw in text.split(whereSeparator: \.isNewline) {
+        let line = raw.trimmingCharacters(in: .whitespaces)
+        if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
+        guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { out[line] = ""; continue }
+        let key = line[..<sep].trimmingCharacters(in: .whitespaces)
+        let value = line[line.index(after: sep)...].trimmingCharacters(in: .whitespaces)
+        out[key] = value
+    }
+    return out
+}

@@ -1,0 +1,255 @@
+// BrokerController: builds and runs one broker — binds the remoting server, opens the store (its host is
+// brokerIP1 and the bound port), wires the managers and processors, runs the periodic tasks (NameServer
+// registration, offset persistence, client expiry, long-polling sweep) and stops it all in order.
+// Created by `mqbroker` (or tests) through `start`; its methods are called from processor tasks.
+
+import Logging
+import NIOCore
+import NIOPosix
+import Remoting
+import Store
+import Synchronization
+
+public final class BrokerController: Sendable {
+    private let config: Mutex<BrokerConfig>
+    public let store: MessageStore
+    public let server: RemotingServer
+    public let topicConfigManager: TopicConfigManager
+    public let subscriptionGroupManager: SubscriptionGroupManager
+    public let consumerOffsetManager: ConsumerOffsetManager
+    public let consumerManager = ConsumerManager()
+    public let producerManager = ProducerManager()
+    public let stats = BrokerStats()
+    let pullRequestHoldService: PullRequestHoldService
+    let brokerOuterAPI: BrokerOuterAPI
+    let uniqIDSetter: MessageClientIDSetter
+    let logger: Logger
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+    private let stopped = Atomic<Bool>(false)
+
+    /// The current settings (UPDATE_BROKER_CONFIG may change them).
+    public var brokerConfig: BrokerConfig { config.withLock { $0 } }
+
+    func updateBrokerConfig(_ body: (inout BrokerConfig) -> Void) { config.withLock { body(&$0) } }
+
+    /// Binds the server, opens and starts the store, registers with the NameServers; the broker then serves.
+    public static func start(brokerConfig: BrokerConfig, storeConfig: MessageStoreConfig, group: any EventLoopGroup,
+                             logger: Logger) async throws -> BrokerController {
+        var brokerConfig = brokerConfig
+        var storeConfig = storeConfig
+        let server = RemotingServer(config: RemotingServerConfig(host: "0.0.0.0", port: brokerConfig.listenPort),
+                                    group: group, logger: logger)
+        let bound = try await server.start()
+        brokerConfig.listenPort = bound.port ?? brokerConfig.listenPort
+        guard let storeHost = MessageHost(ipv4: brokerConfig.brokerIP1, port: Int32(brokerConfig.listenPort)) else {
+            await server.shutdown()
+            throw BrokerError.badConfig("brokerIP1 must be an IPv4 address, got \(brokerConfig.brokerIP1)")
+        }
+        storeConfig.storeHost = storeHost
+        let relay = ArrivalRelay()
+        let store: MessageStore
+        do {
+            store = try MessageStore(config: storeConfig, logger: logger) { arrival in relay.arrived(arrival) }
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group, logger: logger)
+        relay.set(controller.pullRequestHoldService)
+        controller.registerProcessors()
+        store.start()
+        controller.startTasks()
+        await controller.registerBrokerAll()
+        return controller
+    }
+
+    private init(config brokerConfig: BrokerConfig, store: MessageStore, server: RemotingServer, group: any EventLoopGroup,
+                 logger: Logger) {
+        config = Mutex(brokerConfig)
+        self.store = store
+        self.server = server
+        self.logger = logger
+        let configDir = store.config.storePathRootDir + "/config"
+        topicConfigManager = TopicConfigManager(config: brokerConfig, path: configDir + "/topics.json", logger: logger)
+        subscriptionGroupManager = SubscriptionGroupManager(path: configDir + "/subscriptionGroup.json", logger: logger)
+        consumerOffsetManager = ConsumerOffsetManager(path: configDir + "/consumerOffset.json", logger: logger)
+        brokerOuterAPI = BrokerOuterAPI(group: group, logger: logger)
+        uniqIDSetter = MessageClientIDSetter(ipv4: brokerConfig.brokerIP1)
+        let relayBox = ControllerBox()
+        pullRequestHoldService = PullRequestHoldService(
+            maxOffset: { [store] topic, queueId in store.maxOffsetInQueue(topic: topic, queueId: queueId) },
+            execute: { request in
+                Task {
+                    guard let controller = relayBox.controller else { return }
+                    let response = PullMessageProcessor(controller: controller)
+                        .process(request.request, channel: request.channel, brokerAllowSuspend: false)
+                    if let response { request.channel.writeResponse(response, to: request.request) }
+                }
+            })
+        relayBox.set(self)
+        topicConfigManager.persist()
+        subscriptionGroupManager.persist()
+    }
+
+    private func registerProcessors() {
+        let send = SendMessageProcessor(controller: self)
+        for code in [RequestCode.sendMessage, .sendMessageV2, .sendBatchMessage] { server.registerProcessor(code, send) }
+        let pull = PullMessageProcessor(controller: self)
+        server.registerProcessor(.pullMessage, pull)
+        server.registerProcessor(.litePullMessage, pull)
+        let consumerManage = ConsumerManageProcessor(controller: self)
+        for code in [RequestCode.queryConsumerOffset, .updateConsumerOffset, .getConsumerListByGroup] {
+            server.registerProcessor(code, consumerManage)
+        }
+        let clientManage = ClientManageProcessor(controller: self)
+        server.registerProcessor(.heartBeat, clientManage)
+        server.registerProcessor(.unregisterClient, clientManage)
+        let query = QueryMessageProcessor(controller: self)
+        server.registerProcessor(.viewMessageById, query)
+        server.registerProcessor(.queryMessage, query)
+        let admin = AdminBrokerProcessor(controller: self)
+        for code in AdminBrokerProcessor.codes { server.registerProcessor(code, admin) }
+        server.addChannelEventListener(ClientHousekeepingService(controller: self))
+    }
+
+    private func startTasks() {
+        let c = brokerConfig
+        func every(_ periodMs: Int64, firstMs: Int64? = nil, _ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+            Task {
+                var wait = firstMs ?? periodMs
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(max(1, wait)))
+                    if Task.isCancelled { break }
+                    await body()
+                    wait = periodMs
+                }
+            }
+        }
+        let list = [
+            every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in await registerBrokerAll() },
+            every(c.flushConsumerOffsetInterval) { [self] in consumerOffsetManager.persist() },
+            every(10_000) { [self] in scanNotActiveChannels() },
+            every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
+        ]
+        tasks.withLock { $0 = list }
+    }
+
+    // MARK: NameServer registration
+
+    var identity: BrokerIdentityHeader {
+        let c = brokerConfig
+        return BrokerIdentityHeader(brokerName: c.brokerName, brokerAddr: c.brokerAddr, clusterName: c.brokerClusterName,
+                                    brokerId: c.brokerId)
+    }
+
+    /// REGISTER_BROKER with the whole topic table (perm masked by brokerPermission) to every NameServer.
+    func registerBrokerAll() async {
+        let c = brokerConfig
+        guard !c.namesrvAddrList.isEmpty else { return }
+        var wrapper = topicConfigManager.wrapper
+        if c.brokerPermission & 6 != 6 {
+            for (k, var t) in wrapper.topicConfigTable {
+                t.perm &= c.brokerPermission
+                wrapper.topicConfigTable[k] = t
+            }
+        }
+        await brokerOuterAPI.registerBrokerAll(namesrvAddrs: c.namesrvAddrList, identity: identity,
+                                               haServerAddr: c.haServerAddr, wrapper: wrapper,
+                                               timeoutMs: c.registerBrokerTimeoutMills)
+    }
+
+    /// Registers in the background (after a topic change).
+    func registerBrokerAllSoon() {
+        Task { [self] in await registerBrokerAll() }
+    }
+
+    // MARK: clients
+
+    func notifyConsumerIdsChanged(group: String) {
+        guard brokerConfig.notifyConsumerIdsChangedEnable,
+              subscriptionGroupManager.find(group)?.notifyConsumerIdsChangedEnable ?? true,
+              let info = consumerManager.groupInfo(group)
+        else { return }
+        let channels = Array(info.channels.keys)
+        Task {
+            for ch in channels {
+                try? await ch.invokeOneway(.request(.notifyConsumerIdsChanged,
+                                                    header: NotifyConsumerIdsChangedRequestHeader(consumerGroup: group)))
+            }
+        }
+    }
+
+    func channelClosed(_ channel: RemotingChannel) {
+        producerManager.channelClosed(channel)
+        for g in consumerManager.channelClosed(channel) {
+            logger.info("consumer channel \(channel.remoteAddress) of group \(g) closed")
+            notifyConsumerIdsChanged(group: g)
+        }
+    }
+
+    func scanNotActiveChannels() {
+        let now = nowMs()
+        var groups = Set<String>()
+        for (g, ch) in consumerManager.scanNotActive(nowMs: now, timeoutMs: brokerConfig.channelExpiredTimeout) {
+            logger.warning("consumer channel \(ch.remoteAddress) of group \(g) expired: silent for more than \(brokerConfig.channelExpiredTimeout) ms")
+            ch.close()
+            groups.insert(g)
+        }
+        for ch in producerManager.scanNotActive(nowMs: now) {
+            logger.warning("producer channel \(ch.remoteAddress) expired")
+            ch.close()
+        }
+        for g in groups { notifyConsumerIdsChanged(group: g) }
+    }
+
+    /// Broker keys then store keys, as `key=value` lines (`-p`, GET_BROKER_CONFIG).
+    public var allConfigLines: [String] { brokerConfig.propertiesLines + StoreConfigPrinter.lines(store.config) }
+
+    // MARK: stop
+
+    /// Graceful stop: unregister, answer held pulls, close the server, flush and checkpoint the store
+    /// (removing the abort file), persist offsets, topics and groups.
+    public func shutdown() async {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        tasks.withLock { list in list.forEach { $0.cancel() }; list = [] }
+        await brokerOuterAPI.unregisterBrokerAll(namesrvAddrs: brokerConfig.namesrvAddrList, identity: identity)
+        pullRequestHoldService.wakeAll()
+        try? await Task.sleep(for: .milliseconds(50))
+        await server.shutdown()
+        store.shutdown()
+        consumerOffsetManager.persist(force: true)
+        topicConfigManager.persist()
+        subscriptionGroupManager.persist()
+        await brokerOuterAPI.shutdown()
+    }
+}
+
+public enum BrokerError: Error, CustomStringConvertible {
+    case badConfig(String)
+    public var description: String {
+        switch self { case .badConfig(let s): return "bad broker config: \(s)" }
+    }
+}
+
+/// Channel close events → client tables.
+struct ClientHousekeepingService: RemotingChannelEventListener {
+    let controller: BrokerController
+    func channelClosed(_ channel: RemotingChannel) async { controller.channelClosed(channel) }
+}
+
+/// Forwards store arrivals (dispatcher thread) to the hold service once it exists.
+final class ArrivalRelay: Sendable {
+    private let service = Mutex<PullRequestHoldService?>(nil)
+    func set(_ s: PullRequestHoldService) { service.withLock { $0 = s } }
+    func arrived(_ a: MessageArrival) {
+        guard let s = service.withLock({ $0 }) else { return }
+        s.notifyMessageArriving(topic: a.topic, queueId: a.queueId, maxOffset: a.nextQueueOffset, tagsCode: a.tagsCode)
+    }
+}
+
+/// Lets the hold service's closure reach the controller built after it.
+final class ControllerBox: Sendable {
+    private let box = Mutex<BrokerController?>(nil)
+    func set(_ c: BrokerController) { box.withLock { $0 = c } }
+    var controller: BrokerController? { box.withLock { $0 } }
+}

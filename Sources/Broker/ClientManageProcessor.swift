@@ -1,0 +1,60 @@
+// ClientManageProcessor: HEART_BEAT (34) and UNREGISTER_CLIENT (35) — register producers and consumers
+// with their subscriptions, auto-create groups and retry topics, and have the controller notify a group
+// whose members or subscriptions changed (spec broker.md §6.1, remoting.md §9.5). Per-request task.
+
+import Remoting
+
+struct ClientManageProcessor: RemotingRequestProcessor {
+    let controller: BrokerController
+
+    func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
+        switch request.requestCode {
+        case .heartBeat: return heartbeat(request, channel: channel)
+        case .unregisterClient: return unregister(request, channel: channel)
+        default: return RemotingDispatcher.notSupported(request)
+        }
+    }
+
+    func heartbeat(_ request: RemotingCommand, channel: RemotingChannel) -> RemotingCommand {
+        guard let body = request.body else { return request.makeResponse(.systemError, remark: "heartbeat without body") }
+        let data: HeartbeatData
+        do { data = try HeartbeatData.decode(body) } catch {
+            return request.makeResponse(.systemError, remark: "bad heartbeat body: \(error)")
+        }
+        let config = controller.brokerConfig
+        let client = ClientChannelInfo(channel: channel, clientId: data.clientID, language: request.language,
+                                       version: request.version, lastUpdateMs: nowMs())
+        var topicsCreated = false
+        for consumer in data.consumerDataSet {
+            guard let group = controller.subscriptionGroupManager.findOrCreate(
+                consumer.groupName, autoCreate: config.autoCreateSubscriptionGroup)
+            else { continue }
+            let retryTopic = TopicValidator.retryTopic(group: consumer.groupName)
+            if TopicValidator.validateTopic(retryTopic) == nil {
+                topicsCreated = controller.topicConfigManager.createTopicIfAbsent(
+                    retryTopic, queueNums: max(1, group.retryQueueNums)).created || topicsCreated
+            }
+            let changed = controller.consumerManager.register(group: consumer.groupName, client: client, data: consumer)
+            if changed && group.notifyConsumerIdsChangedEnable && consumer.messageModel.name != "BROADCASTING" {
+                controller.notifyConsumerIdsChanged(group: consumer.groupName)
+            }
+        }
+        for producer in data.producerDataSet {
+            controller.producerManager.register(group: producer.groupName, client: client)
+        }
+        if topicsCreated { controller.registerBrokerAllSoon() }
+        var response = request.makeResponse(.success)
+        response.extFields = ["IS_SUPPORT_HEART_BEAT_V2": "true", "IS_SUB_CHANGE": "true"]
+        return response
+    }
+
+    func unregister(_ request: RemotingCommand, channel: RemotingChannel) -> RemotingCommand {
+        let h: UnregisterClientRequestHeader
+        do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
+        if let g = h.producerGroup { controller.producerManager.unregister(group: g, channel: channel) }
+        if let g = h.consumerGroup, controller.consumerManager.unregister(group: g, channel: channel) {
+            controller.notifyConsumerIdsChanged(group: g)
+        }
+        return request.makeResponse(.success)
+    }
+}

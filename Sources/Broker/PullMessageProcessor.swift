@@ -1,0 +1,126 @@
+// PullMessageProcessor: PULL_MESSAGE (11) and LITE_PULL_MESSAGE (361) — checks, subscription (posted or
+// registered by heartbeat), tag-hash filtering, the store read, the status → code mapping, offset commit,
+// long polling through PullRequestHoldService, and the body (copied, or a file region above the zero-copy
+// threshold) (spec broker.md §3, remoting.md §9.3). Runs on the dispatcher's task, and on the hold
+// service's task when a parked pull is re-executed.
+
+import Logging
+import NIOCore
+import Remoting
+import Store
+
+struct PullMessageProcessor: RemotingRequestProcessor {
+    let controller: BrokerController
+
+    func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
+        process(request, channel: channel, brokerAllowSuspend: true)
+    }
+
+    /// One execution of a pull. `brokerAllowSuspend` is false when a parked request is re-executed: it is then
+    /// answered whatever the outcome, and the offset is not committed again.
+    func process(_ request: RemotingCommand, channel: RemotingChannel, brokerAllowSuspend: Bool) -> RemotingCommand? {
+        let config = controller.brokerConfig
+        var responseHeader = PullMessageResponseHeader()
+        func answer(_ code: ResponseCode, _ remark: String?) -> RemotingCommand {
+            request.makeResponse(code, remark: remark, header: responseHeader)
+        }
+        let header: PullMessageRequestHeader
+        do { header = try request.decodeHeader() } catch { return answer(.systemError, "\(error)") }
+
+        if !PermName.isReadable(config.brokerPermission) {
+            responseHeader.forbiddenType = 1
+            return answer(.noPermission, "the broker[\(config.brokerIP1)] pulling message is forbidden")
+        }
+        guard let group = controller.subscriptionGroupManager.findOrCreate(
+            header.consumerGroup, autoCreate: config.autoCreateSubscriptionGroup)
+        else {
+            return answer(.subscriptionGroupNotExist, "subscription group [\(header.consumerGroup)] does not exist")
+        }
+        if !group.consumeEnable {
+            responseHeader.forbiddenType = 2
+            return answer(.noPermission, "subscription group no permission, \(header.consumerGroup)")
+        }
+        guard let topicConfig = controller.topicConfigManager.select(header.topic) else {
+            return answer(.topicNotExist, "topic[\(header.topic)] not exist, apply first please!")
+        }
+        if !PermName.isReadable(topicConfig.perm) {
+            responseHeader.forbiddenType = 3
+            return answer(.noPermission, "the topic[\(header.topic)] pulling message is forbidden")
+        }
+        if header.queueId < 0 || header.queueId >= topicConfig.readQueueNums {
+            return answer(.invalidParameter,
+                          "queueId[\(header.queueId)] is illegal, topic:[\(header.topic)] topicConfig.readQueueNums:[\(topicConfig.readQueueNums)] consumer:[\(channel.remoteAddress)]")
+        }
+
+        // Subscription: posted with the request, or the one the consumer registered by heartbeat.
+        let tagsCodes: Set<Int32>
+        let expressionType = header.expressionType ?? "TAG"
+        if expressionType != "TAG" {
+            return answer(.systemError, "The broker does not support consumer to filter message by \(expressionType)")
+        }
+        if header.sysFlag & PullSysFlag.subscription != 0 {
+            tagsCodes = FilterAPI.tagsCodes(ofExpression: header.subscription)
+        } else {
+            guard let info = controller.consumerManager.groupInfo(header.consumerGroup) else {
+                return answer(.subscriptionNotExist, "the consumer's group info not exist")
+            }
+            if info.messageModel == "BROADCASTING" && !group.consumeBroadcastEnable {
+                responseHeader.forbiddenType = 4
+                return answer(.noPermission, "the consumer group[\(header.consumerGroup)] can not consume by broadcast way")
+            }
+            guard let sub = info.subscriptions[header.topic] else {
+                return answer(.subscriptionNotExist, "the consumer's subscription not exist")
+            }
+            if sub.subVersion < header.subVersion {
+                return answer(.subscriptionNotLatest, "the consumer's subscription not latest")
+            }
+            tagsCodes = FilterAPI.tagsCodes(of: SubscriptionDataView(subString: sub.subString, tagsSet: sub.tagsSet))
+        }
+
+        let maxNums = Int(max(1, min(header.maxMsgNums, 2048)))
+        let result = controller.store.getMessage(topic: header.topic, queueId: header.queueId, offset: header.queueOffset,
+                                                 maxMsgNums: maxNums, tagsCodes: tagsCodes)
+        responseHeader.nextBeginOffset = result.nextBeginOffset
+        responseHeader.minOffset = result.minOffset
+        responseHeader.maxOffset = result.maxOffset
+        responseHeader.suggestWhichBrokerId = 0
+        responseHeader.topicSysFlag = topicConfig.topicSysFlag
+        responseHeader.groupSysFlag = group.groupSysFlag
+
+        let code: ResponseCode
+        switch result.status {
+        case .found: code = .success
+        case .noMatchedMessage, .messageWasRemoving: code = .pullRetryImmediately
+        case .noMatchedLogicQueue, .noMessageInQueue: code = header.queueOffset != 0 ? .pullOffsetMoved : .pullNotFound
+        case .offsetFoundNull, .offsetOverflowOne: code = .pullNotFound
+        case .offsetOverflowBadly, .offsetTooSmall: code = .pullOffsetMoved
+        }
+        if code == .pullOffsetMoved {
+            controller.logger.info("pull offset moved: \(header.topic)/\(header.queueId) group \(header.consumerGroup) requested \(header.queueOffset), next \(result.nextBeginOffset) (\(result.status.rawValue))")
+        }
+
+        controller.consumerOffsetManager.commitPullOffset(group: header.consumerGroup, topic: header.topic,
+                                                          queueId: header.queueId, offset: result.nextBeginOffset)
+        if brokerAllowSuspend && header.sysFlag & PullSysFlag.commitOffset != 0 {
+            controller.consumerOffsetManager.commitOffset(group: header.consumerGroup, topic: header.topic,
+                                                          queueId: header.queueId, offset: header.commitOffset)
+        }
+
+        if code == .pullNotFound && brokerAllowSuspend && header.sysFlag & PullSysFlag.suspend != 0 {
+            let holdMs = config.longPollingEnable ? header.suspendTimeoutMillis : config.shortPollingTimeMills
+            controller.pullRequestHoldService.suspend(PullRequest(
+                request: request, channel: channel, topic: header.topic, queueId: header.queueId,
+                pullFromThisOffset: header.queueOffset, tagsCodes: tagsCodes, suspendTimestampMs: nowMs(),
+                timeoutMs: max(0, holdMs)))
+            return nil
+        }
+
+        var response = answer(code, result.status.rawValue)
+        if code == .success {
+            controller.stats.recordGet(messages: result.messageCount, bytes: result.bufferTotalSize)
+            PullBodyWriter.attach(result, to: &response, zeroCopy: !config.transferMsgByHeap,
+                                  thresholdBytes: Int(config.zeroCopyThresholdBytes))
+        }
+        return response
+    }
+}

@@ -1,0 +1,137 @@
+// SendMessageProcessor: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) — header
+// decoding (V1 names or V2 letters), topic checks and auto-creation, queue choice, UNIQ_KEY/CLUSTER
+// properties, the store put and the response (spec broker.md §2, remoting.md §9.1). Every answer, errors
+// included, carries MSG_REGION and TRACE_ON. Runs on the dispatcher's per-request task.
+
+import Glibc
+import Logging
+import NIOCore
+import Remoting
+import Store
+
+struct SendMessageProcessor: RemotingRequestProcessor {
+    let controller: BrokerController
+
+    func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
+        let config = controller.brokerConfig
+        var responseHeader = SendMessageResponseHeader(msgRegion: config.regionId, traceOn: config.traceOn)
+        func answer(_ code: ResponseCode, _ remark: String?) -> RemotingCommand {
+            request.makeResponse(code, remark: remark, header: responseHeader)
+        }
+
+        let header: SendMessageRequestHeader
+        do {
+            let fields = request.extFields ?? [:]
+            let v2 = request.requestCode == .sendMessageV2 || request.requestCode == .sendBatchMessage
+            header = v2 ? try SendMessageRequestHeader(v2ExtFields: fields) : try SendMessageRequestHeader(extFields: fields)
+        } catch {
+            return answer(.systemError, "\(error)")
+        }
+        let isBatch = request.requestCode == .sendBatchMessage || header.batch == true
+
+        // Topic checks (broker.md §2.1 steps 5-7).
+        if let why = TopicValidator.validateTopic(header.topic) { return answer(.invalidParameter, why) }
+        if TopicValidator.notAllowedSendTopics.contains(header.topic) {
+            return answer(.noPermission, "Sending message to topic[\(header.topic)] is forbidden.")
+        }
+        var topicConfig = controller.topicConfigManager.select(header.topic)
+        if topicConfig == nil {
+            let isRetry = header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix)
+            let (created, isNew) = controller.topicConfigManager.createTopicInSendMessageMethod(
+                topic: header.topic, defaultTopic: header.defaultTopic, clientQueueNums: header.defaultTopicQueueNums,
+                topicSysFlag: header.unitMode == true ? 1 : 0, autoCreateTopicEnable: config.autoCreateTopicEnable)
+            topicConfig = created
+            if topicConfig == nil && isRetry {
+                topicConfig = controller.topicConfigManager.createTopicIfAbsent(header.topic, queueNums: 1).0
+                controller.registerBrokerAllSoon()
+            }
+            if isNew { controller.registerBrokerAllSoon() }
+        }
+        guard let topicConfig else {
+            return answer(.topicNotExist, "topic[\(header.topic)] not exist, apply first please!")
+        }
+        let queueCount = max(topicConfig.writeQueueNums, topicConfig.readQueueNums)
+        var queueId = header.queueId
+        if queueId >= queueCount {
+            return answer(.invalidParameter,
+                          "request queueId[\(queueId)] is illegal, \(topicConfig.lineFormat) Producer: \(channel.remoteAddress)")
+        }
+        if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topicConfig.writeQueueNums)) }
+        if isBatch && header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix) {
+            return answer(.messageIllegal, "batch request does not support retry group \(header.topic)")
+        }
+
+        let bornHost = Self.messageHost(channel.remoteAddress)
+        var properties = header.properties ?? ""
+        var decoded = MessageProperties.decode(properties)
+        if decoded[MessageProperties.uniqueClientMessageIdKeyIndex] == nil && !isBatch {
+            let id = controller.uniqIDSetter.createUniqID()
+            Self.append(&properties, MessageProperties.uniqueClientMessageIdKeyIndex, id)
+            decoded[MessageProperties.uniqueClientMessageIdKeyIndex] = id
+        }
+        if !isBatch { Self.append(&properties, "CLUSTER", config.brokerClusterName) }
+        let body = request.bodyBytes
+
+        let result: PutMessageResult
+        if isBatch {
+            result = await controller.store.putMessages(MessageBatchToStore(
+                topic: header.topic, queueId: queueId, body: body, sysFlag: header.sysFlag,
+                bornTimestampMs: header.bornTimestamp, bornHost: bornHost, reconsumeTimes: header.reconsumeTimes ?? 0))
+        } else {
+            if body.isEmpty { return answer(.messageIllegal, "the message body is empty") }
+            result = await controller.store.putMessage(MessageToStore(
+                topic: header.topic, queueId: queueId, body: body, properties: properties, flag: header.flag,
+                sysFlag: header.sysFlag, bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
+                reconsumeTimes: header.reconsumeTimes ?? 0))
+        }
+        controller.stats.recordPut(messages: Int(result.append?.messageCount ?? 0), bytes: body.count, ok: result.isOk)
+
+        let code: ResponseCode
+        switch result.status {
+        case .putOk: code = .success
+        case .flushDiskTimeout: code = .flushDiskTimeout
+        case .messageIllegal, .propertiesSizeExceeded: code = .messageIllegal
+        case .serviceNotAvailable: code = .serviceNotAvailable
+        case .flushQueueFull: code = .systemBusy
+        case .createMappedFileFailed, .unknownError: code = .systemError
+        }
+        if let append = result.append, code == .success || code == .flushDiskTimeout {
+            responseHeader.msgId = append.messageId
+            responseHeader.queueId = queueId
+            responseHeader.queueOffset = append.queueOffset
+            responseHeader.transactionId = decoded[MessageProperties.uniqueClientMessageIdKeyIndex]
+            return answer(code, code == .success ? nil : result.status.rawValue)
+        }
+        return answer(code, result.remark ?? result.status.rawValue)
+    }
+
+    /// Appends `key=value` in the stored properties form.
+    static func append(_ properties: inout String, _ key: String, _ value: String) {
+        if !properties.isEmpty && properties.last != MessageProperties.propertySeparator {
+            properties.append(MessageProperties.propertySeparator)
+        }
+        properties += key
+        properties.append(MessageProperties.nameValueSeparator)
+        properties += value
+        properties.append(MessageProperties.propertySeparator)
+    }
+
+    /// The producer's address as stored in BORNHOST (IPv4 if at all possible, clients decode v4 only).
+    static func messageHost(_ address: String) -> MessageHost {
+        guard let colon = address.lastIndex(of: ":"), let port = Int32(address[address.index(after: colon)...]) else {
+            return MessageHost(.v4(0x7F00_0001), port: 0)
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("::ffff:") { host.removeFirst(7) }
+        if let v4 = MessageHost(ipv4: host, port: port) { return v4 }
+        var addr = in6_addr()
+        if inet_pton(AF_INET6, host, &addr) == 1 {
+            let bytes = withUnsafeBytes(of: addr) { Array($0) }
+            let hi = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let lo = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            if hi == 0 && lo == 1 { return MessageHost(.v4(0x7F00_0001), port: port) }
+            return MessageHost(.v6(hi, lo), port: port)
+        }
+        return MessageHost(.v4(0x7F00_0001), port: port)
+    }
+}

@@ -1,0 +1,416 @@
+// Typed headers of the requests a broker serves (spec remoting.md §9): send, pull, offsets, clients.
+// Decoded by the broker's processors, encoded by clients, tests and tools; plain values, any task.
+
+/// SEND_MESSAGE (10) with V1 names; SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) carry the same
+/// fields under the letters `a`…`n` (§9.1).
+public struct SendMessageRequestHeader: CommandCustomHeader, Equatable {
+    public var producerGroup: String
+    public var topic: String
+    public var defaultTopic: String
+    public var defaultTopicQueueNums: Int32
+    public var queueId: Int32
+    public var sysFlag: Int32
+    public var bornTimestamp: Int64
+    public var flag: Int32
+    public var properties: String?
+    public var reconsumeTimes: Int32?
+    public var unitMode: Bool?
+    public var maxReconsumeTimes: Int32?
+    public var batch: Bool?
+    public var brokerName: String?
+
+    public init(
+        producerGroup: String, topic: String, defaultTopic: String = "TBW102", defaultTopicQueueNums: Int32 = 4,
+        queueId: Int32, sysFlag: Int32 = 0, bornTimestamp: Int64, flag: Int32 = 0, properties: String? = nil,
+        reconsumeTimes: Int32? = 0, unitMode: Bool? = false, maxReconsumeTimes: Int32? = nil, batch: Bool? = false,
+        brokerName: String? = nil
+    ) {
+        self.producerGroup = producerGroup
+        self.topic = topic
+        self.defaultTopic = defaultTopic
+        self.defaultTopicQueueNums = defaultTopicQueueNums
+        self.queueId = queueId
+        self.sysFlag = sysFlag
+        self.bornTimestamp = bornTimestamp
+        self.flag = flag
+        self.properties = properties
+        self.reconsumeTimes = reconsumeTimes
+        self.unitMode = unitMode
+        self.maxReconsumeTimes = maxReconsumeTimes
+        self.batch = batch
+        self.brokerName = brokerName
+    }
+
+    /// V1 names and V2 letters in one table: (V1 key, V2 key).
+    static let names: [(v1: String, v2: String)] = [
+        ("producerGroup", "a"), ("topic", "b"), ("defaultTopic", "c"), ("defaultTopicQueueNums", "d"),
+        ("queueId", "e"), ("sysFlag", "f"), ("bornTimestamp", "g"), ("flag", "h"), ("properties", "i"),
+        ("reconsumeTimes", "j"), ("unitMode", "k"), ("maxReconsumeTimes", "l"), ("batch", "m"), ("bname", "n"),
+    ]
+
+    public init(extFields: [String: String]) throws(RemotingError) { try self.init(fields: extFields, v2: false) }
+
+    /// Decodes the single-letter form of SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE.
+    public init(v2ExtFields: [String: String]) throws(RemotingError) { try self.init(fields: v2ExtFields, v2: true) }
+
+    init(fields: [String: String], v2: Bool) throws(RemotingError) {
+        var mapped: [String: String] = [:]
+        for (v1, letter) in Self.names { mapped[v1] = fields[v2 ? letter : v1] }
+        let r = ExtFieldReader(mapped)
+        func key(_ v1: String) -> String { v2 ? (Self.names.first { $0.v1 == v1 }?.v2 ?? v1) : v1 }
+        func req(_ v1: String) throws(RemotingError) -> String {
+            guard let v = mapped[v1] else { throw .missingHeaderField(key(v1)) }
+            return v
+        }
+        func reqInt32(_ v1: String) throws(RemotingError) -> Int32 {
+            guard let v = Int32(try req(v1).trimmingSpaces) else { throw .missingHeaderField(key(v1)) }
+            return v
+        }
+        producerGroup = try req("producerGroup")
+        topic = try req("topic")
+        defaultTopic = try req("defaultTopic")
+        defaultTopicQueueNums = try reqInt32("defaultTopicQueueNums")
+        queueId = try reqInt32("queueId")
+        sysFlag = try reqInt32("sysFlag")
+        guard let born = Int64(try req("bornTimestamp").trimmingSpaces) else { throw .missingHeaderField(key("bornTimestamp")) }
+        bornTimestamp = born
+        flag = try reqInt32("flag")
+        properties = r.optional("properties")
+        reconsumeTimes = r.optionalInt32("reconsumeTimes")
+        unitMode = r.bool("unitMode")
+        maxReconsumeTimes = r.optionalInt32("maxReconsumeTimes")
+        batch = r.bool("batch")
+        brokerName = r.optional("bname")
+    }
+
+    private var v1Fields: [String: String] {
+        var f: [String: String] = [
+            "producerGroup": producerGroup, "topic": topic, "defaultTopic": defaultTopic,
+            "defaultTopicQueueNums": String(defaultTopicQueueNums), "queueId": String(queueId),
+            "sysFlag": String(sysFlag), "bornTimestamp": String(bornTimestamp), "flag": String(flag),
+        ]
+        f["properties"] = properties
+        f["reconsumeTimes"] = reconsumeTimes.map { String($0) }
+        f["unitMode"] = unitMode.map { String($0) }
+        f["maxReconsumeTimes"] = maxReconsumeTimes.map { String($0) }
+        f["batch"] = batch.map { String($0) }
+        f["bname"] = brokerName
+        return f
+    }
+
+    public func toExtFields() -> [String: String] { v1Fields }
+
+    /// The single-letter form the Java and C++ clients send with code 310 (and Java with 320).
+    public func toV2ExtFields() -> [String: String] {
+        let v1 = v1Fields
+        var f: [String: String] = [:]
+        for (name, letter) in Self.names { f[letter] = v1[name] }
+        return f
+    }
+}
+
+/// Response of every send code, errors included (§9.1): the two extra keys are always present.
+public struct SendMessageResponseHeader: CommandCustomHeader, Equatable {
+    public var msgId: String?
+    public var queueId: Int32?
+    public var queueOffset: Int64?
+    public var transactionId: String?
+    /// Extra key `MSG_REGION`.
+    public var msgRegion: String
+    /// Extra key `TRACE_ON` ("true"/"false").
+    public var traceOn: Bool
+
+    public init(msgId: String? = nil, queueId: Int32? = nil, queueOffset: Int64? = nil, transactionId: String? = nil,
+                msgRegion: String = "DefaultRegion", traceOn: Bool = true) {
+        self.msgId = msgId
+        self.queueId = queueId
+        self.queueOffset = queueOffset
+        self.transactionId = transactionId
+        self.msgRegion = msgRegion
+        self.traceOn = traceOn
+    }
+
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        msgId = r.optional("msgId")
+        queueId = r.optionalInt32("queueId")
+        queueOffset = r.optionalInt64("queueOffset")
+        transactionId = r.optional("transactionId")
+        msgRegion = r.optional("MSG_REGION") ?? "DefaultRegion"
+        traceOn = r.bool("TRACE_ON") ?? true
+    }
+
+    public func toExtFields() -> [String: String] {
+        var f: [String: String] = ["MSG_REGION": msgRegion, "TRACE_ON": String(traceOn)]
+        f["msgId"] = msgId
+        f["queueId"] = queueId.map { String($0) }
+        f["queueOffset"] = queueOffset.map { String($0) }
+        f["transactionId"] = transactionId
+        return f
+    }
+}
+
+/// PullSysFlag bits (§9.3).
+public enum PullSysFlag {
+    public static let commitOffset: Int32 = 0x1
+    public static let suspend: Int32 = 0x2
+    public static let subscription: Int32 = 0x4
+    public static let classFilter: Int32 = 0x8
+    public static let litePull: Int32 = 0x10
+}
+
+public struct PullMessageRequestHeader: CommandCustomHeader, Equatable {
+    public var consumerGroup: String
+    public var topic: String
+    public var queueId: Int32
+    public var queueOffset: Int64
+    public var maxMsgNums: Int32
+    public var sysFlag: Int32
+    public var commitOffset: Int64
+    public var suspendTimeoutMillis: Int64
+    public var subscription: String?
+    public var subVersion: Int64
+    public var expressionType: String?
+    public var maxMsgBytes: Int32?
+
+    public init(consumerGroup: String, topic: String, queueId: Int32, queueOffset: Int64, maxMsgNums: Int32 = 32,
+                sysFlag: Int32 = 0, commitOffset: Int64 = 0, suspendTimeoutMillis: Int64 = 0, subscription: String? = nil,
+                subVersion: Int64 = 0, expressionType: String? = nil, maxMsgBytes: Int32? = nil) {
+        self.consumerGroup = consumerGroup
+        self.topic = topic
+        self.queueId = queueId
+        self.queueOffset = queueOffset
+        self.maxMsgNums = maxMsgNums
+        self.sysFlag = sysFlag
+        self.commitOffset = commitOffset
+        self.suspendTimeoutMillis = suspendTimeoutMillis
+        self.subscription = subscription
+        self.subVersion = subVersion
+        self.expressionType = expressionType
+        self.maxMsgBytes = maxMsgBytes
+    }
+
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        consumerGroup = try r.required("consumerGroup")
+        topic = try r.required("topic")
+        queueId = try r.requiredInt32("queueId")
+        queueOffset = try r.requiredInt64("queueOffset")
+        maxMsgNums = try r.requiredInt32("maxMsgNums")
+        sysFlag = try r.requiredInt32("sysFlag")
+        commitOffset = try r.requiredInt64("commitOffset")
+        suspendTimeoutMillis = try r.requiredInt64("suspendTimeoutMillis")
+        subscription = r.optional("subscription")
+        subVersion = try r.requiredInt64("subVersion")
+        expressionType = r.optional("expressionType")
+        maxMsgBytes = r.optionalInt32("maxMsgBytes")
+    }
+
+    public func toExtFields() -> [String: String] {
+        var f: [String: String] = [
+            "consumerGroup": consumerGroup, "topic": topic, "queueId": String(queueId), "queueOffset": String(queueOffset),
+            "maxMsgNums": String(maxMsgNums), "sysFlag": String(sysFlag), "commitOffset": String(commitOffset),
+            "suspendTimeoutMillis": String(suspendTimeoutMillis), "subVersion": String(subVersion),
+        ]
+        f["subscription"] = subscription
+        f["expressionType"] = expressionType
+        f["maxMsgBytes"] = maxMsgBytes.map { String($0) }
+        return f
+    }
+}
+
+/// Always carries the four required fields, whatever the code (§9.3).
+public struct PullMessageResponseHeader: CommandCustomHeader, Equatable {
+    public var suggestWhichBrokerId: Int64
+    public var nextBeginOffset: Int64
+    public var minOffset: Int64
+    public var maxOffset: Int64
+    public var topicSysFlag: Int32?
+    public var groupSysFlag: Int32?
+    public var forbiddenType: Int32?
+
+    public init(suggestWhichBrokerId: Int64 = 0, nextBeginOffset: Int64 = 0, minOffset: Int64 = 0, maxOffset: Int64 = 0,
+                topicSysFlag: Int32? = nil, groupSysFlag: Int32? = nil, forbiddenType: Int32? = nil) {
+        self.suggestWhichBrokerId = suggestWhichBrokerId
+        self.nextBeginOffset = nextBeginOffset
+        self.minOffset = minOffset
+        self.maxOffset = maxOffset
+        self.topicSysFlag = topicSysFlag
+        self.groupSysFlag = groupSysFlag
+        self.forbiddenType = forbiddenType
+    }
+
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        suggestWhichBrokerId = try r.requiredInt64("suggestWhichBrokerId")
+        nextBeginOffset = try r.requiredInt64("nextBeginOffset")
+        minOffset = try r.requiredInt64("minOffset")
+        maxOffset = try r.requiredInt64("maxOffset")
+        topicSysFlag = r.optionalInt32("topicSysFlag")
+        groupSysFlag = r.optionalInt32("groupSysFlag")
+        forbiddenType = r.optionalInt32("forbiddenType")
+    }
+
+    public func toExtFields() -> [String: String] {
+        var f = [
+            "suggestWhichBrokerId": String(suggestWhichBrokerId), "nextBeginOffset": String(nextBeginOffset),
+            "minOffset": String(minOffset), "maxOffset": String(maxOffset),
+        ]
+        f["topicSysFlag"] = topicSysFlag.map { String($0) }
+        f["groupSysFlag"] = groupSysFlag.map { String($0) }
+        f["forbiddenType"] = forbiddenType.map { String($0) }
+        return f
+    }
+}
+
+/// QUERY_CONSUMER_OFFSET (14).
+public struct QueryConsumerOffsetRequestHeader: CommandCustomHeader, Equatable {
+    public var consumerGroup: String
+    public var topic: String
+    public var queueId: Int32
+    public var setZeroIfNotFound: Bool?
+    public init(consumerGroup: String, topic: String, queueId: Int32, setZeroIfNotFound: Bool? = nil) {
+        self.consumerGroup = consumerGroup
+        self.topic = topic
+        self.queueId = queueId
+        self.setZeroIfNotFound = setZeroIfNotFound
+    }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        consumerGroup = try r.required("consumerGroup")
+        topic = try r.required("topic")
+        queueId = try r.requiredInt32("queueId")
+        setZeroIfNotFound = r.bool("setZeroIfNotFound")
+    }
+    public func toExtFields() -> [String: String] {
+        var f = ["consumerGroup": consumerGroup, "topic": topic, "queueId": String(queueId)]
+        f["setZeroIfNotFound"] = setZeroIfNotFound.map { String($0) }
+        return f
+    }
+}
+
+/// UPDATE_CONSUMER_OFFSET (15).
+public struct UpdateConsumerOffsetRequestHeader: CommandCustomHeader, Equatable {
+    public var consumerGroup: String
+    public var topic: String
+    public var queueId: Int32
+    public var commitOffset: Int64
+    public init(consumerGroup: String, topic: String, queueId: Int32, commitOffset: Int64) {
+        self.consumerGroup = consumerGroup
+        self.topic = topic
+        self.queueId = queueId
+        self.commitOffset = commitOffset
+    }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        consumerGroup = try r.required("consumerGroup")
+        topic = try r.required("topic")
+        queueId = try r.requiredInt32("queueId")
+        commitOffset = try r.requiredInt64("commitOffset")
+    }
+    public func toExtFields() -> [String: String] {
+        ["consumerGroup": consumerGroup, "topic": topic, "queueId": String(queueId), "commitOffset": String(commitOffset)]
+    }
+}
+
+/// GET_MAX_OFFSET (30), GET_MIN_OFFSET (31), GET_EARLIEST_MSG_STORETIME (32): `topic`, `queueId`.
+public struct TopicQueueRequestHeader: CommandCustomHeader, Equatable {
+    public var topic: String
+    public var queueId: Int32
+    public init(topic: String, queueId: Int32) {
+        self.topic = topic
+        self.queueId = queueId
+    }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        topic = try r.required("topic")
+        queueId = try r.requiredInt32("queueId")
+    }
+    public func toExtFields() -> [String: String] { ["topic": topic, "queueId": String(queueId)] }
+}
+public typealias GetMaxOffsetRequestHeader = TopicQueueRequestHeader
+public typealias GetMinOffsetRequestHeader = TopicQueueRequestHeader
+public typealias GetEarliestMsgStoretimeRequestHeader = TopicQueueRequestHeader
+
+/// SEARCH_OFFSET_BY_TIMESTAMP (29).
+public struct SearchOffsetRequestHeader: CommandCustomHeader, Equatable {
+    public var topic: String
+    public var queueId: Int32
+    public var timestamp: Int64
+    /// `LOWER` (default) or `UPPER`.
+    public var boundaryType: String?
+    public init(topic: String, queueId: Int32, timestamp: Int64, boundaryType: String? = nil) {
+        self.topic = topic
+        self.queueId = queueId
+        self.timestamp = timestamp
+        self.boundaryType = boundaryType
+    }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        topic = try r.required("topic")
+        queueId = try r.requiredInt32("queueId")
+        timestamp = try r.requiredInt64("timestamp")
+        boundaryType = r.optional("boundaryType")
+    }
+    public func toExtFields() -> [String: String] {
+        var f = ["topic": topic, "queueId": String(queueId), "timestamp": String(timestamp)]
+        f["boundaryType"] = boundaryType
+        return f
+    }
+}
+
+/// Response header with one `offset` (14, 29, 30, 31).
+public struct OffsetResponseHeader: CommandCustomHeader, Equatable {
+    public var offset: Int64
+    public init(offset: Int64) { self.offset = offset }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        offset = try ExtFieldReader(extFields).requiredInt64("offset")
+    }
+    public func toExtFields() -> [String: String] { ["offset": String(offset)] }
+}
+
+/// GET_EARLIEST_MSG_STORETIME response.
+public struct TimestampResponseHeader: CommandCustomHeader, Equatable {
+    public var timestamp: Int64
+    public init(timestamp: Int64) { self.timestamp = timestamp }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        timestamp = try ExtFieldReader(extFields).requiredInt64("timestamp")
+    }
+    public func toExtFields() -> [String: String] { ["timestamp": String(timestamp)] }
+}
+
+/// GET_CONSUMER_LIST_BY_GROUP (38), NOTIFY_CONSUMER_IDS_CHANGED (40), GET_CONSUMER_CONNECTION_LIST (203).
+public struct ConsumerGroupRequestHeader: CommandCustomHeader, Equatable {
+    public var consumerGroup: String
+    public init(consumerGroup: String) { self.consumerGroup = consumerGroup }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        consumerGroup = try ExtFieldReader(extFields).required("consumerGroup")
+    }
+    public func toExtFields() -> [String: String] { ["consumerGroup": consumerGroup] }
+}
+public typealias GetConsumerListByGroupRequestHeader = ConsumerGroupRequestHeader
+public typealias NotifyConsumerIdsChangedRequestHeader = ConsumerGroupRequestHeader
+
+/// UNREGISTER_CLIENT (35); the C++ client sends empty strings for absent groups.
+public struct UnregisterClientRequestHeader: CommandCustomHeader, Equatable {
+    public var clientID: String
+    public var producerGroup: String?
+    public var consumerGroup: String?
+    public init(clientID: String, producerGroup: String? = nil, consumerGroup: String? = nil) {
+        self.clientID = clientID
+        self.producerGroup = producerGroup
+        self.consumerGroup = consumerGroup
+    }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        clientID = try r.required("clientID")
+        producerGroup = r.optional("producerGroup").flatMap { $0.isEmpty ? nil : $0 }
+        consumerGroup = r.optional("consumerGroup").flatMap { $0.isEmpty ? nil : $0 }
+    }
+    public func toExtFields() -> [String: String] {
+        var f = ["clientID": clientID]
+        f["producerGroup"] = producerGroup
+        f["consumerGroup"] = consumerGroup
+        return f
+    }
+}

@@ -1,0 +1,153 @@
+// Test helpers: a decoder for pulled records (store.md §3 layout, what clients decode), and a small
+// client over RemotingClient that sends, pulls and manages offsets the way the Java client shapes them.
+
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Remoting
+import XCTest
+
+/// One decoded stored record.
+struct DecodedMessage: Equatable {
+    var queueId: Int32
+    var flag: Int32
+    var queueOffset: Int64
+    var physicalOffset: Int64
+    var sysFlag: Int32
+    var bornTimestamp: Int64
+    var storeTimestamp: Int64
+    var storeHost: String
+    var reconsumeTimes: Int32
+    var body: [UInt8]
+    var topic: String
+    var properties: [String: String]
+}
+
+enum RecordDecoder {
+    static func int32(_ b: [UInt8], _ at: inout Int) -> Int32 {
+        defer { at += 4 }
+        return Int32(bitPattern: b[at..<at + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+    }
+    static func int64(_ b: [UInt8], _ at: inout Int) -> Int64 {
+        defer { at += 8 }
+        return Int64(bitPattern: b[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
+    /// Decodes concatenated records until the buffer ends.
+    static func decodeAll(_ bytes: [UInt8]) throws -> [DecodedMessage] {
+        var out: [DecodedMessage] = []
+        var start = 0
+        while start < bytes.count {
+            var at = start
+            let total = Int(int32(bytes, &at))
+            guard total > 0, start + total <= bytes.count else { throw NSError(domain: "bad record size \(total)", code: 1) }
+            let magic = UInt32(bitPattern: int32(bytes, &at))
+            _ = int32(bytes, &at) // body crc
+            let queueId = int32(bytes, &at)
+            let flag = int32(bytes, &at)
+            let queueOffset = int64(bytes, &at)
+            let physical = int64(bytes, &at)
+            let sysFlag = int32(bytes, &at)
+            let born = int64(bytes, &at)
+            at += (sysFlag & 0x10 != 0 ? 16 : 4) + 4
+            let store = int64(bytes, &at)
+            let storeHostLen = sysFlag & 0x20 != 0 ? 16 : 4
+            let hostBytes = Array(bytes[at..<at + storeHostLen])
+            at += storeHostLen
+            let storePort = int32(bytes, &at)
+            let reconsume = int32(bytes, &at)
+            _ = int64(bytes, &at)
+            let bodyLen = Int(int32(bytes, &at))
+            let body = Array(bytes[at..<at + bodyLen])
+            at += bodyLen
+            let topicLen: Int
+            if magic == 0xDAA3_20AB { topicLen = Int(bytes[at]) << 8 | Int(bytes[at + 1]); at += 2 } else { topicLen = Int(bytes[at]); at += 1 }
+            let topic = String(decoding: bytes[at..<at + topicLen], as: UTF8.self)
+            at += topicLen
+            let propLen = Int(bytes[at]) << 8 | Int(bytes[at + 1])
+            at += 2
+            let propText = String(decoding: bytes[at..<at + propLen], as: UTF8.self)
+            var props: [String: String] = [:]
+            for pair in propText.split(separator: "\u{2}") {
+                let kv = pair.split(separator: "\u{1}", maxSplits: 1)
+                if kv.count == 2 { props[String(kv[0])] = String(kv[1]) }
+            }
+            out.append(DecodedMessage(
+                queueId: queueId, flag: flag, queueOffset: queueOffset, physicalOffset: physical, sysFlag: sysFlag,
+                bornTimestamp: born, storeTimestamp: store,
+                storeHost: hostBytes.map { String($0) }.joined(separator: ".") + ":\(storePort)", reconsumeTimes: reconsume,
+                body: body, topic: topic, properties: props))
+            start += total
+        }
+        return out
+    }
+}
+
+func properties(_ pairs: [(String, String)]) -> String {
+    pairs.map { "\($0.0)\u{1}\($0.1)\u{2}" }.joined()
+}
+
+/// A client the way Java shapes requests (V2 sends, JSON, string extFields).
+struct TestClient: Sendable {
+    let client: RemotingClient
+    let address: String
+
+    func send(topic: String, body: [UInt8], queueId: Int32 = -1, props: [(String, String)] = [("WAIT", "true")],
+              producerGroup: String = "PG", v2: Bool = true, flag: Int32 = 0) async throws -> RemotingCommand {
+        let header = SendMessageRequestHeader(producerGroup: producerGroup, topic: topic, queueId: queueId,
+                                              bornTimestamp: Int64(Date().timeIntervalSince1970 * 1000), flag: flag,
+                                              properties: properties(props))
+        var r = RemotingCommand.request(v2 ? .sendMessageV2 : .sendMessage, body: ByteBuffer(bytes: body))
+        r.extFields = v2 ? header.toV2ExtFields() : header.toExtFields()
+        return try await client.invokeSync(address, r, timeoutMs: 15_000)
+    }
+
+    func pull(group: String, topic: String, queueId: Int32, offset: Int64, maxNums: Int32 = 32, sysFlag: Int32 = 4,
+              suspendMs: Int64 = 0, subscription: String = "*", commitOffset: Int64 = 0, timeoutMs: Int64 = 30_000)
+        async throws -> RemotingCommand
+    {
+        let h = PullMessageRequestHeader(consumerGroup: group, topic: topic, queueId: queueId, queueOffset: offset,
+                                         maxMsgNums: maxNums, sysFlag: sysFlag, commitOffset: commitOffset,
+                                         suspendTimeoutMillis: suspendMs, subscription: subscription, subVersion: 0)
+        return try await client.invokeSync(address, .request(.pullMessage, header: h), timeoutMs: timeoutMs)
+    }
+
+    /// Pulls a queue from `offset` to its end.
+    func pullAll(group: String, topic: String, queueId: Int32, from offset: Int64 = 0) async throws -> [DecodedMessage] {
+        var out: [DecodedMessage] = []
+        var next = offset
+        for _ in 0..<10_000 {
+            let r = try await pull(group: group, topic: topic, queueId: queueId, offset: next)
+            if r.responseCode != .success { break }
+            let h: PullMessageResponseHeader = try r.decodeHeader()
+            out += try RecordDecoder.decodeAll(r.bodyBytes)
+            next = h.nextBeginOffset
+        }
+        return out
+    }
+
+    func createTopic(_ topic: String, queues: Int32) async throws {
+        let r = try await client.invokeSync(address, .request(.updateAndCreateTopic, header: CreateTopicRequestHeader(
+            topic: topic, readQueueNums: queues, writeQueueNums: queues)))
+        XCTAssertEqual(r.responseCode, .success, r.remark ?? "")
+    }
+
+    /// The queue's max offset once dispatch has caught up to `atLeast` (dispatch is asynchronous), or after 5 s.
+    func dispatchedMaxOffset(topic: String, queueId: Int32, atLeast: Int64) async throws -> Int64 {
+        let deadline = ContinuousClock.now + .seconds(5)
+        var value: Int64 = 0
+        repeat {
+            value = try await offsetRequest(.getMaxOffset, topic: topic, queueId: queueId)
+            if value >= atLeast { return value }
+            try await Task.sleep(for: .milliseconds(5))
+        } while ContinuousClock.now < deadline
+        return value
+    }
+
+    func offsetRequest(_ code: RequestCode, topic: String, queueId: Int32) async throws -> Int64 {
+        let r = try await client.invokeSync(address, .request(code, header: TopicQueueRequestHeader(topic: topic, queueId: queueId)))
+        XCTAssertEqual(r.responseCode, .success)
+        return try (r.decodeHeader() as OffsetResponseHeader).offset
+    }
+}
