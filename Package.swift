@@ -114,7 +114,7 @@ let brokerTargets: [Target] = [
     ),
     .testTarget(
         name: "BrokerTests",
-        dependencies: nio + ["Remoting", "Store", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["ApusTestSupport", "Remoting", "Store", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
