@@ -71,6 +71,30 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         }
         if !isBatch { Self.append(&properties, "CLUSTER", config.brokerClusterName) }
         let body = request.bodyBytes
+        // Delay levels (broker.md §7): the message waits in SCHEDULE_TOPIC_XXXX; a %RETRY% message whose
+        // reconsumeTimes passed the group's maximum goes to the dead-letter topic instead (§9).
+        var storeTopic = header.topic
+        var storeQueueId = queueId
+        var deadLetter = false
+        if !isBatch, header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix) {
+            let group = String(header.topic.dropFirst(TopicValidator.retryGroupTopicPrefix.count))
+            let maxTimes = header.maxReconsumeTimes ?? controller.subscriptionGroupManager.find(group)?.retryMaxTimes ?? 16
+            if (header.reconsumeTimes ?? 0) > maxTimes {
+                deadLetter = true
+                storeTopic = TopicValidator.dlqGroupTopicPrefix + group
+                storeQueueId = 0
+                _ = controller.topicConfigManager.createTopicIfAbsent(storeTopic, queueNums: 1, perm: 6)
+                var pairs = MessageProperties.decode(properties).filter { $0.key != MessageProperties.delayTimeLevel }.map { ($0.key, $0.value) }
+                pairs.append((MessageProperties.delayTimeLevel, "-1"))
+                properties = MessageProperties.encode(pairs)
+            }
+        }
+        if !isBatch, !deadLetter, let delayed = ScheduleMessageService.transformDelayLevelMessage(
+            topic: header.topic, queueId: queueId, properties: &properties, sysFlag: header.sysFlag,
+            maxLevel: controller.scheduleMessageService.maxLevel) {
+            storeTopic = delayed.topic
+            storeQueueId = delayed.queueId
+        }
 
         let result: PutMessageResult
         if isBatch {
@@ -80,7 +104,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         } else {
             if body.isEmpty { return answer(.messageIllegal, "the message body is empty") }
             result = await controller.store.putMessage(MessageToStore(
-                topic: header.topic, queueId: queueId, body: body, properties: properties, flag: header.flag,
+                topic: storeTopic, queueId: storeQueueId, body: body, properties: properties, flag: header.flag,
                 sysFlag: header.sysFlag, bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
                 reconsumeTimes: header.reconsumeTimes ?? 0))
         }

@@ -118,6 +118,13 @@ extension MessageStore {
         return commitLog.storeTimestamp(physicalOffset: e.physical_offset, size: e.size)
     }
 
+    /// The ConsumeQueue unit at `queueOffset`: physical offset, size and tags code (for the schedule topic,
+    /// the deliver time). Nil if there is none.
+    public func consumeQueueUnit(topic: String, queueId: Int32, queueOffset: Int64) -> (physicalOffset: Int64, size: Int32, tagsCode: Int64)? {
+        guard let e = consumeQueues.find(TopicQueueKey(topic: topic, queueId: queueId))?.entry(at: queueOffset) else { return nil }
+        return (e.physical_offset, e.size, e.tags_code)
+    }
+
     /// Store time of the message at `queueOffset`, or nil.
     public func messageStoreTime(topic: String, queueId: Int32, queueOffset: Int64) -> Int64? {
         guard let e = consumeQueues.find(TopicQueueKey(topic: topic, queueId: queueId))?.entry(at: queueOffset) else { return nil }

@@ -64,7 +64,8 @@ public final class MessageStore: Sendable {
         }
         let dispatchRing = try IORing(config: config)
         let dispatcher = CommitLogDispatcher(consumeQueues: consumeQueues, index: index, checkpoint: checkpoint,
-                                             ring: dispatchRing, listener: onMessageArriving, logger: logger)
+                                             ring: dispatchRing, listener: onMessageArriving,
+                                             delayLevelTableMs: config.delayLevelTableMs, logger: logger)
         let recovery = StoreRecovery(commitLog: commitLog, consumeQueues: consumeQueues, index: index, dispatcher: dispatcher,
                                      checkpoint: checkpoint, checkCRC: config.checkCRCOnRecover,
                                      messageIndexSafe: config.messageIndexSafe, logger: logger)

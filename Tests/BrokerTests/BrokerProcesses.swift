@@ -144,6 +144,12 @@ final class Cluster: @unchecked Sendable {
         brokerPort = Int(addr.split(separator: ":").last ?? "0") ?? 0
     }
 
+    /// Stops the broker (SIGTERM) and keeps its files, for tests that read what it wrote at stop.
+    func stopBroker() async {
+        if let broker { await broker.stop() }
+        broker = nil
+    }
+
     func stopAll() async {
         if let broker { await broker.stop() }
         if let namesrv { await namesrv.stop() }
