@@ -2,7 +2,9 @@
 // runs; when the mean run is at least zeroCopyThresholdBytes (and transferMsgByHeap is false) each run goes
 // out as a file region over a duplicated descriptor of its CommitLog segment, which the event loop sends
 // with sendfile so the bytes never pass through user space; otherwise one copy into a buffer (one sendfile
-// per small run costs more than the copy: docs/BENCHMARKS.md). Called by PullMessageProcessor.
+// per small run costs more than the copy: docs/BENCHMARKS.md). Records that are not in the page cache
+// (mincore) are never handed to sendfile, which would stall the event loop on the disk: they are read
+// through the store's io_uring cold-read rings on the pull's task instead. Called by PullMessageProcessor.
 
 import Glibc
 import NIOCore
@@ -11,9 +13,12 @@ import Store
 import Synchronization
 
 enum PullBodyWriter {
-    static func attach(_ result: GetMessageResult, to response: inout RemotingCommand, zeroCopy: Bool, thresholdBytes: Int) {
+    static func attach(_ result: GetMessageResult, to response: inout RemotingCommand, zeroCopy: Bool, thresholdBytes: Int,
+                       coldReads: ColdReadService) {
         let total = result.bufferTotalSize
-        if zeroCopy && total >= thresholdBytes && total / max(1, runs(result).count) >= thresholdBytes,
+        let allRuns = runs(result)
+        let resident = allRuns.allSatisfy { $0.file.isResident(at: $0.start, count: Int($0.end - $0.start)) }
+        if resident && zeroCopy && total >= thresholdBytes && total / max(1, allRuns.count) >= thresholdBytes,
            let regions = fileRegions(result) {
             response.fileRegion = regions.regions.first
             response.moreFileRegions = Array(regions.regions.dropFirst())
@@ -21,7 +26,17 @@ enum PullBodyWriter {
             return
         }
         var buffer = ByteBufferAllocator().buffer(capacity: total)
-        for m in result.messages { buffer.writeBytes(m.bytes) }
+        for m in result.messages {
+            if resident || m.isResident {
+                buffer.writeBytes(m.bytes)
+                continue
+            }
+            // Cold: through io_uring into the body; if the ring read fails, the mapping still has the bytes.
+            let read = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: m.size) { out -> Int in
+                (try? coldReads.read(m, into: out)) != nil ? m.size : 0
+            }
+            if read == 0 { buffer.writeBytes(m.bytes) }
+        }
         response.body = buffer
     }
 

@@ -119,7 +119,7 @@ struct PullMessageProcessor: RemotingRequestProcessor {
         if code == .success {
             controller.stats.recordGet(messages: result.messageCount, bytes: result.bufferTotalSize)
             PullBodyWriter.attach(result, to: &response, zeroCopy: !config.transferMsgByHeap,
-                                  thresholdBytes: Int(config.zeroCopyThresholdBytes))
+                                  thresholdBytes: Int(config.zeroCopyThresholdBytes), coldReads: controller.store.coldReads)
         }
         return response
     }

@@ -167,6 +167,16 @@ int apus_segment_advise_random(struct apus_segment *seg) {
     return madvise(seg->base, seg->size_bytes, MADV_RANDOM) == 0 ? 0 : -errno;
 }
 
+int apus_segment_evict(struct apus_segment *seg, int64_t pos, uint64_t len) {
+    if (pos < 0 || (uint64_t)pos + len > seg->size_bytes) return -EINVAL;
+    uint64_t start = (uint64_t)pos & ~(uint64_t)(APUS_PAGE_BYTES - 1);
+    uint64_t end = ((uint64_t)pos + len + APUS_PAGE_BYTES - 1) & ~(uint64_t)(APUS_PAGE_BYTES - 1);
+    if (end > seg->size_bytes) end = seg->size_bytes;
+    if (madvise(seg->base + start, end - start, MADV_DONTNEED) != 0) return -errno;
+    int rc = posix_fadvise(seg->fd, (off_t)start, (off_t)(end - start), POSIX_FADV_DONTNEED);
+    return rc == 0 ? 0 : -rc;
+}
+
 int apus_segment_resident(const struct apus_segment *seg, int64_t pos, uint64_t len) {
     if (pos < 0 || (uint64_t)pos + len > seg->size_bytes) return -EINVAL;
     if (len == 0) return 1;

@@ -25,6 +25,8 @@ public struct SelectMappedBufferResult: Sendable {
     /// The bytes, valid while this value (and so `file`) is alive.
     public var bytes: UnsafeRawBufferPointer { file.bytes(at: filePosition, count: size) }
     public var copy: [UInt8] { Array(bytes) }
+    /// Whether every page of the range is in the page cache (reading it then cannot wait for the disk).
+    public var isResident: Bool { file.isResident(at: filePosition, count: size) }
 }
 
 final class CommitLog: Sendable {

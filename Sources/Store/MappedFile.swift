@@ -99,6 +99,10 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     public func warm(lockPages: Bool) -> Int32 { apus_segment_warm(segment, lockPages ? 1 : 0) }
+    /// Evicts a range from the page cache (tests, operators); flushed data only.
+    @discardableResult
+    public func evict(at position: Int64, count: Int) -> Int32 { apus_segment_evict(segment, position, UInt64(count)) }
+
     public func prefault() -> Int32 { apus_segment_prefault(segment) }
     public func adviseRandom() { _ = apus_segment_advise_random(segment) }
 }

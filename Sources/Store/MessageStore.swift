@@ -25,6 +25,8 @@ public final class MessageStore: Sendable {
     private let clean: CleanCommitLogService
     private let encoder: MessageEncoder
     private let shutdownRing: IORing
+    /// Reads of data that is not in the page cache, through io_uring (see ColdReadService).
+    public let coldReads: ColdReadService
     /// The recovery that ran in init (for logs and tests).
     public let recoveryReport: RecoveryReport
     private let running = Atomic<Bool>(false)
@@ -94,6 +96,7 @@ public final class MessageStore: Sendable {
         clean = CleanCommitLogService(commitLog: commitLog, consumeQueues: consumeQueues, index: index, config: config, logger: logger)
         encoder = MessageEncoder(storeHost: config.storeHost, bodyBytesMax: config.maxMessageSizeBytes)
         shutdownRing = try IORing(config: config)
+        coldReads = ColdReadService(config: config)
         physicalMemoryBytes = Int64(sysconf(Int32(_SC_PHYS_PAGES))) * Int64(sysconf(Int32(_SC_PAGESIZE)))
         logger.info("store loaded: \(lastExitOK ? "clean" : "abnormal") previous exit, CommitLog \(commitLog.minOffset < 0 ? "empty" : "[\(commitLog.minOffset), \(commitLog.maxOffset))"), \(consumeQueues.all.count) ConsumeQueues, \(outcome.dispatchedRecords) records dispatched by recovery, \(outcome.truncatedBytes > 0 ? "\(outcome.truncatedBytes) bytes past the valid tail cut" : "no tail cut")")
     }

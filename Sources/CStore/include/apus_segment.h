@@ -84,6 +84,11 @@ int apus_segment_prefault(struct apus_segment *seg);
 /* madvise(MADV_RANDOM) for dataReadAheadEnable=false. Returns 0 or -errno. */
 int apus_segment_advise_random(struct apus_segment *seg);
 
+/* Drops [pos, pos+len) from this process's page tables and asks the kernel to evict it from the page
+ * cache (MADV_DONTNEED, then POSIX_FADV_DONTNEED; the data must be flushed for eviction to take). For tests
+ * and operators that want cold data. Returns 0 or -errno. */
+int apus_segment_evict(struct apus_segment *seg, int64_t pos, uint64_t len);
+
 /* 1 if every page of [pos, pos+len) is in the page cache, 0 if not, -errno on error (mincore). */
 int apus_segment_resident(const struct apus_segment *seg, int64_t pos, uint64_t len);
 
