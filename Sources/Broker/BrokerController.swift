@@ -131,7 +131,8 @@ public final class BrokerController: Sendable {
         let list = [
             every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in await registerBrokerAll() },
             every(c.flushConsumerOffsetInterval) { [self] in consumerOffsetManager.persist() },
-            every(10_000) { [self] in scanNotActiveChannels() },
+            // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
+            every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() },
             every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
         ]
         // Delay levels run on a master only (broker.md §7): every 100 ms, offsets saved every 10 s.
