@@ -112,18 +112,40 @@ let brokerTargets: [Target] = [
     ),
     .testTarget(
         name: "BrokerTests",
-        dependencies: nio + ["Remoting", "Store", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Remoting", "Store", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
+    ),
+]
+
+// Client targets (issue 5): the Swift client library, its compression shims, quickstart programs, mqbench.
+let clientProducts: [Product] = [
+    .library(name: "Client", targets: ["Client"]),
+
+]
+let clientTargets: [Target] = [
+    // zstd and lz4 (frame) for message bodies (sysFlag compression types).
+    .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+    .systemLibrary(name: "CLz4", path: "Sources/CLz4"),
+    // Producer, PushConsumer, LitePullConsumer over one MQClientInstance (never imports Broker or Store).
+    .target(
+        name: "Client",
+        dependencies: nio + ["Remoting", "CZlib", "CZstd", "CLz4", .product(name: "Logging", package: "swift-log")]
+    ),
+    // Real mqnamesrv/mqbroker processes on ephemeral ports, shared by BrokerTests and ClientTests.
+    .target(name: "ApusTestSupport", path: "Tests/ApusTestSupport"),
+    .testTarget(
+        name: "ClientTests",
+        dependencies: nio + ["Client", "Remoting", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
 let package = Package(
     name: "Apus",
-    products: storeProducts + remotingProducts + brokerProducts,
+    products: storeProducts + remotingProducts + brokerProducts + clientProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: storeTargets + remotingTargets + brokerTargets,
+    targets: storeTargets + remotingTargets + brokerTargets + clientTargets,
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@
 // oversized body, illegal topic names, pulls at bad offsets, a frame truncated mid-body — each answered with
 // its documented code (or the connection closed), nothing else changes, and the broker keeps serving.
 
+import ApusTestSupport
 import Foundation
 import Logging
 import NIOCore
