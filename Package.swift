@@ -28,10 +28,12 @@ let storeTargets: [Target] = [
         ]
     ),
     // Child process used by crash-safety tests: appends under SYNC_FLUSH and reports acknowledgements.
-    .executableTarget(name: "apus-store-crasher", dependencies: ["Store"], path: "Tests/Helpers/StoreCrasher"),
+    .executableTarget(name: "apus-store-crasher", dependencies: ["Store", "ApusTestSupport"], path: "Tests/Helpers/StoreCrasher"),
+    // Helpers shared by test targets and test helper processes (raw sockets, crash-test bodies).
+    .target(name: "ApusTestSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")], path: "Tests/Support"),
     // `make bench` driver for the store, printing the machine's own bounds beside each figure.
     .executableTarget(name: "StoreBench", dependencies: ["Store", "CStore", "CUring"], path: "Benchmarks/StoreBench"),
-    .testTarget(name: "StoreTests", dependencies: ["Store", "CStore", "CUring"]),
+    .testTarget(name: "StoreTests", dependencies: ["Store", "CStore", "CUring", "ApusTestSupport"]),
 ]
 
 // Remoting protocol and NameServer targets.
@@ -76,11 +78,11 @@ let remotingTargets: [Target] = [
     ),
     .testTarget(
         name: "RemotingTests",
-        dependencies: nio + ["Remoting", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Remoting", "ApusTestSupport", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
         name: "NameServerTests",
-        dependencies: nio + ["Remoting", "NameServer", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Remoting", "NameServer", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
@@ -112,14 +114,13 @@ let brokerTargets: [Target] = [
     ),
     .testTarget(
         name: "BrokerTests",
-        dependencies: nio + ["Remoting", "Store", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["ApusTestSupport", "Remoting", "Store", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
 // Client targets (issue 5): the Swift client library, its compression shims, quickstart programs, mqbench.
 let clientProducts: [Product] = [
     .library(name: "Client", targets: ["Client"]),
-
 ]
 let clientTargets: [Target] = [
     // zstd and lz4 (frame) for message bodies (sysFlag compression types).
@@ -130,11 +131,10 @@ let clientTargets: [Target] = [
         name: "Client",
         dependencies: nio + ["Remoting", "CZlib", "CZstd", "CLz4", .product(name: "Logging", package: "swift-log")]
     ),
-    // Real mqnamesrv/mqbroker processes on ephemeral ports, shared by BrokerTests and ClientTests.
-    .target(name: "ApusTestSupport", path: "Tests/ApusTestSupport"),
+    // Real-process tests; Tests/ClientTests/BrokerProcesses.swift links to BrokerTests' process launcher.
     .testTarget(
         name: "ClientTests",
-        dependencies: nio + ["Client", "Remoting", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Client", "Remoting", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 

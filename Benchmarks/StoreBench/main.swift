@@ -56,17 +56,22 @@ func crcMemcpyBound(size: Int, count: Int) -> (msgsPerSec: Double, mbPerSec: Dou
 func storeConfig(_ dir: String, flush: FlushDiskType) -> MessageStoreConfig {
     var c = MessageStoreConfig(storePathRootDir: dir)
     c.flushDiskType = flush
-    c.mappedFileSizeCommitLogBytes = 256 << 20
+    c.mappedFileSizeCommitLogBytes = Int64(ProcessInfo.processInfo.environment["APUS_BENCH_SEGMENT_MB"].flatMap { Int($0) } ?? 256) << 20
+    if ProcessInfo.processInfo.environment["APUS_BENCH_PREFAULT"] == "0" { c.preFaultMappedFileEnable = false }
+    if ProcessInfo.processInfo.environment["APUS_BENCH_WARM"] == "1" { c.warmMappedFileEnable = true }
+    if ProcessInfo.processInfo.environment["APUS_BENCH_INDEX"] == "0" { c.messageIndexEnable = false }
     c.maxHashSlotNum = 500_000
     c.maxIndexNum = 2_000_000
     return c
 }
 
 /// Appends `count` messages with `writers` threads under ASYNC_FLUSH.
-func appendRate(size: Int, count: Int, writers: Int) throws -> (msgsPerSec: Double, mbPerSec: Double) {
+func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false) throws -> (msgsPerSec: Double, mbPerSec: Double) {
     let dir = freshDir("append")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let store = try MessageStore(config: storeConfig(dir, flush: .asyncFlush))
+    var config = storeConfig(dir, flush: .asyncFlush)
+    config.warmMappedFileEnable = config.warmMappedFileEnable || warm
+    let store = try MessageStore(config: config)
     store.start(cleanFirstDelayMs: 3_600_000)
     let body = [UInt8](repeating: 0x42, count: size)
     let props = MessageProperties.encode([("TAGS", "TagA"), ("UNIQ_KEY", "C0A8000A30391B6D35860A1B2C3D0000"), ("WAIT", "true")])
@@ -188,9 +193,17 @@ func dispatchRate(count: Int, index: Bool) throws -> Double {
 }
 
 let only = ProcessInfo.processInfo.environment["APUS_BENCH_ONLY"]
+if only == "sync" {
+    for w in [1, 16, 64] {
+        let r = try groupCommit(writers: w, seconds: 2)
+        print("sync x\(w): \(fmt(r.msgsPerSec)) msgs/s p50 \(fmt(r.p50Us)) p99 \(fmt(r.p99Us)) per sync \(fmt(r.perSync, 1))")
+    }
+    exit(0)
+}
 if only == "append" {
-    let r = try appendRate(size: 1024, count: 1_000_000, writers: 1)
-    print("append 1 KiB x1: \(fmt(r.msgsPerSec)) msgs/s")
+    let size = Int(ProcessInfo.processInfo.environment["APUS_BENCH_SIZE"] ?? "1024") ?? 1024
+    let r = try appendRate(size: size, count: 1_000_000, writers: 1)
+    print("append \(size) B x1: \(fmt(r.msgsPerSec)) msgs/s")
     exit(0)
 }
 if only == "dispatch" {
@@ -201,13 +214,14 @@ if only == "dispatch" {
 print("Apus store benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, store in \(benchRoot))")
 print("")
 print("== Append, ASYNC_FLUSH (bound: CRC32 + memcpy of the same body, one core) ==")
+print("   (\"warm\": warmMapedFileEnable=true, the allocator touches the next segment's pages ahead of the writer)")
 print(pad("body", 7) + pad("writers", 9) + pad("msgs/s", 12) + pad("MB/s", 9) + pad("bound msgs/s", 14) + pad("bound MB/s", 12) + "ratio")
 for size in [128, 1024, 4096] {
     let count = quick ? 100_000 : (size == 4096 ? 300_000 : 1_000_000)
     let bound = crcMemcpyBound(size: size, count: count)
-    for writers in [1, 2] {
-        let r = try appendRate(size: size, count: count, writers: writers)
-        print(pad("\(size)", 7) + pad("\(writers)", 9) + pad(fmt(r.msgsPerSec), 12) + pad(fmt(r.mbPerSec), 9)
+    for (writers, warm) in [(1, false), (2, false), (1, true)] {
+        let r = try appendRate(size: size, count: count, writers: writers, warm: warm)
+        print(pad("\(size)", 7) + pad("\(writers)\(warm ? " warm" : "")", 9) + pad(fmt(r.msgsPerSec), 12) + pad(fmt(r.mbPerSec), 9)
               + pad(fmt(bound.msgsPerSec), 14) + pad(fmt(bound.mbPerSec), 12) + fmt(r.msgsPerSec / bound.msgsPerSec * 100, 1) + "%")
     }
 }

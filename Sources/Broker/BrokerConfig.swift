@@ -165,8 +165,8 @@ public struct BrokerConfig: Sendable {
 }
 
 /// Store keys `-p` and GET_BROKER_CONFIG print (the store's table only sets them).
-enum StoreConfigPrinter {
-    static func lines(_ c: MessageStoreConfig) -> [String] {
+public enum StoreConfigPrinter {
+    public static func lines(_ c: MessageStoreConfig) -> [String] {
         [
             "storePathRootDir=\(c.storePathRootDir)", "storePathCommitLog=\(c.commitLogPath)",
             "mappedFileSizeCommitLog=\(c.mappedFileSizeCommitLogBytes)",

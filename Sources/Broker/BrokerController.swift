@@ -21,6 +21,7 @@ public final class BrokerController: Sendable {
     public let producerManager = ProducerManager()
     public let stats = BrokerStats()
     let pullRequestHoldService: PullRequestHoldService
+    let scheduleMessageService: ScheduleMessageService
     let brokerOuterAPI: BrokerOuterAPI
     let uniqIDSetter: MessageClientIDSetter
     let logger: Logger
@@ -73,6 +74,7 @@ public final class BrokerController: Sendable {
         topicConfigManager = TopicConfigManager(config: brokerConfig, path: configDir + "/topics.json", logger: logger)
         subscriptionGroupManager = SubscriptionGroupManager(path: configDir + "/subscriptionGroup.json", logger: logger)
         consumerOffsetManager = ConsumerOffsetManager(path: configDir + "/consumerOffset.json", logger: logger)
+        scheduleMessageService = ScheduleMessageService(store: store, path: configDir + "/delayOffset.json", logger: logger)
         brokerOuterAPI = BrokerOuterAPI(group: group, logger: logger)
         uniqIDSetter = MessageClientIDSetter(ipv4: brokerConfig.brokerIP1)
         let relayBox = ControllerBox()
@@ -104,6 +106,7 @@ public final class BrokerController: Sendable {
         let clientManage = ClientManageProcessor(controller: self)
         server.registerProcessor(.heartBeat, clientManage)
         server.registerProcessor(.unregisterClient, clientManage)
+        server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(controller: self))
         let query = QueryMessageProcessor(controller: self)
         server.registerProcessor(.viewMessageById, query)
         server.registerProcessor(.queryMessage, query)
@@ -131,7 +134,12 @@ public final class BrokerController: Sendable {
             every(10_000) { [self] in scanNotActiveChannels() },
             every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
         ]
-        tasks.withLock { $0 = list }
+        // Delay levels run on a master only (broker.md §7): every 100 ms, offsets saved every 10 s.
+        let schedule = store.config.brokerRole == .slave ? [] : [
+            every(100, firstMs: 1000) { [self] in await scheduleMessageService.deliverDue(nowMs: nowMs()) },
+            every(10_000) { [self] in scheduleMessageService.persist() },
+        ]
+        tasks.withLock { $0 = list + schedule }
     }
 
     // MARK: NameServer registration
@@ -218,6 +226,7 @@ public final class BrokerController: Sendable {
         await server.shutdown()
         store.shutdown()
         consumerOffsetManager.persist(force: true)
+        scheduleMessageService.persist()
         topicConfigManager.persist()
         subscriptionGroupManager.persist()
         await brokerOuterAPI.shutdown()

@@ -12,11 +12,56 @@ import Store
 struct SendMessageProcessor: RemotingRequestProcessor {
     let controller: BrokerController
 
+    /// A send that passed every check and waits for its store put.
+    struct PreparedSend: Sendable {
+        let request: RemotingCommand
+        var responseHeader: SendMessageResponseHeader
+        let queueId: Int32
+        let uniqueKey: String?
+        let bodyBytes: Int
+        let message: MessageToStore?
+        let batch: MessageBatchToStore?
+    }
+
+    enum Prepared: Sendable {
+        case answer(RemotingCommand)
+        case put(PreparedSend)
+    }
+
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
+        switch prepare(request, channel: channel) {
+        case .answer(let response):
+            return response
+        case .put(let p):
+            if let batch = p.batch { return finish(p, await controller.store.putMessages(batch)) }
+            guard let message = p.message else { return nil }
+            return finish(p, await controller.store.putMessage(message))
+        }
+    }
+
+    /// Sends never block: checks, then the store's completion-based put, answered from its completion
+    /// (at once under ASYNC_FLUSH, from the group-commit thread under SYNC_FLUSH). No task, no thread hop.
+    func processRequestInline(_ request: RemotingCommand, channel: RemotingChannel) -> Bool {
+        switch prepare(request, channel: channel) {
+        case .answer(let response):
+            channel.writeResponse(response, to: request)
+        case .put(let p):
+            let done: @Sendable (PutMessageResult) -> Void = { result in channel.writeResponse(finish(p, result), to: request) }
+            if let batch = p.batch {
+                controller.store.putMessages(batch, completion: done)
+            } else if let message = p.message {
+                controller.store.putMessage(message, completion: done)
+            }
+        }
+        return true
+    }
+
+    /// Header decoding, topic and queue checks, properties: everything before the store put.
+    func prepare(_ request: RemotingCommand, channel: RemotingChannel) -> Prepared {
         let config = controller.brokerConfig
         var responseHeader = SendMessageResponseHeader(msgRegion: config.regionId, traceOn: config.traceOn)
-        func answer(_ code: ResponseCode, _ remark: String?) -> RemotingCommand {
-            request.makeResponse(code, remark: remark, header: responseHeader)
+        func answer(_ code: ResponseCode, _ remark: String?) -> Prepared {
+            .answer(request.makeResponse(code, remark: remark, header: responseHeader))
         }
 
         let header: SendMessageRequestHeader
@@ -71,21 +116,53 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         }
         if !isBatch { Self.append(&properties, "CLUSTER", config.brokerClusterName) }
         let body = request.bodyBytes
-
-        let result: PutMessageResult
-        if isBatch {
-            result = await controller.store.putMessages(MessageBatchToStore(
-                topic: header.topic, queueId: queueId, body: body, sysFlag: header.sysFlag,
-                bornTimestampMs: header.bornTimestamp, bornHost: bornHost, reconsumeTimes: header.reconsumeTimes ?? 0))
-        } else {
-            if body.isEmpty { return answer(.messageIllegal, "the message body is empty") }
-            result = await controller.store.putMessage(MessageToStore(
-                topic: header.topic, queueId: queueId, body: body, properties: properties, flag: header.flag,
-                sysFlag: header.sysFlag, bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
-                reconsumeTimes: header.reconsumeTimes ?? 0))
+        // Delay levels (broker.md §7): the message waits in SCHEDULE_TOPIC_XXXX; a %RETRY% message whose
+        // reconsumeTimes passed the group's maximum goes to the dead-letter topic instead (§9).
+        var storeTopic = header.topic
+        var storeQueueId = queueId
+        var deadLetter = false
+        if !isBatch, header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix) {
+            let group = String(header.topic.dropFirst(TopicValidator.retryGroupTopicPrefix.count))
+            let maxTimes = header.maxReconsumeTimes ?? controller.subscriptionGroupManager.find(group)?.retryMaxTimes ?? 16
+            if (header.reconsumeTimes ?? 0) > maxTimes {
+                deadLetter = true
+                storeTopic = TopicValidator.dlqGroupTopicPrefix + group
+                storeQueueId = 0
+                _ = controller.topicConfigManager.createTopicIfAbsent(storeTopic, queueNums: 1, perm: 6)
+                var pairs = MessageProperties.decode(properties).filter { $0.key != MessageProperties.delayTimeLevel }.map { ($0.key, $0.value) }
+                pairs.append((MessageProperties.delayTimeLevel, "-1"))
+                properties = MessageProperties.encode(pairs)
+            }
         }
-        controller.stats.recordPut(messages: Int(result.append?.messageCount ?? 0), bytes: body.count, ok: result.isOk)
+        if !isBatch, !deadLetter, let delayed = ScheduleMessageService.transformDelayLevelMessage(
+            topic: header.topic, queueId: queueId, properties: &properties, sysFlag: header.sysFlag,
+            maxLevel: controller.scheduleMessageService.maxLevel) {
+            storeTopic = delayed.topic
+            storeQueueId = delayed.queueId
+        }
 
+        if isBatch {
+            return .put(PreparedSend(
+                request: request, responseHeader: responseHeader, queueId: queueId,
+                uniqueKey: decoded[MessageProperties.uniqueClientMessageIdKeyIndex], bodyBytes: body.count, message: nil,
+                batch: MessageBatchToStore(topic: header.topic, queueId: queueId, body: body, sysFlag: header.sysFlag,
+                                           bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
+                                           reconsumeTimes: header.reconsumeTimes ?? 0)))
+        }
+        if body.isEmpty { return answer(.messageIllegal, "the message body is empty") }
+        return .put(PreparedSend(
+            request: request, responseHeader: responseHeader, queueId: queueId,
+            uniqueKey: decoded[MessageProperties.uniqueClientMessageIdKeyIndex], bodyBytes: body.count,
+            message: MessageToStore(topic: storeTopic, queueId: storeQueueId, body: body, properties: properties, flag: header.flag,
+                                    sysFlag: header.sysFlag, bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
+                                    reconsumeTimes: header.reconsumeTimes ?? 0),
+            batch: nil))
+    }
+
+    /// The answer to a send once the store has put it.
+    func finish(_ p: PreparedSend, _ result: PutMessageResult) -> RemotingCommand {
+        controller.stats.recordPut(messages: Int(result.append?.messageCount ?? 0), bytes: p.bodyBytes, ok: result.isOk)
+        var responseHeader = p.responseHeader
         let code: ResponseCode
         switch result.status {
         case .putOk: code = .success
@@ -97,12 +174,12 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         }
         if let append = result.append, code == .success || code == .flushDiskTimeout {
             responseHeader.msgId = append.messageId
-            responseHeader.queueId = queueId
+            responseHeader.queueId = p.queueId
             responseHeader.queueOffset = append.queueOffset
-            responseHeader.transactionId = decoded[MessageProperties.uniqueClientMessageIdKeyIndex]
-            return answer(code, code == .success ? nil : result.status.rawValue)
+            responseHeader.transactionId = p.uniqueKey
+            return p.request.makeResponse(code, remark: code == .success ? nil : result.status.rawValue, header: responseHeader)
         }
-        return answer(code, result.remark ?? result.status.rawValue)
+        return p.request.makeResponse(code, remark: result.remark ?? result.status.rawValue, header: responseHeader)
     }
 
     /// Appends `key=value` in the stored properties form.

@@ -414,3 +414,43 @@ public struct UnregisterClientRequestHeader: CommandCustomHeader, Equatable {
         return f
     }
 }
+
+/// CONSUMER_SEND_MSG_BACK (36): a consumer returns a message it could not consume (remoting.md §9.6).
+public struct ConsumerSendMsgBackRequestHeader: CommandCustomHeader, Equatable {
+    /// CommitLog (physical) offset of the consumed message.
+    public var offset: Int64
+    public var group: String
+    /// 0: the broker picks 3 + reconsumeTimes; below 0: straight to the dead-letter queue.
+    public var delayLevel: Int32
+    public var originMsgId: String?
+    public var originTopic: String?
+    public var unitMode: Bool
+    public var maxReconsumeTimes: Int32?
+    public init(offset: Int64, group: String, delayLevel: Int32, originMsgId: String? = nil, originTopic: String? = nil,
+                unitMode: Bool = false, maxReconsumeTimes: Int32? = nil) {
+        self.offset = offset
+        self.group = group
+        self.delayLevel = delayLevel
+        self.originMsgId = originMsgId
+        self.originTopic = originTopic
+        self.unitMode = unitMode
+        self.maxReconsumeTimes = maxReconsumeTimes
+    }
+    public init(extFields: [String: String]) throws(RemotingError) {
+        let r = ExtFieldReader(extFields)
+        offset = try r.requiredInt64("offset")
+        group = try r.required("group")
+        delayLevel = try r.requiredInt32("delayLevel")
+        originMsgId = r.optional("originMsgId")
+        originTopic = r.optional("originTopic")
+        unitMode = r.bool("unitMode") ?? false
+        maxReconsumeTimes = r.optionalInt32("maxReconsumeTimes")
+    }
+    public func toExtFields() -> [String: String] {
+        var f = ["offset": String(offset), "group": group, "delayLevel": String(delayLevel), "unitMode": String(unitMode)]
+        f["originMsgId"] = originMsgId
+        f["originTopic"] = originTopic
+        f["maxReconsumeTimes"] = maxReconsumeTimes.map { String($0) }
+        return f
+    }
+}

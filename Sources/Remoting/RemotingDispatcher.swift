@@ -43,6 +43,8 @@ public final class RemotingDispatcher: Sendable {
             if !request.isOneway { channel.writeResponse(Self.notSupported(request), to: request) }
             return
         }
+        // Sends and other non-blocking requests answer without a task or a thread hop.
+        if processor.processRequestInline(request, channel: channel) { return }
         let logger = self.logger
         Task {
             do {

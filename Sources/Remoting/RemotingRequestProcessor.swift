@@ -7,6 +7,16 @@ public protocol RemotingRequestProcessor: Sendable {
     /// never. Thrown errors become SYSTEM_ERROR with the error's description as remark. Nothing is sent
     /// for one-way requests whatever this returns.
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand?
+
+    /// Optional fast path, called on the channel's event loop before any task is made: a processor that can
+    /// answer without blocking (checks, then a completion-based store call) handles the request here and
+    /// writes its answer through `channel.writeResponse` (now or from the completion), returning true.
+    /// Returning false sends the request to `processRequest` on a task as usual. Must never block.
+    func processRequestInline(_ request: RemotingCommand, channel: RemotingChannel) -> Bool
+}
+
+extension RemotingRequestProcessor {
+    public func processRequestInline(_ request: RemotingCommand, channel: RemotingChannel) -> Bool { false }
 }
 
 /// A processor from a closure.

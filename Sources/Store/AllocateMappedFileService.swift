@@ -13,6 +13,8 @@ final class AllocateMappedFileService: @unchecked Sendable {
     private let condition = NSCondition()
     private var requests: [Int64] = []
     private var ready: [Int64: Result<MappedFile, StoreError>] = [:]
+    /// The segment the thread is creating now (not in `requests`, not yet in `ready`).
+    private var inProgress: Int64?
     private var stopping = false
     private let thread = ServiceThread(name: "AllocateMappedFileService")
     private let directory: String
@@ -42,10 +44,12 @@ final class AllocateMappedFileService: @unchecked Sendable {
                 while requests.isEmpty && !stopping { condition.wait() }
                 if stopping { condition.unlock(); return }
                 let start = requests.removeFirst()
+                inProgress = start
                 condition.unlock()
                 let result = create(start: start)
                 condition.lock()
-                ready[start] = result
+                inProgress = nil
+                if ready[start] == nil { ready[start] = result }
                 condition.broadcast()
                 condition.unlock()
             }
@@ -54,7 +58,13 @@ final class AllocateMappedFileService: @unchecked Sendable {
 
     private func create(start: Int64) -> Result<MappedFile, StoreError> {
         let path = directory + "/" + MappedFile.fileName(forOffset: start)
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        var fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == EEXIST {
+            // Only segments past the log's end are requested: a file there is a leftover, not data.
+            logger.warning("replacing stray CommitLog file \(path) past the end of the log")
+            unlink(path)
+            fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        }
         if fd < 0 { return .failure(StoreError.fromErrno(-errno, "create \(path)")) }
         var reserved: StoreError?
         do {
@@ -91,7 +101,7 @@ final class AllocateMappedFileService: @unchecked Sendable {
     }
 
     private func enqueue(_ start: Int64) {
-        if ready[start] == nil && !requests.contains(start) { requests.append(start) }
+        if ready[start] == nil && inProgress != start && !requests.contains(start) { requests.append(start) }
     }
 
     /// The segment starting at `start`, creating it if needed, and asks for the one after it.

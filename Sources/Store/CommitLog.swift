@@ -31,8 +31,12 @@ final class CommitLog: Sendable {
     struct PutState {
         /// Next queue offset per topic-queue (store.md §3.8), rebuilt from ConsumeQueues at start.
         var topicQueueTable: [TopicQueueKey: Int64] = [:]
-        /// The segment appends go to, cached so a put never takes the file list's lock.
+        /// The segment appends go to, cached so a put never takes the file list's lock. The hot path
+        /// uses `currentSegment` (a raw pointer kept alive by `current`): retaining the MappedFile on
+        /// every put would bounce its reference count between the writer's and the dispatcher's cores.
         var current: MappedFile?
+        var currentSegment: OpaquePointer?
+        var currentStartOffset: Int64 = 0
     }
 
     let queue: MappedFileQueue
@@ -73,7 +77,10 @@ final class CommitLog: Sendable {
 
     /// Re-reads the tail from the file list (after recovery or truncation).
     func resetTail() {
-        putLock.withLock { $0.current = nil }
+        putLock.withLock {
+            $0.current = nil
+            $0.currentSegment = nil
+        }
         maxOffsetAtomic.store(queue.maxOffset, ordering: .releasing)
     }
 
@@ -103,34 +110,40 @@ final class CommitLog: Sendable {
         if Int64(len) + StoreLimits.blankBytesMin > queue.fileSizeBytes { return .failure(.tooLarge) }
         return putLock.withLock { state -> Result<AppendMessageResult, AppendFailure> in
             let storeTimestampMs = currentTimeMs()
-            let queueOffset = consumesSlot ? (state.topicQueueTable[key] ?? 0) : 0
+            // One hash of the key: find (or insert) the slot once and update it in place.
+            var slot = state.topicQueueTable.index(forKey: key)
+            if slot == nil && consumesSlot {
+                state.topicQueueTable[key] = 0
+                slot = state.topicQueueTable.index(forKey: key)
+            }
+            let queueOffset = consumesSlot ? state.topicQueueTable.values[slot!] : 0
             var attempts = 0
             while true {
                 attempts += 1
                 precondition(attempts <= 3, "append rolled more than once")
-                let file: MappedFile
-                if let c = state.current, !c.isFull {
-                    file = c
-                } else {
+                if state.currentSegment == nil || apus_segment_wrote_position(state.currentSegment) == queue.fileSizeBytes {
                     switch nextWritableFile() {
                     case .success(let f):
-                        file = f
                         state.current = f
+                        state.currentSegment = f.segment
+                        state.currentStartOffset = f.startOffset
                     case .failure(let e):
                         return .failure(.createMappedFileFailed(e))
                     }
                 }
+                let segment = state.currentSegment
+                let fileStart = state.currentStartOffset
                 var position: Int64 = 0
                 let rc = encoded.bytes.withUnsafeMutableBufferPointer { buf in
-                    apus_segment_append_records(file.segment, buf.baseAddress, UInt32(len), UInt32(count),
+                    apus_segment_append_records(segment, buf.baseAddress, UInt32(len), UInt32(count),
                                                 queueOffset, storeTimestampMs, &position)
                 }
                 if rc == APUS_SEGMENT_END_OF_FILE { continue }
                 precondition(rc == 0, "append of \(len) bytes failed: \(rc)")
-                if consumesSlot { state.topicQueueTable[key] = queueOffset + Int64(count) }
+                if consumesSlot { state.topicQueueTable.values[slot!] = queueOffset + Int64(count) }
                 lastStoreTimestampAtomic.store(storeTimestampMs, ordering: .relaxed)
-                maxOffsetAtomic.store(file.startOffset + position + Int64(len), ordering: .releasing)
-                return .success(AppendMessageResult(physicalOffset: file.startOffset + position, wroteBytes: Int32(len),
+                maxOffsetAtomic.store(fileStart + position + Int64(len), ordering: .releasing)
+                return .success(AppendMessageResult(physicalOffset: fileStart + position, wroteBytes: Int32(len),
                                                     queueOffset: queueOffset, messageCount: Int32(count),
                                                     storeTimestampMs: storeTimestampMs, storeHost: storeHost,
                                                     recordSizes: count > 1 ? Self.recordSizes(encoded.bytes) : []))

@@ -25,9 +25,12 @@ final class CommitLogDispatcher {
     private var lastTopic: [UInt8] = []
     private var lastQueueId: Int32 = -1
     private var lastQueue: ConsumeQueue?
+    private let delayLevelTableMs: [Int64]
+    private static let scheduleTopicBytes = Array(MessageStoreConfig.scheduleTopic.utf8)
 
     init(consumeQueues: ConsumeQueueStore, index: IndexService?, checkpoint: StoreCheckpoint, ring: IORing,
-         listener: (@Sendable (MessageArrival) -> Void)?, logger: Logger) {
+         listener: (@Sendable (MessageArrival) -> Void)?, delayLevelTableMs: [Int64] = [], logger: Logger) {
+        self.delayLevelTableMs = delayLevelTableMs
         self.consumeQueues = consumeQueues
         self.index = index
         self.checkpoint = checkpoint
@@ -70,6 +73,14 @@ final class CommitLogDispatcher {
         return UnsafeRawBufferPointer(start: base + Int(pos), count: Int(len))
     }
 
+    /// For SCHEDULE_TOPIC_XXXX the unit's tag field holds the deliver time: store time + the delay of the
+    /// level in DELAY, capped at the highest level; +1 s if the level cannot be read (store.md §6.4).
+    private func deliverTimestamp(props: UnsafeRawBufferPointer, storeTimestampMs: Int64) -> Int64 {
+        guard let text = Self.property("DELAY", in: props), let level = Int(String(decoding: text, as: UTF8.self)),
+              level > 0, !delayLevelTableMs.isEmpty else { return storeTimestampMs + 1000 }
+        return storeTimestampMs + delayLevelTableMs[min(level, delayLevelTableMs.count) - 1]
+    }
+
     /// Dispatches the record at `record` (already validated, `info` from apus_record_check).
     func dispatch(record: UnsafeRawPointer, info: apus_record_info) throws(StoreError) {
         let topic = UnsafeRawBufferPointer(start: record + Int(info.topic_pos), count: Int(info.topic_len))
@@ -78,7 +89,9 @@ final class CommitLogDispatcher {
         var tagsCode: Int64 = 0
         var cq: ConsumeQueue? = nil
         if tx == APUS_SYSFLAG_TX_NOT_TYPE || tx == APUS_SYSFLAG_TX_COMMIT {
-            tagsCode = Self.tagsCode(props: props)
+            tagsCode = topic.elementsEqual(Self.scheduleTopicBytes)
+                ? deliverTimestamp(props: props, storeTimestampMs: info.store_timestamp_ms)
+                : Self.tagsCode(props: props)
             let q = queue(topic: topic, queueId: info.queue_id)
             try q.putMessagePositionInfo(physicalOffset: info.physical_offset, size: info.total_size,
                                          tagsCode: tagsCode, queueOffset: info.queue_offset)

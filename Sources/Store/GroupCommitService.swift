@@ -4,6 +4,7 @@
 // many puts share one fdatasync ("group commit"). A watcher thread completes requests whose
 // syncFlushTimeout passed with FLUSH_DISK_TIMEOUT even while an fdatasync hangs. Each request is
 // completed exactly once: whoever removes it from the list completes it.
+import Glibc
 import Logging
 import Synchronization
 
@@ -24,6 +25,9 @@ final class GroupCommitService: Sendable {
     private let thread = ServiceThread(name: "GroupCommitService")
     private let watcher = ServiceThread(name: "FlushDiskWatcher")
     private let logger: Logger
+    /// Test hook: extra time each group-commit round takes before it syncs (a slow disk), so tests can
+    /// drive FLUSH_DISK_TIMEOUT. Zero outside tests.
+    let slowDiskDelayNs = Atomic<UInt64>(0)
     /// fdatasync calls made and requests completed by them (for benchmarks: requests per sync).
     private let stats = Mutex<(syncs: Int, requests: Int)>((0, 0))
 
@@ -50,9 +54,11 @@ final class GroupCommitService: Sendable {
 
     func start() {
         thread.start { [self] t in
+            var lastBatch = 0
             while !t.isStopped {
                 t.waitForRunning(10)
-                doCommit()
+                gather(t, expecting: lastBatch)
+                lastBatch = doCommit()
             }
             sleepOneMs()
             doCommit()
@@ -67,20 +73,45 @@ final class GroupCommitService: Sendable {
         }
     }
 
-    private func doCommit() {
+    /// Group commit's batching: writers whose puts the last fdatasync completed come back within
+    /// microseconds, so before the next fdatasync wait (briefly) until about as many requests are
+    /// pending as the last sync completed. One writer never waits (it expects 1); the wait is bounded
+    /// by `gatherWindowNs` so a writer that went away costs at most that.
+    private func gather(_ t: ServiceThread, expecting lastBatch: Int) {
+        guard lastBatch > 1 else { return }
+        let want = lastBatch * 3 / 4
+        let deadline = monotonicNs() + Self.gatherWindowNs
+        while pendingCount.load(ordering: .relaxed) < want && !t.isStopped {
+            let now = monotonicNs()
+            if now >= deadline { break }
+            t.waitForRunning(nanoseconds: deadline - now)
+        }
+    }
+
+    /// Longest a flush waits for a batch to form (well under one fdatasync on slow disks).
+    static let gatherWindowNs: UInt64 = 1_000_000
+
+    @discardableResult
+    private func doCommit() -> Int {
         let waiting = pendingCount.load(ordering: .relaxed)
-        guard waiting > 0 || commitLog.flushedWhere < commitLog.maxOffset else { return }
+        guard waiting > 0 || commitLog.flushedWhere < commitLog.maxOffset else { return 0 }
         let storeTs = commitLog.lastStoreTimestampMs
+        let delay = slowDiskDelayNs.load(ordering: .relaxed)
+        if delay > 0 {
+            var ts = timespec(tv_sec: Int(delay / 1_000_000_000), tv_nsec: Int(delay % 1_000_000_000))
+            nanosleep(&ts, nil)
+        }
         let flushed: Int64
         do {
             flushed = try commitLog.flush(ring: ring)
         } catch {
             logger.error("group commit fdatasync failed: \(error)")
-            return // requests stay queued; the watcher times them out if this persists
+            return 0 // requests stay queued; the watcher times them out if this persists
         }
         if storeTs > 0 { checkpoint.physicMsgTimestampMs = storeTs }
         let done = complete(status: .putOk) { $0.nextOffset <= flushed }
         if done > 0 { stats.withLock { $0.syncs += 1; $0.requests += done } }
+        return done
     }
 
     /// Removes the requests matching `predicate` under the lock, completes them outside it.

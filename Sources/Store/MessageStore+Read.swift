@@ -118,10 +118,40 @@ extension MessageStore {
         return commitLog.storeTimestamp(physicalOffset: e.physical_offset, size: e.size)
     }
 
+    /// The ConsumeQueue unit at `queueOffset`: physical offset, size and tags code (for the schedule topic,
+    /// the deliver time). Nil if there is none.
+    public func consumeQueueUnit(topic: String, queueId: Int32, queueOffset: Int64) -> (physicalOffset: Int64, size: Int32, tagsCode: Int64)? {
+        guard let e = consumeQueues.find(TopicQueueKey(topic: topic, queueId: queueId))?.entry(at: queueOffset) else { return nil }
+        return (e.physical_offset, e.size, e.tags_code)
+    }
+
     /// Store time of the message at `queueOffset`, or nil.
     public func messageStoreTime(topic: String, queueId: Int32, queueOffset: Int64) -> Int64? {
         guard let e = consumeQueues.find(TopicQueueKey(topic: topic, queueId: queueId))?.entry(at: queueOffset) else { return nil }
         return commitLog.storeTimestamp(physicalOffset: e.physical_offset, size: e.size)
+    }
+
+    /// Up to `maxCount` whole records from `physicalOffset` on (crossing BLANK fillers into the next file),
+    /// and the offset after the last one: for replication and tools that follow the log.
+    public func records(fromPhysicalOffset physicalOffset: Int64, maxCount: Int) -> (records: [SelectMappedBufferResult], nextOffset: Int64) {
+        var out: [SelectMappedBufferResult] = []
+        var offset = physicalOffset
+        let end = commitLog.maxOffset
+        while out.count < maxCount && offset < end, let file = commitLog.queue.findMappedFile(offset: offset) {
+            let pos = offset - file.startOffset
+            let wrote = file.wrotePosition
+            guard pos + 8 <= wrote else { break }
+            var info = apus_record_info()
+            let kind = apus_record_check(file.base + Int(pos), Int(wrote - pos), 0, &info)
+            if kind == APUS_RECORD_BLANK {
+                offset = file.endOffset
+                continue
+            }
+            guard kind == APUS_RECORD_MESSAGE else { break }
+            out.append(SelectMappedBufferResult(file: file, physicalOffset: offset, size: Int(info.total_size)))
+            offset += Int64(info.total_size)
+        }
+        return (out, offset)
     }
 
     public var minPhysicalOffset: Int64 { commitLog.minOffset }

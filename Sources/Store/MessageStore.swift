@@ -64,7 +64,8 @@ public final class MessageStore: Sendable {
         }
         let dispatchRing = try IORing(config: config)
         let dispatcher = CommitLogDispatcher(consumeQueues: consumeQueues, index: index, checkpoint: checkpoint,
-                                             ring: dispatchRing, listener: onMessageArriving, logger: logger)
+                                             ring: dispatchRing, listener: onMessageArriving,
+                                             delayLevelTableMs: config.delayLevelTableMs, logger: logger)
         let recovery = StoreRecovery(commitLog: commitLog, consumeQueues: consumeQueues, index: index, dispatcher: dispatcher,
                                      checkpoint: checkpoint, checkCRC: config.checkCRCOnRecover,
                                      messageIndexSafe: config.messageIndexSafe, logger: logger)
@@ -162,7 +163,8 @@ public final class MessageStore: Sendable {
         } catch {
             return completion(error.result)
         }
-        let wait = !Self.waitIsFalse(message.properties)
+        // WAIT matters only under SYNC_FLUSH; skip the properties scan otherwise.
+        let wait = groupCommit == nil || !Self.waitIsFalse(message.properties)
         finishPut(&encoded, key: TopicQueueKey(topic: message.topic, queueId: message.queueId), sysFlag: message.sysFlag,
                   waitStoreMsgOK: wait, completion: completion)
     }
@@ -225,6 +227,8 @@ public final class MessageStore: Sendable {
     }
 
     var reputBehindBytes: Int64 { reput.behindBytes }
+    /// Test hook: makes every group-commit round this much slower (see GroupCommitService).
+    func setSlowDiskForTesting(delayMs: UInt64) { groupCommit?.slowDiskDelayNs.store(delayMs * 1_000_000, ordering: .relaxed) }
     func resetDispatchCache() { reput.resetCache() }
     func cleanPass(nowMs: Int64) -> Int { clean.runPass(nowMs: nowMs) }
     func deleteFilesManually() { clean.executeDeleteFilesManually() }

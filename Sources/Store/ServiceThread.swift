@@ -69,6 +69,24 @@ public final class ServiceThread: @unchecked Sendable {
         return woken
     }
 
+    /// Sleeps up to `intervalNs` nanoseconds unless woken. Returns true if woken.
+    @discardableResult
+    public func waitForRunning(nanoseconds intervalNs: UInt64) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if notified || stopped {
+            notified = false
+            return true
+        }
+        let deadline = Date(timeIntervalSinceNow: Double(intervalNs) / 1e9)
+        while !notified && !stopped {
+            if !condition.wait(until: deadline) { break }
+        }
+        let woken = notified
+        notified = false
+        return woken
+    }
+
     /// Asks the loop to stop and waits until `body` has returned (if the thread was started).
     public func shutdown() {
         condition.lock()

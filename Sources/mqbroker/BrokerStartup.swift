@@ -51,16 +51,7 @@ struct BrokerStartup: AsyncParsableCommand {
     func run() async throws {
         let (brokerConfig, storeConfig) = try buildConfig()
         if printConfigItem {
-            for line in brokerConfig.propertiesLines { print(line) }
-            print("storePathRootDir=\(storeConfig.storePathRootDir)")
-            print("storePathCommitLog=\(storeConfig.commitLogPath)")
-            print("flushDiskType=\(storeConfig.flushDiskType.rawValue)")
-            print("brokerRole=\(storeConfig.brokerRole.rawValue)")
-            print("maxMessageSize=\(storeConfig.maxMessageSizeBytes)")
-            print("mappedFileSizeCommitLog=\(storeConfig.mappedFileSizeCommitLogBytes)")
-            print("mappedFileSizeConsumeQueue=\(storeConfig.mappedFileSizeConsumeQueueBytes)")
-            print("fileReservedTime=\(storeConfig.fileReservedTimeHours)")
-            print("deleteWhen=\(storeConfig.deleteWhen)")
+            for line in brokerConfig.propertiesLines + StoreConfigPrinter.lines(storeConfig) { print(line) }
             return
         }
         let home = FileManager.default.homeDirectoryForCurrentUser.path

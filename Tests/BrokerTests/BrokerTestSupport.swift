@@ -1,7 +1,6 @@
 // Test helpers: a decoder for pulled records (store.md §3 layout, what clients decode), and a small
 // client over RemotingClient that sends, pulls and manages offsets the way the Java client shapes them.
 
-import ApusTestSupport
 import Foundation
 import Logging
 import NIOCore
@@ -151,8 +150,4 @@ struct TestClient: Sendable {
         XCTAssertEqual(r.responseCode, .success)
         return try (r.decodeHeader() as OffsetResponseHeader).offset
     }
-}
-
-final class NotificationRecorder: Sendable {
-    let groups = OutputBox()
 }

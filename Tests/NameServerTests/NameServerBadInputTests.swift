@@ -2,6 +2,7 @@
 // than its frame, invalid JSON, an unknown code. Each is closed or answered as the spec says (remoting.md
 // §1.1, §7.2), and the server keeps serving a well-behaved client throughout.
 
+import ApusTestSupport
 import Foundation
 import Logging
 import NIOCore

@@ -2,6 +2,7 @@
 // byte at a time, through the pure parser and the channel decoder. No crash; every failure is a
 // RemotingError; a declared length over the bound is refused before its bytes are buffered.
 
+import ApusTestSupport
 import NIOCore
 import NIOEmbedded
 import XCTest

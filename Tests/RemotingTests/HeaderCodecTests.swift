@@ -1,6 +1,7 @@
 // Header codec tests: the spec's hex examples decode to the documented fields and re-encode to the same
 // bytes; both serialisations round-trip; the C++ client's JSON shape decodes.
 
+import ApusTestSupport
 import NIOCore
 import XCTest
 

@@ -2,6 +2,7 @@
 // serialisation echo, timeouts, late responses, server-initiated requests, close notification, and a
 // malformed frame closing only its own connection.
 
+import ApusTestSupport
 import Foundation
 import Logging
 import NIOCore

@@ -6,6 +6,7 @@
 import CStore
 import Foundation
 import Glibc
+import ApusTestSupport
 import Testing
 @testable import Store
 
@@ -25,15 +26,7 @@ import Testing
         return c
     }
 
-    /// Mirrors StoreCrashBody.make in the helper.
-    static func expectedBody(_ n: Int, seed: UInt64) -> [UInt8] {
-        var x = seed &+ UInt64(n) &* 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x }
-        let len = Int(next() % 3000) + 1
-        var body = Array("n=\(n);".utf8)
-        while body.count < len { body.append(UInt8(truncatingIfNeeded: next())) }
-        return Array(body.prefix(max(len, body.count)))
-    }
+    static func expectedBody(_ n: Int, seed: UInt64) -> [UInt8] { StoreCrashBody.make(n, seed: seed) }
 
     func runAndKill(_ dir: String, seed: UInt64, acksBeforeKill: Int) throws -> [Ack] {
         let child = try ChildProcess(productDirectory() + "/apus-store-crasher",

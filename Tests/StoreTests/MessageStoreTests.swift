@@ -63,6 +63,29 @@ import Testing
         }
     }
 
+    @Test func concurrentWritersRollingTinySegmentsNeverFail() async throws {
+        let dir = TestDirs.make("roll")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir, segmentBytes: 8 * 1024))
+        store.start()
+        defer { store.shutdown() }
+        await withTaskGroup(of: Int.self) { group in
+            for w in 0..<4 {
+                group.addTask {
+                    var failures = 0
+                    for _ in 0..<500 where await store.putMessage(message(queue: Int32(w), body: bytes(600))).status != .putOk {
+                        failures += 1
+                    }
+                    return failures
+                }
+            }
+            for await failures in group { #expect(failures == 0) }
+        }
+        #expect(store.commitLog.queue.mappedFiles.count > 150)
+        #expect(eventually { store.dispatchBehindBytes == 0 })
+        #expect((0..<4).map { store.maxOffsetInQueue(topic: "TopicTest", queueId: Int32($0)) } == [500, 500, 500, 500])
+    }
+
     @Test func tagFilterKeepsOnlyMatchingHashes() async throws {
         let dir = TestDirs.make("tags")
         defer { TestDirs.remove(dir) }
@@ -205,6 +228,48 @@ import Testing
         // Under SYNC_FLUSH consumers see only flushed messages; all are flushed now.
         #expect(eventually { store.dispatchBehindBytes == 0 })
         #expect((0..<4).map { store.maxOffsetInQueue(topic: "TopicTest", queueId: Int32($0)) }.reduce(0, +) == 640)
+    }
+
+    @Test func slowDiskAnswersFlushDiskTimeoutButKeepsTheMessage() async throws {
+        let dir = TestDirs.make("timeout")
+        defer { TestDirs.remove(dir) }
+        var config = smallConfig(dir, flush: .syncFlush)
+        config.syncFlushTimeoutMs = 50
+        let store = try MessageStore(config: config)
+        store.start()
+        defer { store.shutdown() }
+        store.setSlowDiskForTesting(delayMs: 2_000)
+        let started = Date()
+        let r = await store.putMessage(message(body: bytes(100)))
+        #expect(r.status == .flushDiskTimeout)
+        #expect(Date().timeIntervalSince(started) < 1.5) // the watcher answered, not the 2 s flush
+        let a = try #require(r.append)
+        // The message is stored all the same and becomes visible once flushed.
+        store.setSlowDiskForTesting(delayMs: 0)
+        #expect(eventually { store.maxOffsetInQueue(topic: "TopicTest", queueId: 0) == 1 })
+        #expect(store.lookMessage(physicalOffset: a.physicalOffset).flatMap(decode)?.body == bytes(100))
+        #expect(await store.putMessage(message(body: bytes(10))).status == .putOk)
+    }
+
+    @Test func recordsCanBeIteratedAcrossSegments() async throws {
+        let dir = TestDirs.make("iterate")
+        defer { TestDirs.remove(dir) }
+        let store = try MessageStore(config: smallConfig(dir, segmentBytes: 8 * 1024))
+        store.start()
+        defer { store.shutdown() }
+        var offsets: [Int64] = []
+        for i in 0..<60 { offsets.append(await store.putMessage(message(queue: Int32(i % 2), body: bytes(500))).append!.physicalOffset) }
+        var seen: [Int64] = []
+        var next: Int64 = 0
+        while true {
+            let (records, after) = store.records(fromPhysicalOffset: next, maxCount: 7)
+            if records.isEmpty { break }
+            seen += records.map(\.physicalOffset)
+            #expect(records.allSatisfy { decode($0) != nil })
+            next = after
+        }
+        #expect(seen == offsets)
+        #expect(next == store.maxPhysicalOffset)
     }
 
     @Test func configKeysUseRocketMQNamesAndLegacySpellings() {

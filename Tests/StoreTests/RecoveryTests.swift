@@ -15,7 +15,8 @@ import Testing
         var bodies: [[UInt8]] = []
         for i in 0..<count {
             let body = bytes(50 + (i * 13) % 900, seed: UInt8(i & 0xFF))
-            #expect(await store.putMessage(message(queue: Int32(i % 4), body: body, keys: "k\(i)")).status == .putOk)
+            let r = await store.putMessage(message(queue: Int32(i % 4), body: body, keys: "k\(i)"))
+            #expect(r.status == .putOk, "\(r.remark ?? "")")
             bodies.append(body)
         }
         #expect(eventually { store.dispatchBehindBytes == 0 })

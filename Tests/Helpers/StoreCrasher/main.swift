@@ -7,19 +7,8 @@
 // Message n has topic CrashTopic, queue n % 4, KEYS "k<n>", and a body `StoreCrashBody.make(n, seed)`.
 import Foundation
 import Glibc
+import ApusTestSupport
 import Store
-
-enum StoreCrashBody {
-    /// Deterministic body of 1 to 3000 bytes starting with "n=<n>;".
-    static func make(_ n: Int, seed: UInt64) -> [UInt8] {
-        var x = seed &+ UInt64(n) &* 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x }
-        let len = Int(next() % 3000) + 1
-        var body = Array("n=\(n);".utf8)
-        while body.count < len { body.append(UInt8(truncatingIfNeeded: next())) }
-        return Array(body.prefix(max(len, body.count)))
-    }
-}
 
 func say(_ line: String) {
     let s = line + "\n"

@@ -1,9 +1,10 @@
-// Raw loopback sockets that send exact bytes to the broker (a copy of the NameServerTests helper).
+// RawSocket: blocking loopback sockets that send exact bytes and read raw frames, for tests that check
+// what goes over the wire (RemotingTests, NameServerTests). Hex helpers for spec examples.
 
 import Foundation
 import NIOCore
 
-func hexBytes(_ hex: String) -> [UInt8] {
+public func hexBytes(_ hex: String) -> [UInt8] {
     let clean = hex.filter { $0.isHexDigit }
     var out: [UInt8] = []
     var i = clean.startIndex
@@ -15,17 +16,17 @@ func hexBytes(_ hex: String) -> [UInt8] {
     return out
 }
 
-func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+public func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
 extension ByteBuffer {
-    var allBytes: [UInt8] { getBytes(at: readerIndex, length: readableBytes) ?? [] }
+    public var allBytes: [UInt8] { getBytes(at: readerIndex, length: readableBytes) ?? [] }
 }
 
 /// A blocking TCP socket for sending hand-made bytes to a server on loopback.
-final class RawSocket {
-    let fd: Int32
+public final class RawSocket {
+    public let fd: Int32
 
-    init(port: Int) throws {
+    public init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -41,12 +42,12 @@ final class RawSocket {
 
     deinit { close(fd) }
 
-    func send(_ bytes: [UInt8]) {
+    public func send(_ bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Reads until `count` bytes arrived; nil on EOF/timeout before that.
-    func read(count: Int) -> [UInt8]? {
+    public func read(count: Int) -> [UInt8]? {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while out.count < count {
@@ -58,7 +59,7 @@ final class RawSocket {
     }
 
     /// Reads one whole frame (length prefix included).
-    func readFrame() -> [UInt8]? {
+    public func readFrame() -> [UInt8]? {
         guard let prefix = read(count: 4) else { return nil }
         let length = Int(prefix[0]) << 24 | Int(prefix[1]) << 16 | Int(prefix[2]) << 8 | Int(prefix[3])
         guard let rest = read(count: length) else { return nil }
@@ -66,7 +67,7 @@ final class RawSocket {
     }
 
     /// True when the peer closed the connection (EOF) within the receive timeout.
-    func waitForClose() -> Bool {
+    public func waitForClose() -> Bool {
         var b = [UInt8](repeating: 0, count: 1024)
         while true {
             let n = b.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }

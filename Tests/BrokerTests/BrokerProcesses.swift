@@ -7,14 +7,13 @@ import Synchronization
 import XCTest
 
 /// Text a child process printed, appended from the pipe's reader thread.
-public final class OutputBox: Sendable {
+final class OutputBox: Sendable {
     private let text = Mutex<String>("")
-    public init() {}
-    public func withLock<R>(_ body: (inout String) -> R) -> R { text.withLock { body(&$0) } }
-    public var value: String { withLock { $0 } }
+    func withLock<R>(_ body: (inout String) -> R) -> R { text.withLock { body(&$0) } }
+    var value: String { withLock { $0 } }
 }
 
-public func findBinary(_ name: String, env: String) throws -> URL {
+func findBinary(_ name: String, env: String) throws -> URL {
     if let path = ProcessInfo.processInfo.environment[env] { return URL(fileURLWithPath: path) }
     var candidates: [URL] = []
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -29,13 +28,13 @@ public func findBinary(_ name: String, env: String) throws -> URL {
 }
 
 /// One child process whose output is captured.
-public final class ChildProcess: @unchecked Sendable {
+final class ChildProcess: @unchecked Sendable {
     // Sendable because: `process` is only touched by the test that owns this object; the output buffer
     // shared with the pipe's reader thread is behind a Mutex.
-    public let process = Process()
-    public let output = OutputBox()
+    let process = Process()
+    let output = OutputBox()
 
-    public init(binary: URL, arguments: [String], environment: [String: String] = [:]) {
+    init(binary: URL, arguments: [String], environment: [String: String] = [:]) {
         process.executableURL = binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -52,7 +51,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Runs and waits until `ready` finds what it needs in the output.
-    public func start<T>(timeout: Duration = .seconds(30), _ ready: (String) -> T?) async throws -> T {
+    func start<T>(timeout: Duration = .seconds(30), _ ready: (String) -> T?) async throws -> T {
         try process.run()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -65,7 +64,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// SIGTERM and wait; returns the exit status.
     @discardableResult
-    public func stop() async -> Int32 {
+    func stop() async -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         process.terminate()
         let deadline = ContinuousClock.now + .seconds(20)
@@ -75,7 +74,7 @@ public final class ChildProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    public func kill9() async {
+    func kill9() async {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
@@ -83,23 +82,23 @@ public final class ChildProcess: @unchecked Sendable {
 }
 
 /// A NameServer and a broker with their own directory.
-public final class Cluster: @unchecked Sendable {
+final class Cluster: @unchecked Sendable {
     // Sendable because: fields are set by the owning test only, never concurrently.
-    public let directory: URL
-    public var namesrv: ChildProcess?
-    public var broker: ChildProcess?
-    public var namesrvAddr = ""
-    public var brokerAddr = ""
-    public var brokerPort = 0
-    public var extraConfig: [String: String]
+    let directory: URL
+    var namesrv: ChildProcess?
+    var broker: ChildProcess?
+    var namesrvAddr = ""
+    var brokerAddr = ""
+    var brokerPort = 0
+    var extraConfig: [String: String]
 
-    public init(extraConfig: [String: String] = [:]) throws {
+    init(extraConfig: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-broker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.extraConfig = extraConfig
     }
 
-    public func startNamesrv() async throws {
+    func startNamesrv() async throws {
         let ns = ChildProcess(binary: try findBinary("mqnamesrv", env: "APUS_MQNAMESRV"), arguments: [
             "--listenPort", "0", "--bindAddress", "127.0.0.1",
             "--logPath", directory.appendingPathComponent("namesrv.log").path,
@@ -116,10 +115,10 @@ public final class Cluster: @unchecked Sendable {
         namesrvAddr = "127.0.0.1:\(port)"
     }
 
-    public var storeDirectory: URL { directory.appendingPathComponent("store") }
+    var storeDirectory: URL { directory.appendingPathComponent("store") }
 
     /// Starts (or restarts on the same store) the broker; `listenPort` reuses the previous port when set.
-    public func startBroker(listenPort: Int = 0) async throws {
+    func startBroker(listenPort: Int = 0) async throws {
         var conf: [String: String] = [
             "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "0", "brokerIP1": "127.0.0.1",
             "listenPort": String(listenPort), "storePathRootDir": storeDirectory.path,
@@ -145,7 +144,13 @@ public final class Cluster: @unchecked Sendable {
         brokerPort = Int(addr.split(separator: ":").last ?? "0") ?? 0
     }
 
-    public func stopAll() async {
+    /// Stops the broker (SIGTERM) and keeps its files, for tests that read what it wrote at stop.
+    func stopBroker() async {
+        if let broker { await broker.stop() }
+        broker = nil
+    }
+
+    func stopAll() async {
         if let broker { await broker.stop() }
         if let namesrv { await namesrv.stop() }
         try? FileManager.default.removeItem(at: directory)
