@@ -91,6 +91,7 @@ final class ConsumeMessageConcurrentlyService: Sendable {
             let addr = try await instance.brokerAddress(m.brokerName, topic: m.topic)
             try await instance.api.consumerSendMessageBack(addr, message: m, group: group, delayLevel: 0,
                                                            maxReconsumeTimes: maxReconsumeTimes)
+            await instance.ensureRoute("%RETRY%" + group)
             return true
         } catch {
             instance.logger.warning("send message back failed (\(error)); resending to %RETRY%\(group)")
@@ -110,6 +111,7 @@ final class ConsumeMessageConcurrentlyService: Sendable {
         do {
             let p = try await instance.innerProducer()
             _ = try await p.send(retry)
+            await instance.ensureRoute("%RETRY%" + group)
             return true
         } catch {
             return false

@@ -211,6 +211,12 @@ public final class MQClientInstance: Sendable {
         return out
     }
 
+    /// Learns a topic's route now if unknown (a retry topic the broker created on send-back) and rebalances.
+    func ensureRoute(_ topic: String) async {
+        guard topicRoute(topic) == nil, (try? await updateTopicRouteInfo(topic)) != nil else { return }
+        rebalanceImmediately()
+    }
+
     func topicRoute(_ topic: String) -> TopicRouteData? { state.withLock { $0.topicRouteTable[topic] } }
 
     // MARK: broker addresses
