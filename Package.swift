@@ -121,6 +121,9 @@ let brokerTargets: [Target] = [
 // Client targets (issue 5): the Swift client library, its compression shims, quickstart programs, mqbench.
 let clientProducts: [Product] = [
     .library(name: "Client", targets: ["Client"]),
+    .executable(name: "quickstart-producer", targets: ["quickstart-producer"]),
+    .executable(name: "quickstart-consumer", targets: ["quickstart-consumer"]),
+    .executable(name: "mqbench", targets: ["mqbench"]),
 ]
 let clientTargets: [Target] = [
     // zstd and lz4 (frame) for message bodies (sysFlag compression types).
@@ -131,6 +134,10 @@ let clientTargets: [Target] = [
         name: "Client",
         dependencies: nio + ["Remoting", "CZlib", "CZstd", "CLz4", .product(name: "Logging", package: "swift-log")]
     ),
+    // RocketMQ's quickstart programs and the benchmark tool, over Client only.
+    .executableTarget(name: "quickstart-producer", dependencies: ["Client"]),
+    .executableTarget(name: "quickstart-consumer", dependencies: ["Client"]),
+    .executableTarget(name: "mqbench", dependencies: ["Client", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     // Real-process tests; Tests/ClientTests/BrokerProcesses.swift links to BrokerTests' process launcher.
     .testTarget(
         name: "ClientTests",
