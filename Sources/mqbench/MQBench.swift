@@ -42,6 +42,7 @@ func now() -> String {
     return f.string(from: Date())
 }
 
+@main
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "mqbench", abstract: "RocketMQ-style benchmark over the Swift client",
                                                     subcommands: [ProducerBench.self, ConsumerBench.self, TxBench.self])
@@ -199,4 +200,4 @@ struct TxBench: AsyncParsableCommand {
     }
 }
 
-await Bench.main()
+
