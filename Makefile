@@ -49,6 +49,10 @@ bench: deps
 	.build/release/RemotingBench
 	$(SWIFT) build -c release -j $(JOBS) --product BrokerBench
 	.build/release/BrokerBench
+	$(SWIFT) build -c release -j $(JOBS) --product mqbench
+	$(SWIFT) build -c release -j $(JOBS) --product mqnamesrv
+	$(SWIFT) build -c release -j $(JOBS) --product mqbroker
+	Benchmarks/client-bench.sh .build/release
 
 # A NameServer (9876) and a broker (10911) on localhost, store under ./run, in the foreground; Ctrl-C stops both.
 RUN_DIR := $(CURDIR)/run

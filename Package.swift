@@ -118,14 +118,41 @@ let brokerTargets: [Target] = [
     ),
 ]
 
+// Client targets (issue 5): the Swift client library, its compression shims, quickstart programs, mqbench.
+let clientProducts: [Product] = [
+    .library(name: "Client", targets: ["Client"]),
+    .executable(name: "quickstart-producer", targets: ["quickstart-producer"]),
+    .executable(name: "quickstart-consumer", targets: ["quickstart-consumer"]),
+    .executable(name: "mqbench", targets: ["mqbench"]),
+]
+let clientTargets: [Target] = [
+    // zstd and lz4 (frame) for message bodies (sysFlag compression types).
+    .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+    .systemLibrary(name: "CLz4", path: "Sources/CLz4"),
+    // Producer, PushConsumer, LitePullConsumer over one MQClientInstance (never imports Broker or Store).
+    .target(
+        name: "Client",
+        dependencies: nio + ["Remoting", "CZlib", "CZstd", "CLz4", .product(name: "Logging", package: "swift-log")]
+    ),
+    // RocketMQ's quickstart programs and the benchmark tool, over Client only.
+    .executableTarget(name: "quickstart-producer", dependencies: ["Client"]),
+    .executableTarget(name: "quickstart-consumer", dependencies: ["Client"]),
+    .executableTarget(name: "mqbench", dependencies: ["Client", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    // Real-process tests; Tests/ClientTests/BrokerProcesses.swift links to BrokerTests' process launcher.
+    .testTarget(
+        name: "ClientTests",
+        dependencies: nio + ["Client", "Remoting", .product(name: "Logging", package: "swift-log")]
+    ),
+]
+
 let package = Package(
     name: "Apus",
-    products: storeProducts + remotingProducts + brokerProducts,
+    products: storeProducts + remotingProducts + brokerProducts + clientProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: storeTargets + remotingTargets + brokerTargets,
+    targets: storeTargets + remotingTargets + brokerTargets + clientTargets,
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make bench` step for the client: starts mqnamesrv + mqbroker (ASYNC_FLUSH) on loopback in a temp dir,
+# runs `mqbench producer` (1 KiB, 64 in flight, 20 s) then `mqbench consumer` over what was sent, prints both.
+set -euo pipefail
+BIN=${1:-.build/release}
+DIR=$(mktemp -d /tmp/apus-client-bench.XXXXXX)
+trap 'kill $BROKER $NAMESRV 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$DIR"' EXIT
+"$BIN/mqnamesrv" --listenPort 19876 --bindAddress 127.0.0.1 --logPath "$DIR/ns.log" --kvConfigPath "$DIR/kv.json" \
+  --configStorePath "$DIR/ns.properties" > "$DIR/ns.out" 2>&1 & NAMESRV=$!
+cat > "$DIR/broker.conf" <<CONF
+brokerClusterName=BenchCluster
+brokerName=broker-bench
+brokerId=0
+brokerIP1=127.0.0.1
+listenPort=20911
+storePathRootDir=$DIR/store
+flushDiskType=ASYNC_FLUSH
+CONF
+sleep 1
+HOME="$DIR" "$BIN/mqbroker" -c "$DIR/broker.conf" -n 127.0.0.1:19876 > "$DIR/broker.out" 2>&1 & BROKER=$!
+for _ in $(seq 100); do grep -q "boot success" "$DIR/broker.out" && break; sleep 0.1; done
+"$BIN/mqbench" producer -n 127.0.0.1:19876 -t BenchmarkTest -w 64 -s 1024 --duration "${BENCH_SECONDS:-20}" -ri 5000
+"$BIN/mqbench" consumer -n 127.0.0.1:19876 -t BenchmarkTest -g bench_consumer -w 20 --duration "${BENCH_SECONDS:-20}" -ri 5000

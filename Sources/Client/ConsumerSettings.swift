@@ -1,0 +1,109 @@
+// Consumer vocabulary shared by PushConsumer and LitePullConsumer: message model, where to start,
+// listener status and context, and subscription parsing (client.md §8.1, §8.3). Values; any task.
+
+import Foundation
+import Remoting
+import Synchronization
+
+public enum ConsumeMessageModel: String, Sendable {
+    case clustering = "CLUSTERING"
+    case broadcasting = "BROADCASTING"
+}
+
+/// Where a queue with no committed offset starts (`ConsumeFromWhere`, client.md §8.7).
+public enum ConsumeFromWhereSetting: Sendable, Equatable {
+    case lastOffset
+    case firstOffset
+    /// Epoch milliseconds.
+    case timestamp(Int64)
+
+    var wireName: String {
+        switch self {
+        case .lastOffset: "CONSUME_FROM_LAST_OFFSET"
+        case .firstOffset: "CONSUME_FROM_FIRST_OFFSET"
+        case .timestamp: "CONSUME_FROM_TIMESTAMP"
+        }
+    }
+}
+
+public enum ConsumeConcurrentlyStatus: String, Sendable {
+    case consumeSuccess = "CONSUME_SUCCESS"
+    case reconsumeLater = "RECONSUME_LATER"
+}
+
+public struct ConsumeConcurrentlyContext: Sendable {
+    public let messageQueue: MessageQueue
+    /// `ConsumeMessageThread_<group>_<n>`: the worker running the listener.
+    public let threadName: String
+}
+
+public typealias MessageListenerConcurrently =
+    @Sendable (_ messages: [MessageExt], _ context: ConsumeConcurrentlyContext) async -> ConsumeConcurrentlyStatus
+
+/// Tag expressions: "*" or "A || B" (FilterAPI.buildSubscriptionData).
+enum FilterAPI {
+    static func buildSubscriptionData(topic: String, expression: String?) -> SubscriptionData {
+        let expr = expression?.trimmingCharacters(in: .whitespaces) ?? "*"
+        let version = Int64(Date().timeIntervalSince1970 * 1000)
+        if expr.isEmpty || expr == "*" {
+            return SubscriptionData(topic: topic, subString: "*", subVersion: version)
+        }
+        let tags = expr.components(separatedBy: "||").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        return SubscriptionData(topic: topic, subString: expr, tagsSet: tags, codeSet: tags.map(javaHashCode),
+                                subVersion: version)
+    }
+
+    /// Client-side exact tag check after the broker's hash filter (client.md §8.9).
+    static func matches(_ sub: SubscriptionData, _ m: MessageExt) -> Bool {
+        sub.tagsSet.isEmpty || m.tags.map { sub.tagsSet.contains($0) } ?? false
+    }
+}
+
+/// A FIFO drained by a fixed number of worker tasks (the consume "thread pool").
+final class WorkQueue<Item: Sendable>: Sendable {
+    private struct State {
+        var items: [Item] = []
+        var head = 0
+        var waiters: [CheckedContinuation<Item?, Never>] = []
+        var closed = false
+    }
+    private let state = Mutex<State>(State())
+
+    init() {}
+
+    func push(_ item: Item) {
+        let waiter: CheckedContinuation<Item?, Never>? = state.withLock { s in
+            guard !s.closed else { return nil }
+            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
+            s.items.append(item)
+            return nil
+        }
+        waiter?.resume(returning: item)
+    }
+
+    func next() async -> Item? {
+        await withCheckedContinuation { (c: CheckedContinuation<Item?, Never>) in
+            let immediate: Item?? = state.withLock { s in
+                if s.head < s.items.count {
+                    let it = s.items[s.head]
+                    s.head += 1
+                    if s.head > 1024 && s.head * 2 > s.items.count { s.items.removeFirst(s.head); s.head = 0 }
+                    return .some(it)
+                }
+                if s.closed { return .some(nil) }
+                s.waiters.append(c)
+                return nil
+            }
+            if let immediate { c.resume(returning: immediate) }
+        }
+    }
+
+    func close() {
+        let waiters = state.withLock { s in
+            s.closed = true
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume(returning: nil) }
+    }
+}

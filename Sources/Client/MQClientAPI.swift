@@ -1,0 +1,218 @@
+// MQClientAPI: the client's RPCs over RemotingClient — routes from a name server, sends, pulls, offsets,
+// heartbeats, consumer lists, send-back (client.md §13). Requests carry language OTHER and the
+// configured header serialisation. Stateless apart from the chosen name server; any task.
+
+import Foundation
+import NIOCore
+import Remoting
+import Synchronization
+
+/// Header built from a plain map (request types that Remoting does not model).
+struct RawHeader: CommandCustomHeader {
+    var fields: [String: String]
+    init(_ fields: [String: String]) { self.fields = fields }
+    init(extFields: [String: String]) { fields = extFields }
+    func toExtFields() -> [String: String] { fields }
+}
+
+public enum PullStatus: Sendable, Equatable {
+    case found, noNewMessage, noMatchedMessage, offsetIllegal
+}
+
+public struct PullResult: Sendable {
+    public var status: PullStatus
+    public var nextBeginOffset: Int64
+    public var minOffset: Int64
+    public var maxOffset: Int64
+    public var suggestWhichBrokerId: Int64
+    public var messages: [MessageExt]
+}
+
+final class MQClientAPI: Sendable {
+    let remoting: RemotingClient
+    let config: ClientConfig
+    private let namesrvChoice = Mutex<Int>(Int.random(in: 0..<999))
+
+    init(remoting: RemotingClient, config: ClientConfig) {
+        self.remoting = remoting
+        self.config = config
+    }
+
+    func request(_ code: RequestCode, _ header: (any CommandCustomHeader)? = nil, body: ByteBuffer? = nil) -> RemotingCommand {
+        var r = RemotingCommand.request(code, header: header, body: body, serializeType: config.serializeType)
+        r.language = config.language
+        return r
+    }
+
+    func invoke(_ addr: String, _ req: RemotingCommand, timeoutMs: Int64) async throws(MQClientError) -> RemotingCommand {
+        do { return try await remoting.invokeSync(addr, req, timeoutMs: timeoutMs) } catch {
+            throw MQClientError.from(error)
+        }
+    }
+
+    func oneway(_ addr: String, _ req: RemotingCommand) async {
+        var r = req
+        r.flag |= RemotingCommand.onewayFlagBit
+        try? await remoting.invokeOneway(addr, r)
+    }
+
+    // MARK: name server
+
+    /// Route of a topic from one name server; the next server is tried when one is unreachable.
+    func getTopicRouteInfo(_ topic: String) async throws(MQClientError) -> TopicRouteData {
+        let list = config.namesrvList
+        guard !list.isEmpty else { throw .noNameServer }
+        var lastError = MQClientError.noNameServer
+        for attempt in 0..<list.count {
+            let index = namesrvChoice.withLock { i in attempt == 0 ? i : { i += 1; return i }() }
+            let addr = list[index % list.count]
+            do throws(MQClientError) {
+                let resp = try await invoke(addr, request(.getRouteInfoByTopic, GetRouteInfoRequestHeader(topic: topic)),
+                                            timeoutMs: config.mqClientApiTimeoutMs)
+                switch resp.responseCode {
+                case .success:
+                    guard let body = resp.body else { throw MQClientError.topicRouteNotFound(topic: topic, reason: "empty body") }
+                    do { return try TopicRouteData.decode(body) } catch {
+                        throw .topicRouteNotFound(topic: topic, reason: "\(error)")
+                    }
+                case .topicNotExist:
+                    throw MQClientError.topicRouteNotFound(topic: topic, reason: resp.remark ?? "topic not exist")
+                default:
+                    throw MQClientError.broker(code: resp.code, remark: resp.remark ?? "")
+                }
+            } catch {
+                let e = MQClientError.from(error)
+                lastError = e
+                if !e.isNetwork { throw e }
+                _ = namesrvChoice.withLock { $0 += 1 }
+            }
+        }
+        throw MQClientError.network("no name server reachable among \(list): \(lastError)")
+    }
+
+    // MARK: send
+
+    static func sendResult(_ resp: RemotingCommand, brokerName: String, topic: String, uniqID: String?) throws(MQClientError) -> SendResult {
+        let status: SendStatus
+        switch resp.responseCode {
+        case .success: status = .sendOK
+        case .flushDiskTimeout: status = .flushDiskTimeout
+        case .flushSlaveTimeout: status = .flushSlaveTimeout
+        case .slaveNotAvailable: status = .slaveNotAvailable
+        default: throw .broker(code: resp.code, remark: resp.remark ?? "")
+        }
+        let h = (try? resp.decodeHeader(SendMessageResponseHeader.self))
+        return SendResult(
+            sendStatus: status, msgId: uniqID ?? h?.msgId ?? "", offsetMsgId: h?.msgId ?? "",
+            messageQueue: MessageQueue(topic: topic, brokerName: brokerName, queueId: h?.queueId ?? 0),
+            queueOffset: h?.queueOffset ?? 0, transactionId: h?.transactionId, regionId: h?.msgRegion ?? "DefaultRegion")
+    }
+
+    // MARK: pull
+
+    func pullMessage(_ addr: String, _ header: PullMessageRequestHeader, lite: Bool, timeoutMs: Int64, brokerName: String)
+        async throws(MQClientError) -> PullResult
+    {
+        var fields = header.toExtFields()
+        fields["bname"] = brokerName
+        let resp = try await invoke(addr, request(lite ? .litePullMessage : .pullMessage, RawHeader(fields)), timeoutMs: timeoutMs)
+        let status: PullStatus
+        switch resp.responseCode {
+        case .success: status = .found
+        case .pullNotFound: status = .noNewMessage
+        case .pullRetryImmediately: status = .noMatchedMessage
+        case .pullOffsetMoved: status = .offsetIllegal
+        default: throw .broker(code: resp.code, remark: resp.remark ?? "")
+        }
+        let h: PullMessageResponseHeader
+        do { h = try resp.decodeHeader() } catch { throw .broker(code: resp.code, remark: "bad pull response header: \(error)") }
+        let messages = status == .found ? MessageDecoder.decodeAll(resp.bodyBytes) : []
+        return PullResult(status: status, nextBeginOffset: h.nextBeginOffset, minOffset: h.minOffset, maxOffset: h.maxOffset,
+                          suggestWhichBrokerId: h.suggestWhichBrokerId, messages: messages)
+    }
+
+    // MARK: offsets
+
+    /// The group's committed offset; nil when the broker has none (QUERY_NOT_FOUND).
+    func queryConsumerOffset(_ addr: String, group: String, mq: MessageQueue) async throws(MQClientError) -> Int64? {
+        var f = QueryConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId).toExtFields()
+        f["bname"] = mq.brokerName
+        let resp = try await invoke(addr, request(.queryConsumerOffset, RawHeader(f)), timeoutMs: 5_000)
+        switch resp.responseCode {
+        case .success: return resp.extFields?["offset"].flatMap { Int64($0) } ?? 0
+        case .queryNotFound: return nil
+        default: throw .broker(code: resp.code, remark: resp.remark ?? "")
+        }
+    }
+
+    func updateConsumerOffsetOneway(_ addr: String, group: String, mq: MessageQueue, offset: Int64) async {
+        var f = UpdateConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId,
+                                                  commitOffset: offset).toExtFields()
+        f["bname"] = mq.brokerName
+        await oneway(addr, request(.updateConsumerOffset, RawHeader(f)))
+    }
+
+    func updateConsumerOffset(_ addr: String, group: String, mq: MessageQueue, offset: Int64) async throws(MQClientError) {
+        var f = UpdateConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId,
+                                                  commitOffset: offset).toExtFields()
+        f["bname"] = mq.brokerName
+        let resp = try await invoke(addr, request(.updateConsumerOffset, RawHeader(f)), timeoutMs: 5_000)
+        guard resp.responseCode == .success else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
+    }
+
+    private func offsetCall(_ code: RequestCode, _ addr: String, _ f: [String: String]) async throws(MQClientError) -> Int64 {
+        let resp = try await invoke(addr, request(code, RawHeader(f)), timeoutMs: config.mqClientApiTimeoutMs)
+        guard resp.responseCode == .success else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
+        return resp.extFields?["offset"].flatMap { Int64($0) } ?? 0
+    }
+
+    func getMaxOffset(_ addr: String, mq: MessageQueue) async throws(MQClientError) -> Int64 {
+        try await offsetCall(.getMaxOffset, addr, ["topic": mq.topic, "queueId": String(mq.queueId), "bname": mq.brokerName])
+    }
+
+    func getMinOffset(_ addr: String, mq: MessageQueue) async throws(MQClientError) -> Int64 {
+        try await offsetCall(.getMinOffset, addr, ["topic": mq.topic, "queueId": String(mq.queueId), "bname": mq.brokerName])
+    }
+
+    func searchOffset(_ addr: String, mq: MessageQueue, timestamp: Int64) async throws(MQClientError) -> Int64 {
+        try await offsetCall(.searchOffsetByTimestamp, addr, [
+            "topic": mq.topic, "queueId": String(mq.queueId), "timestamp": String(timestamp), "bname": mq.brokerName,
+        ])
+    }
+
+    // MARK: membership
+
+    func sendHeartbeat(_ addr: String, _ data: HeartbeatData) async throws(MQClientError) {
+        let resp = try await invoke(addr, request(.heartBeat, nil, body: data.encode()), timeoutMs: config.mqClientApiTimeoutMs)
+        guard resp.responseCode == .success else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
+    }
+
+    func unregisterClient(_ addr: String, clientID: String, producerGroup: String?, consumerGroup: String?) async {
+        let h = UnregisterClientRequestHeader(clientID: clientID, producerGroup: producerGroup, consumerGroup: consumerGroup)
+        _ = try? await invoke(addr, request(.unregisterClient, h), timeoutMs: config.mqClientApiTimeoutMs)
+    }
+
+    func getConsumerIdList(_ addr: String, group: String) async throws(MQClientError) -> [String] {
+        let resp = try await invoke(addr, request(.getConsumerListByGroup, ConsumerGroupRequestHeader(consumerGroup: group)),
+                                    timeoutMs: config.mqClientApiTimeoutMs)
+        guard resp.responseCode == .success, let body = resp.body else {
+            throw .broker(code: resp.code, remark: resp.remark ?? "")
+        }
+        do { return try GetConsumerListByGroupResponseBody.decode(body).consumerIdList } catch {
+            throw .broker(code: resp.code, remark: "bad consumer list: \(error)")
+        }
+    }
+
+    /// CONSUMER_SEND_MSG_BACK (remoting.md §9.6).
+    func consumerSendMessageBack(_ addr: String, message: MessageExt, group: String, delayLevel: Int32,
+                                 maxReconsumeTimes: Int32) async throws(MQClientError)
+    {
+        let f: [String: String] = [
+            "offset": String(message.commitLogOffset), "group": group, "delayLevel": String(delayLevel),
+            "originMsgId": message.msgId, "originTopic": message.topic, "unitMode": "false",
+            "maxReconsumeTimes": String(maxReconsumeTimes), "bname": message.brokerName,
+        ]
+        let resp = try await invoke(addr, request(.consumerSendMsgBack, RawHeader(f)), timeoutMs: 5_000)
+        guard resp.responseCode == .success else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
+    }
+}

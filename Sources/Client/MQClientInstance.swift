@@ -1,0 +1,298 @@
+// MQClientInstance: the runtime shared by every producer and consumer of one client id in the process
+// (client.md §4): connections, route and broker-address tables, route refresh and heartbeats every 30 s,
+// offset persistence every 5 s, the rebalance service (20 s or on NOTIFY_CONSUMER_IDS_CHANGED), and
+// unregistering at shutdown. State behind Mutexes; periodic work runs on its own tasks.
+
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Remoting
+import Synchronization
+
+/// What the instance needs from a producer.
+protocol MQProducerInner: AnyObject, Sendable {
+    var publishTopics: [String] { get }
+    func updateTopicPublishInfo(_ topic: String, _ info: TopicPublishInfo)
+}
+
+/// What the instance needs from a consumer (push or lite pull).
+protocol MQConsumerInner: AnyObject, Sendable {
+    var groupName: String { get }
+    func consumerData() -> ConsumerData
+    var subscribedTopics: [String] { get }
+    func updateTopicSubscribeInfo(_ topic: String, _ queues: Set<MessageQueue>)
+    func doRebalance() async
+    func persistConsumerOffset() async
+}
+
+/// One instance per client id in the process (`MQClientManager`).
+public enum MQClientManager {
+    private static let instances = Mutex<[String: MQClientInstance]>([:])
+
+    static func getOrCreate(_ config: ClientConfig) -> MQClientInstance {
+        instances.withLock { t in
+            if let i = t[config.clientID] { return i }
+            let i = MQClientInstance(config: config)
+            t[config.clientID] = i
+            return i
+        }
+    }
+
+    static func remove(_ instance: MQClientInstance) {
+        instances.withLock { t in if t[instance.clientID] === instance { t[instance.clientID] = nil } }
+    }
+}
+
+public final class MQClientInstance: Sendable {
+    public let clientID: String
+    let config: ClientConfig
+    let api: MQClientAPI
+    let remoting: RemotingClient
+    let logger: Logger
+
+    struct State {
+        var started = false
+        var topicRouteTable: [String: TopicRouteData] = [:]
+        var brokerAddrTable: [String: [Int64: String]] = [:]
+        var producers: [String: any MQProducerInner] = [:]
+        var consumers: [String: any MQConsumerInner] = [:]
+        var tasks: [Task<Void, Never>] = []
+        var rebalanceWakeup = false
+    }
+    private let state = Mutex<State>(State())
+
+    init(config: ClientConfig) {
+        self.config = config
+        self.clientID = config.clientID
+        var logger = Logger(label: "apus.client")
+        logger.logLevel = .warning
+        self.logger = logger
+        remoting = RemotingClient(group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        api = MQClientAPI(remoting: remoting, config: config)
+        let wake: @Sendable (RemotingCommand, RemotingChannel) async throws -> RemotingCommand? = { [weak self] _, _ in
+            self?.rebalanceImmediately()
+            return nil
+        }
+        remoting.registerProcessor(.notifyConsumerIdsChanged, ClosureRequestProcessor(wake))
+    }
+
+    // MARK: registration
+
+    func registerProducer(_ group: String, _ p: any MQProducerInner) throws(MQClientError) {
+        try state.withLock { s throws(MQClientError) in
+            guard s.producers[group] == nil else { throw .illegalState("The producer group[\(group)] has been created before") }
+            s.producers[group] = p
+        }
+    }
+
+    func registerConsumer(_ group: String, _ c: any MQConsumerInner) throws(MQClientError) {
+        try state.withLock { s throws(MQClientError) in
+            guard s.consumers[group] == nil else { throw .illegalState("The consumer group[\(group)] has been created before") }
+            s.consumers[group] = c
+        }
+    }
+
+    /// Unregisters at every known broker and shuts the instance when nobody uses it any more.
+    func unregisterProducer(_ group: String) async {
+        state.withLock { _ = $0.producers.removeValue(forKey: group) }
+        for addr in allBrokerAddrs() { await api.unregisterClient(addr, clientID: clientID, producerGroup: group, consumerGroup: nil) }
+        await shutdownIfUnused()
+    }
+
+    func unregisterConsumer(_ group: String) async {
+        state.withLock { _ = $0.consumers.removeValue(forKey: group) }
+        for addr in allBrokerAddrs() { await api.unregisterClient(addr, clientID: clientID, producerGroup: nil, consumerGroup: group) }
+        await shutdownIfUnused()
+    }
+
+    private func shutdownIfUnused() async {
+        let tasks: [Task<Void, Never>]? = state.withLock { s in
+            guard s.producers.keys.allSatisfy({ $0 == "CLIENT_INNER_PRODUCER" }), s.consumers.isEmpty, s.started else { return nil }
+            s.producers = [:]
+            s.started = false
+            defer { s.tasks = [] }
+            return s.tasks
+        }
+        guard let tasks else { return }
+        for t in tasks { t.cancel() }
+        MQClientManager.remove(self)
+        _ = InnerProducers.table.withLock { $0.removeValue(forKey: clientID) }
+        await remoting.shutdown()
+    }
+
+    // MARK: start and periodic tasks
+
+    func start() {
+        let begin = state.withLock { s -> Bool in
+            guard !s.started else { return false }
+            s.started = true
+            return true
+        }
+        guard begin else { return }
+        let c = config
+        let tasks = [
+            periodic(firstMs: c.pollNameServerIntervalMs, everyMs: c.pollNameServerIntervalMs) { await $0.updateTopicRouteInfoFromNameServer() },
+            periodic(firstMs: 1_000, everyMs: c.heartbeatBrokerIntervalMs) { await $0.sendHeartbeatToAllBrokers() },
+            periodic(firstMs: 10_000, everyMs: c.persistConsumerOffsetIntervalMs) { await $0.persistAllConsumerOffset() },
+            Task { [weak self] in await self?.rebalanceService() },
+        ]
+        state.withLock { $0.tasks += tasks }
+    }
+
+    private func periodic(firstMs: Int64, everyMs: Int64, _ body: @escaping @Sendable (MQClientInstance) async -> Void) -> Task<Void, Never> {
+        Task { [weak self] in
+            var wait = firstMs
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(wait))
+                guard !Task.isCancelled, let self else { return }
+                await body(self)
+                wait = everyMs
+            }
+        }
+    }
+
+    /// Waits 20 s (or until woken), then rebalances every consumer.
+    private func rebalanceService() async {
+        let waitMs: Int64 = Int64(ProcessInfo.processInfo.environment["ROCKETMQ_REBALANCE_WAIT_INTERVAL"].flatMap { Int64($0) } ?? 20_000)
+        while !Task.isCancelled {
+            let deadline = ContinuousClock.now + .milliseconds(waitMs)
+            while ContinuousClock.now < deadline && !Task.isCancelled {
+                let woken = state.withLock { s in defer { s.rebalanceWakeup = false }; return s.rebalanceWakeup }
+                if woken { break }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            guard !Task.isCancelled else { return }
+            await doRebalance()
+        }
+    }
+
+    func rebalanceImmediately() { state.withLock { $0.rebalanceWakeup = true } }
+
+    func doRebalance() async {
+        for c in state.withLock({ Array($0.consumers.values) }) { await c.doRebalance() }
+    }
+
+    func persistAllConsumerOffset() async {
+        for c in state.withLock({ Array($0.consumers.values) }) { await c.persistConsumerOffset() }
+    }
+
+    // MARK: routes
+
+    func updateTopicRouteInfoFromNameServer() async {
+        let (ps, cs) = state.withLock { (Array($0.producers.values), Array($0.consumers.values)) }
+        var topics = Set<String>()
+        for p in ps { topics.formUnion(p.publishTopics) }
+        for c in cs { topics.formUnion(c.subscribedTopics) }
+        for t in topics { _ = try? await updateTopicRouteInfo(t) }
+    }
+
+    /// Fetches the route of `topic` and pushes publish/subscribe info to producers and consumers.
+    @discardableResult
+    func updateTopicRouteInfo(_ topic: String) async throws(MQClientError) -> TopicRouteData {
+        let route = try await api.getTopicRouteInfo(topic)
+        let (ps, cs) = state.withLock { s in
+            s.topicRouteTable[topic] = route
+            for bd in route.brokerDatas { s.brokerAddrTable[bd.brokerName] = bd.brokerAddrs }
+            return (Array(s.producers.values), Array(s.consumers.values))
+        }
+        let info = TopicPublishInfo(topic: topic, route: route)
+        for p in ps { p.updateTopicPublishInfo(topic, info) }
+        let subscribe = Self.subscribeQueues(topic: topic, route: route)
+        for c in cs { c.updateTopicSubscribeInfo(topic, subscribe) }
+        return route
+    }
+
+    static func subscribeQueues(topic: String, route: TopicRouteData) -> Set<MessageQueue> {
+        var out = Set<MessageQueue>()
+        for qd in route.queueDatas where PermName.isReadable(qd.perm) {
+            for q in 0..<qd.readQueueNums { out.insert(MessageQueue(topic: topic, brokerName: qd.brokerName, queueId: q)) }
+        }
+        return out
+    }
+
+    /// Learns a topic's route now if unknown (a retry topic the broker created on send-back) and rebalances.
+    func ensureRoute(_ topic: String) async {
+        guard topicRoute(topic) == nil, (try? await updateTopicRouteInfo(topic)) != nil else { return }
+        rebalanceImmediately()
+    }
+
+    func topicRoute(_ topic: String) -> TopicRouteData? { state.withLock { $0.topicRouteTable[topic] } }
+
+    // MARK: broker addresses
+
+    func findBrokerAddressInPublish(_ brokerName: String) -> String? {
+        state.withLock { $0.brokerAddrTable[brokerName]?[0] }
+    }
+
+    /// Subscribe address: requested id, else any address of the broker.
+    func findBrokerAddressInSubscribe(_ brokerName: String, brokerId: Int64 = 0) -> String? {
+        state.withLock { s in
+            guard let m = s.brokerAddrTable[brokerName] else { return nil }
+            return m[brokerId] ?? m[0] ?? m.values.first
+        }
+    }
+
+    /// Master address, refreshing the route of `topic` once if unknown.
+    func brokerAddress(_ brokerName: String, topic: String) async throws(MQClientError) -> String {
+        if let a = findBrokerAddressInPublish(brokerName) { return a }
+        try await updateTopicRouteInfo(topic)
+        guard let a = findBrokerAddressInPublish(brokerName) else { throw .brokerNotFound(brokerName) }
+        return a
+    }
+
+    /// A broker holding `topic` (its master if any), for consumer-list queries.
+    func findBrokerAddrByTopic(_ topic: String) -> String? {
+        state.withLock { s in
+            guard let route = s.topicRouteTable[topic], let bd = route.brokerDatas.randomElement() else { return nil }
+            return bd.brokerAddrs[0] ?? bd.brokerAddrs.values.first
+        }
+    }
+
+    func allBrokerAddrs(mastersOnly: Bool = false) -> [String] {
+        state.withLock { s in
+            s.brokerAddrTable.values.flatMap { m in mastersOnly ? m.filter { $0.key == 0 }.map(\.value) : Array(m.values) }
+        }
+    }
+
+    // MARK: heartbeat
+
+    func heartbeatData() -> HeartbeatData {
+        let (ps, cs) = state.withLock { (Array($0.producers.keys), Array($0.consumers.values)) }
+        return HeartbeatData(clientID: clientID, producerDataSet: ps.map { ProducerData(groupName: $0) },
+                             consumerDataSet: cs.map { $0.consumerData() })
+    }
+
+    /// HEART_BEAT to every broker (masters only when there are only producers).
+    func sendHeartbeatToAllBrokers() async {
+        let data = heartbeatData()
+        guard !data.producerDataSet.isEmpty || !data.consumerDataSet.isEmpty else { return }
+        for addr in allBrokerAddrs(mastersOnly: data.consumerDataSet.isEmpty) {
+            do { try await api.sendHeartbeat(addr, data) } catch {
+                logger.warning("heartbeat to \(addr) failed: \(error)")
+            }
+        }
+    }
+}
+
+extension MQClientInstance {
+    /// The instance's CLIENT_INNER_PRODUCER (consumer send-back fallback), started on first use.
+    func innerProducer() async throws(MQClientError) -> Producer {
+        if let p = InnerProducers.table.withLock({ $0[clientID] }) { return p }
+        let p = Producer(group: "CLIENT_INNER_PRODUCER", config: config)
+        let mine = InnerProducers.table.withLock { t -> Bool in
+            if t[clientID] != nil { return false }
+            t[clientID] = p
+            return true
+        }
+        guard mine, let stored = InnerProducers.table.withLock({ $0[clientID] }) else {
+            return InnerProducers.table.withLock { $0[clientID] } ?? p
+        }
+        try await stored.start()
+        return stored
+    }
+}
+
+enum InnerProducers {
+    static let table = Mutex<[String: Producer]>([:])
+}

@@ -1,0 +1,251 @@
+// PushConsumer (DefaultMQPushConsumer): subscribes with tag expressions, lets RebalanceImpl assign queues,
+// long-polls each assigned queue with flow control (client.md §8.8–8.9) and hands messages to the
+// concurrent listener through ConsumeMessageConcurrentlyService. Offsets: RemoteBrokerOffsetStore when
+// clustering, LocalFileOffsetStore when broadcasting. One pull task per assigned queue; state behind a Mutex.
+
+import Foundation
+import Remoting
+import Synchronization
+
+public struct PushConsumerOptions: Sendable {
+    public var messageModel: ConsumeMessageModel = .clustering
+    public var consumeFromWhere: ConsumeFromWhereSetting = .lastOffset
+    public var allocateStrategy: any AllocateMessageQueueStrategy = AllocateMessageQueueAveragely()
+    public var consumeThreadCount = 20
+    public var pullBatchSize: Int32 = 32
+    public var pullBatchSizeInBytes: Int32 = 256 * 1024
+    public var pullThresholdForQueue = 1_000
+    public var pullThresholdSizeForQueueMiB = 100
+    public var consumeConcurrentlyMaxSpan: Int64 = 2_000
+    public var consumeMessageBatchMaxSize = 1
+    /// -1 = 16.
+    public var maxReconsumeTimes: Int32 = -1
+    public var pullIntervalMs: Int64 = 0
+    public var brokerSuspendMaxTimeMillis: Int64 = 15_000
+    public var consumerTimeoutMillisWhenSuspend: Int64 = 30_000
+    public init() {}
+}
+
+public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
+    // Sendable because: `config` is only changed by start() before any task reads it; everything else
+    // mutable is behind `state` or is itself Sendable.
+    public let group: String
+    public let options: PushConsumerOptions
+    private var config: ClientConfig
+
+    private struct State {
+        var subscriptions: [String: String] = [:]
+        var listener: MessageListenerConcurrently?
+        var instance: MQClientInstance?
+        var rebalance: RebalanceImpl?
+        var offsetStore: (any OffsetStore)?
+        var consumeService: ConsumeMessageConcurrentlyService?
+        var running = false
+    }
+    private let state = Mutex<State>(State())
+
+    public init(group: String, config: ClientConfig = ClientConfig(), options: PushConsumerOptions = PushConsumerOptions()) {
+        self.group = group
+        self.config = config
+        self.options = options
+    }
+
+    /// Subscribes `topic` with "*" or "TagA || TagB"; may be called before or after start.
+    public func subscribe(_ topic: String, _ expression: String = "*") throws(MQClientError) {
+        try Validators.checkTopic(topic)
+        let rb = state.withLock { s in
+            s.subscriptions[topic] = expression
+            return s.rebalance
+        }
+        if let rb {
+            rb.setSubscription(FilterAPI.buildSubscriptionData(topic: topic, expression: expression))
+            Task { [weak self] in
+                guard let inst = self?.state.withLock({ $0.instance }) else { return }
+                _ = try? await inst.updateTopicRouteInfo(topic)
+                await inst.sendHeartbeatToAllBrokers()
+                inst.rebalanceImmediately()
+            }
+        }
+    }
+
+    public func registerMessageListener(_ listener: @escaping MessageListenerConcurrently) {
+        state.withLock { $0.listener = listener }
+    }
+
+    /// Starts: offset store, consume workers, routes, heartbeat, first rebalance (client.md §8.2).
+    public func start() async throws(MQClientError) {
+        try Validators.checkGroup(group)
+        guard group != "DEFAULT_CONSUMER" else { throw .illegalArgument("consumerGroup can not equal DEFAULT_CONSUMER, please specify another one.") }
+        guard let listener = state.withLock({ $0.listener }) else { throw .illegalState("messageListener is null") }
+        guard !config.namesrvList.isEmpty else { throw .noNameServer }
+        if options.messageModel == .clustering { config.changeInstanceNameToPID() }
+        let inst = MQClientManager.getOrCreate(config)
+        let store: any OffsetStore = options.messageModel == .clustering
+            ? RemoteBrokerOffsetStore(instance: inst, group: group)
+            : LocalFileOffsetStore(directory: config.localOffsetStoreDir, clientID: inst.clientID, group: group)
+        try store.load()
+        let service = ConsumeMessageConcurrentlyService(consumer: self, instance: inst, listener: listener, offsetStore: store)
+        let rebalance = RebalanceImpl(
+            group: group, messageModel: options.messageModel, strategy: options.allocateStrategy,
+            consumeFromWhere: options.consumeFromWhere, instance: inst, offsetStore: store,
+            onQueueAdded: { [weak self] mq, pq, offset in
+                guard let self else { return }
+                Task { await self.pullLoop(mq, pq, offset) }
+            })
+        var subs = state.withLock { $0.subscriptions }
+        if options.messageModel == .clustering { subs["%RETRY%" + group] = "*" }
+        for (t, e) in subs { rebalance.setSubscription(FilterAPI.buildSubscriptionData(topic: t, expression: e)) }
+        state.withLock { s in
+            s.instance = inst
+            s.rebalance = rebalance
+            s.offsetStore = store
+            s.consumeService = service
+            s.running = true
+        }
+        try inst.registerConsumer(group, self)
+        inst.start()
+        service.start(workers: options.consumeThreadCount)
+        for t in subs.keys.sorted() {
+            do { try await inst.updateTopicRouteInfo(t) } catch {
+                if error.isNetwork || error == .noNameServer {
+                    await shutdown()
+                    throw error
+                }
+                if !t.hasPrefix("%RETRY%") { inst.logger.warning("\(error)") }
+            }
+        }
+        await inst.sendHeartbeatToAllBrokers()
+        inst.rebalanceImmediately()
+    }
+
+    /// Stops pulling, persists offsets, unregisters from the brokers.
+    public func shutdown() async {
+        let (inst, rb, store, service) = state.withLock { s in
+            defer { s.running = false; s.instance = nil }
+            return (s.instance, s.rebalance, s.offsetStore, s.consumeService)
+        }
+        guard let inst else { return }
+        service?.stop()
+        if let rb, let store {
+            let queues = Set(rb.processQueueTable.keys)
+            await store.persistAll(queues)
+            _ = rb.dropAll()
+        }
+        await inst.unregisterConsumer(group)
+    }
+
+    var isRunning: Bool { state.withLock { $0.running } }
+
+    // MARK: MQConsumerInner
+
+    var groupName: String { group }
+
+    func consumerData() -> ConsumerData {
+        let subs = state.withLock { $0.rebalance }?.subscriptions.values.sorted { $0.topic < $1.topic } ?? []
+        return ConsumerData(groupName: group, consumeType: "CONSUME_PASSIVELY", messageModel: options.messageModel.rawValue,
+                            consumeFromWhere: options.consumeFromWhere.wireName, subscriptionDataSet: subs)
+    }
+
+    var subscribedTopics: [String] { state.withLock { $0.rebalance }.map { Array($0.subscriptions.keys) } ?? [] }
+
+    func updateTopicSubscribeInfo(_ topic: String, _ queues: Set<MessageQueue>) {
+        state.withLock { $0.rebalance }?.updateTopicSubscribeInfo(topic, queues)
+    }
+
+    func doRebalance() async {
+        guard isRunning, let rb = state.withLock({ $0.rebalance }) else { return }
+        await rb.doRebalance()
+    }
+
+    func persistConsumerOffset() async {
+        guard let (rb, store) = state.withLock({ s in s.rebalance.flatMap { r in s.offsetStore.map { (r, $0) } } }) else { return }
+        await store.persistAll(Set(rb.processQueueTable.keys))
+    }
+
+    /// The queues this consumer currently pulls.
+    public var assignedQueues: Set<MessageQueue> {
+        Set(state.withLock { $0.rebalance }?.processQueueTable.keys ?? [:].keys)
+    }
+
+    // MARK: pull loop
+
+    private func pullLoop(_ mq: MessageQueue, _ pq: ProcessQueue, _ startOffset: Int64) async {
+        guard let (inst, rb, store, service) = state.withLock({ s -> (MQClientInstance, RebalanceImpl, any OffsetStore, ConsumeMessageConcurrentlyService)? in
+            guard let i = s.instance, let r = s.rebalance, let o = s.offsetStore, let c = s.consumeService else { return nil }
+            return (i, r, o, c)
+        }) else { return }
+        var nextOffset = startOffset
+        var brokerId: Int64 = 0
+        let sizeLimit = Int64(options.pullThresholdSizeForQueueMiB) * 1024 * 1024
+        while !pq.dropped && isRunning {
+            if pq.messageCount > options.pullThresholdForQueue || pq.messageBytes > sizeLimit
+                || pq.maxSpan > options.consumeConcurrentlyMaxSpan
+            {
+                try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            guard let sub = rb.subscription(mq.topic) else {
+                try? await Task.sleep(for: .milliseconds(config.pullTimeDelayMillsWhenException)); continue
+            }
+            let commitOffset = options.messageModel == .clustering ? await store.readOffset(mq, .memory) : -1
+            var sysFlag = PullSysFlag.suspend | PullSysFlag.subscription
+            if commitOffset > 0 { sysFlag |= PullSysFlag.commitOffset }
+            let header = PullMessageRequestHeader(
+                consumerGroup: group, topic: mq.topic, queueId: mq.queueId, queueOffset: nextOffset,
+                maxMsgNums: options.pullBatchSize, sysFlag: sysFlag, commitOffset: max(0, commitOffset),
+                suspendTimeoutMillis: options.brokerSuspendMaxTimeMillis, subscription: sub.subString,
+                subVersion: sub.subVersion, expressionType: sub.expressionType, maxMsgBytes: options.pullBatchSizeInBytes)
+            pq.markPulled()
+            do {
+                guard let addr = inst.findBrokerAddressInSubscribe(mq.brokerName, brokerId: brokerId) else {
+                    _ = try? await inst.updateTopicRouteInfo(mq.topic)
+                    throw MQClientError.brokerNotFound(mq.brokerName)
+                }
+                let r = try await inst.api.pullMessage(addr, header, lite: false, timeoutMs: options.consumerTimeoutMillisWhenSuspend,
+                                                       brokerName: mq.brokerName)
+                brokerId = r.suggestWhichBrokerId
+                guard !pq.dropped else { return }
+                switch r.status {
+                case .found:
+                    nextOffset = r.nextBeginOffset
+                    let msgs = Self.prepareMessages(r, mq: mq, sub: sub)
+                    if !msgs.isEmpty {
+                        pq.putMessages(msgs)
+                        service.submit(msgs, pq: pq, mq: mq, batchSize: options.consumeMessageBatchMaxSize)
+                    }
+                    if options.pullIntervalMs > 0 { try? await Task.sleep(for: .milliseconds(options.pullIntervalMs)) }
+                case .noNewMessage, .noMatchedMessage:
+                    nextOffset = r.nextBeginOffset
+                    if pq.messageCount == 0 { store.updateOffset(mq, nextOffset, increaseOnly: true) }
+                case .offsetIllegal:
+                    pq.dropped = true
+                    store.updateOffset(mq, r.nextBeginOffset, increaseOnly: false)
+                    await store.persist(mq)
+                    await rb.removeProcessQueue(mq)
+                    inst.rebalanceImmediately()
+                    return
+                }
+            } catch {
+                let flowControl: Bool = if case .broker(215, _)? = error as? MQClientError { true } else { false }
+                try? await Task.sleep(for: .milliseconds(flowControl ? 20 : config.pullTimeDelayMillsWhenException))
+            }
+        }
+    }
+
+    /// Tag filter, queue identity, MIN/MAX_OFFSET and the original topic of retried messages.
+    static func prepareMessages(_ r: PullResult, mq: MessageQueue, sub: SubscriptionData) -> [MessageExt] {
+        var out: [MessageExt] = []
+        out.reserveCapacity(r.messages.count)
+        for var m in r.messages where FilterAPI.matches(sub, m) {
+            m.brokerName = mq.brokerName
+            m.queueId = mq.queueId
+            m.message.properties[MessageConst.minOffset] = String(r.minOffset)
+            m.message.properties[MessageConst.maxOffset] = String(r.maxOffset)
+            if let origin = m.message.properties[MessageConst.retryTopic], mq.topic.hasPrefix("%RETRY%") {
+                m.message.topic = origin
+            }
+            out.append(m)
+        }
+        return out
+    }
+}

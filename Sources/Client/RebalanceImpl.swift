@@ -1,0 +1,166 @@
+// RebalanceImpl: decides which queues this client consumes (client.md §8.5): all readable queues when
+// broadcasting; in clustering the strategy's share of the sorted queue list among the sorted consumer ids
+// from GET_CONSUMER_LIST_BY_GROUP. Applies the result to the process-queue table: drops removed queues
+// (persisting their offsets) and creates new ones at the offset ConsumeFromWhere gives (§8.7).
+// Called by the instance's rebalance service and by consumers; passes are serialised by a flag.
+
+import Foundation
+import Remoting
+import Synchronization
+
+final class RebalanceImpl: Sendable {
+    let group: String
+    let messageModel: ConsumeMessageModel
+    let strategy: any AllocateMessageQueueStrategy
+    let consumeFromWhere: ConsumeFromWhereSetting
+    let instance: MQClientInstance
+    let offsetStore: any OffsetStore
+    /// Starts pulling a new queue from `offset`.
+    let onQueueAdded: @Sendable (MessageQueue, ProcessQueue, Int64) -> Void
+
+    private struct State {
+        var subscriptions: [String: SubscriptionData] = [:]
+        var topicSubscribeInfo: [String: Set<MessageQueue>] = [:]
+        var processQueueTable: [MessageQueue: ProcessQueue] = [:]
+        var running = false
+        var pending = false
+    }
+    private let state = Mutex<State>(State())
+
+    init(group: String, messageModel: ConsumeMessageModel, strategy: any AllocateMessageQueueStrategy,
+         consumeFromWhere: ConsumeFromWhereSetting, instance: MQClientInstance, offsetStore: any OffsetStore,
+         onQueueAdded: @escaping @Sendable (MessageQueue, ProcessQueue, Int64) -> Void)
+    {
+        self.group = group
+        self.messageModel = messageModel
+        self.strategy = strategy
+        self.consumeFromWhere = consumeFromWhere
+        self.instance = instance
+        self.offsetStore = offsetStore
+        self.onQueueAdded = onQueueAdded
+    }
+
+    var subscriptions: [String: SubscriptionData] { state.withLock { $0.subscriptions } }
+    func setSubscription(_ s: SubscriptionData) { state.withLock { $0.subscriptions[s.topic] = s } }
+    func subscription(_ topic: String) -> SubscriptionData? { state.withLock { $0.subscriptions[topic] } }
+    func updateTopicSubscribeInfo(_ topic: String, _ qs: Set<MessageQueue>) {
+        state.withLock { s in if s.subscriptions[topic] != nil { s.topicSubscribeInfo[topic] = qs } }
+    }
+    func topicSubscribeInfo(_ topic: String) -> Set<MessageQueue>? { state.withLock { $0.topicSubscribeInfo[topic] } }
+    var processQueueTable: [MessageQueue: ProcessQueue] { state.withLock { $0.processQueueTable } }
+    func processQueue(_ mq: MessageQueue) -> ProcessQueue? { state.withLock { $0.processQueueTable[mq] } }
+
+    /// One pass (or, if a pass is running, one more after it).
+    func doRebalance() async {
+        let mine = state.withLock { s -> Bool in
+            if s.running { s.pending = true; return false }
+            s.running = true
+            return true
+        }
+        guard mine else { return }
+        while true {
+            await rebalancePass()
+            let again = state.withLock { s -> Bool in
+                if s.pending { s.pending = false; return true }
+                s.running = false
+                return false
+            }
+            if !again { return }
+        }
+    }
+
+    private func rebalancePass() async {
+        var changed = false
+        let subs = subscriptions
+        for topic in subs.keys.sorted() {
+            guard let mqSet = topicSubscribeInfo(topic) else { continue }
+            let allocated: Set<MessageQueue>
+            switch messageModel {
+            case .broadcasting:
+                allocated = mqSet
+            case .clustering:
+                guard let addr = instance.findBrokerAddrByTopic(topic),
+                      let cids = try? await instance.api.getConsumerIdList(addr, group: group), !cids.isEmpty
+                else { continue }
+                allocated = Set(strategy.allocate(group: group, currentCID: instance.clientID, mqAll: mqSet.sorted(),
+                                                  cidAll: cids.sorted()))
+            }
+            if await updateProcessQueueTable(topic: topic, allocated) { changed = true }
+        }
+        // Queues of topics no longer subscribed.
+        let stale = state.withLock { s in
+            let gone = s.processQueueTable.filter { s.subscriptions[$0.key.topic] == nil }
+            for k in gone.keys { s.processQueueTable[k] = nil }
+            return gone
+        }
+        for (mq, pq) in stale { pq.dropped = true; await offsetStore.persist(mq); offsetStore.removeOffset(mq) }
+        if changed {
+            state.withLock { s in
+                let now = Int64(Date().timeIntervalSince1970 * 1000)
+                for k in s.subscriptions.keys { s.subscriptions[k]?.subVersion = now }
+            }
+            await instance.sendHeartbeatToAllBrokers()
+        }
+    }
+
+    /// Applies an allocation; true if the table changed.
+    func updateProcessQueueTable(topic: String, _ mqSet: Set<MessageQueue>) async -> Bool {
+        var changed = false
+        let removed = state.withLock { s in
+            let r = s.processQueueTable.filter { $0.key.topic == topic && (!mqSet.contains($0.key) || $0.value.idleSeconds > 120) }
+            for k in r.keys { s.processQueueTable[k] = nil }
+            return r
+        }
+        for (mq, pq) in removed {
+            pq.dropped = true
+            await offsetStore.persist(mq)
+            offsetStore.removeOffset(mq)
+            changed = true
+        }
+        let current = Set(state.withLock { $0.processQueueTable.keys })
+        for mq in mqSet.sorted() where !current.contains(mq) {
+            offsetStore.removeOffset(mq)
+            let offset = await computePullFromWhere(mq)
+            guard offset >= 0 else { continue }
+            let pq = ProcessQueue()
+            let added = state.withLock { s -> Bool in
+                guard s.processQueueTable[mq] == nil else { return false }
+                s.processQueueTable[mq] = pq
+                return true
+            }
+            if added {
+                onQueueAdded(mq, pq, offset)
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    func computePullFromWhere(_ mq: MessageQueue) async -> Int64 {
+        let last = await offsetStore.readOffset(mq, .store)
+        if last >= 0 { return last }
+        guard last == -1 else { return -1 }
+        if mq.topic.hasPrefix("%RETRY%") { return 0 }
+        guard let addr = try? await instance.brokerAddress(mq.brokerName, topic: mq.topic) else { return -1 }
+        switch consumeFromWhere {
+        case .firstOffset: return 0
+        case .lastOffset: return (try? await instance.api.getMaxOffset(addr, mq: mq)) ?? -1
+        case .timestamp(let ts): return (try? await instance.api.searchOffset(addr, mq: mq, timestamp: ts)) ?? -1
+        }
+    }
+
+    /// Removes one queue (after OFFSET_ILLEGAL); the next rebalance recreates it.
+    func removeProcessQueue(_ mq: MessageQueue) async {
+        guard let pq = state.withLock({ $0.processQueueTable.removeValue(forKey: mq) }) else { return }
+        pq.dropped = true
+        await offsetStore.persist(mq)
+        offsetStore.removeOffset(mq)
+    }
+
+    /// Drops everything (shutdown).
+    func dropAll() -> [MessageQueue: ProcessQueue] {
+        let all = state.withLock { s in defer { s.processQueueTable = [:] }; return s.processQueueTable }
+        for pq in all.values { pq.dropped = true }
+        return all
+    }
+}

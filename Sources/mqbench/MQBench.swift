@@ -1,0 +1,203 @@
+// mqbench: RocketMQ's benchmark tools over the Swift client (admin.md §14). `producer` keeps -w sends in
+// flight and prints "Send TPS | Max RT(ms) | Average RT(ms) | Send Failed | Response Failed" per report
+// interval, then a summary with p50/p99/p99.9 latency; `consumer` prints consume TPS and B2C/S2C latency.
+
+import ArgumentParser
+import Client
+import Foundation
+import Synchronization
+
+/// Counters and latency samples (microseconds) shared by senders and the reporter.
+final class Stats: Sendable {
+    let ok = Atomic<Int>(0)
+    let sendFailed = Atomic<Int>(0)
+    let responseFailed = Atomic<Int>(0)
+    let rtSumUs = Atomic<Int>(0)
+    let rtMaxUs = Atomic<Int>(0)
+    private let samples = Mutex<[Int32]>([])
+
+    func record(us: Int) {
+        ok.wrappingAdd(1, ordering: .relaxed)
+        rtSumUs.wrappingAdd(us, ordering: .relaxed)
+        var cur = rtMaxUs.load(ordering: .relaxed)
+        while us > cur {
+            let (done, now) = rtMaxUs.compareExchange(expected: cur, desired: us, ordering: .relaxed)
+            if done { break }
+            cur = now
+        }
+        samples.withLock { $0.append(Int32(clamping: us)) }
+    }
+
+    func percentiles() -> (p50: Double, p99: Double, p999: Double, count: Int) {
+        let s = samples.withLock { $0 }.sorted()
+        guard !s.isEmpty else { return (0, 0, 0, 0) }
+        func at(_ q: Double) -> Double { Double(s[min(s.count - 1, Int(Double(s.count) * q))]) / 1000 }
+        return (at(0.5), at(0.99), at(0.999), s.count)
+    }
+}
+
+func now() -> String {
+    let f = DateFormatter()
+    f.dateFormat = "yyyy-MM-dd HH:mm:ss,SSS"
+    return f.string(from: Date())
+}
+
+@main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "mqbench", abstract: "RocketMQ-style benchmark over the Swift client",
+                                                    subcommands: [ProducerBench.self, ConsumerBench.self, TxBench.self])
+}
+
+struct Common: ParsableArguments {
+    @Option(name: [.customShort("n"), .long], help: "name server address") var namesrvAddr = ProcessInfo.processInfo.environment["NAMESRV_ADDR"] ?? "127.0.0.1:9876"
+    @Option(name: [.customShort("t"), .long], help: "topic") var topic = "BenchmarkTest"
+    @Option(name: .customLong("ri", withSingleDash: true), help: "report interval ms") var reportInterval = 10_000
+    @Option(name: .long, help: "header serialisation: ROCKETMQ or JSON") var serialize = "ROCKETMQ"
+
+    var config: ClientConfig {
+        var c = ClientConfig(namesrvAddr: namesrvAddr)
+        c.serializeType = serialize.uppercased() == "JSON" ? .json : .rocketmq
+        return c
+    }
+}
+
+struct ProducerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "producer")
+    @OptionGroup var common: Common
+    @Option(name: [.customShort("w"), .long], help: "sends in flight") var threadCount = 64
+    @Option(name: [.customShort("s"), .long], help: "body bytes") var messageSize = 128
+    @Option(name: [.customShort("k"), .long], help: "set a key") var keyEnable = false
+    @Option(name: [.customShort("l"), .long], help: "tag count") var tagCount = 0
+    @Option(name: [.customShort("q"), .long], help: "messages in total (0 = until -d seconds)") var messageQuantity = 0
+    @Option(name: .customLong("duration"), help: "seconds to run when -q is 0") var duration = 20
+    @Option(name: [.customShort("d"), .long], help: "delay") var delayEnable = false
+    @Option(name: [.customShort("e"), .long], help: "delay level") var delayLevel = 1
+    @Option(name: [.customShort("b"), .long], help: "messages per batch (1 = no batch)") var batchSize = 1
+    @Option(name: [.customShort("c"), .long], help: "compress over 4 KiB") var compressEnable = false
+
+    func run() async throws {
+        print("topic: \(common.topic), threadCount: \(threadCount), messageSize: \(messageSize), keyEnable: \(keyEnable), propertySize: 0, tagCount: \(tagCount), traceEnable: false, aclEnable: false, messageQuantity: \(messageQuantity), delayEnable: \(delayEnable), delayLevel: \(delayLevel), asyncEnable: true")
+        print(" compressEnable: \(compressEnable), reportInterval: \(common.reportInterval)")
+        var opts = ProducerOptions()
+        if !compressEnable { opts.compressMsgBodyOverHowmuch = .max }
+        let producer = Producer(group: "benchmark_producer", config: common.config, options: opts)
+        try await producer.start()
+        let chars = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        let body = (0..<messageSize).map { _ in chars.randomElement() ?? 65 }
+        let stats = Stats()
+        let begin = ContinuousClock.now
+        let stopAt = begin + .seconds(duration)
+        let perWorker = messageQuantity > 0 ? messageQuantity / threadCount : Int.max
+        let reporter = Task {
+            var last = (t: ContinuousClock.now, ok: 0, sum: 0)
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(common.reportInterval))
+                let t = ContinuousClock.now, ok = stats.ok.load(ordering: .relaxed), sum = stats.rtSumUs.load(ordering: .relaxed)
+                let ms = Double((t - last.t).components.attoseconds / 1_000_000_000_000_000 + (t - last.t).components.seconds * 1000)
+                let tps = ms > 0 ? Int(Double(ok - last.ok) / ms * 1000) : 0
+                let avg = ok > last.ok ? Double(sum - last.sum) / Double(ok - last.ok) / 1000 : 0
+                print("Current Time: \(now()) | Send TPS: \(tps) | Max RT(ms): \(stats.rtMaxUs.load(ordering: .relaxed) / 1000) | Average RT(ms): \(String(format: "%7.3f", avg)) | Send Failed: \(stats.sendFailed.load(ordering: .relaxed)) | Response Failed: \(stats.responseFailed.load(ordering: .relaxed))")
+                last = (t, ok, sum)
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for w in 0..<threadCount {
+                group.addTask {
+                    var n = 0
+                    while n < perWorker + (w == 0 && messageQuantity > 0 ? messageQuantity % threadCount : 0) {
+                        if messageQuantity == 0 && ContinuousClock.now >= stopAt { break }
+                        var m = Message(topic: common.topic, body: body)
+                        if keyEnable { m.keys = [String(Int(Date().timeIntervalSince1970))] }
+                        if tagCount > 0 { m.tags = "tag\(Int(Date().timeIntervalSince1970 * 1000) % tagCount)" }
+                        if delayEnable { m.delayTimeLevel = delayLevel }
+                        let start = ContinuousClock.now
+                        do {
+                            if batchSize > 1 {
+                                _ = try await producer.send([Message](repeating: m, count: batchSize))
+                            } else {
+                                _ = try await producer.sendAsync(m)
+                            }
+                            let d = ContinuousClock.now - start
+                            stats.record(us: Int(d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000))
+                        } catch {
+                            if case .broker? = error as? MQClientError { stats.responseFailed.wrappingAdd(1, ordering: .relaxed) } else {
+                                stats.sendFailed.wrappingAdd(1, ordering: .relaxed)
+                            }
+                        }
+                        n += 1
+                    }
+                }
+            }
+        }
+        reporter.cancel()
+        let elapsed = ContinuousClock.now - begin
+        let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let ok = stats.ok.load(ordering: .relaxed)
+        let p = stats.percentiles()
+        let msgs = ok * max(1, batchSize)
+        print("[Complete] Send Total: \(ok + stats.sendFailed.load(ordering: .relaxed)) | Send TPS: \(Int(Double(ok) / secs)) | Max RT(ms): \(stats.rtMaxUs.load(ordering: .relaxed) / 1000) | Average RT(ms): \(String(format: "%7.3f", ok > 0 ? Double(stats.rtSumUs.load(ordering: .relaxed)) / Double(ok) / 1000 : 0)) | Send Failed: \(stats.sendFailed.load(ordering: .relaxed)) | Response Failed: \(stats.responseFailed.load(ordering: .relaxed))")
+        print(String(format: "[Summary] msgs/s: %.0f | p50(ms): %.3f | p99(ms): %.3f | p99.9(ms): %.3f | total msgs: %d | seconds: %.1f",
+                     Double(msgs) / secs, p.p50, p.p99, p.p999, msgs, secs))
+        await producer.shutdown()
+    }
+}
+
+struct ConsumerBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "consumer")
+    @OptionGroup var common: Common
+    @Option(name: [.customShort("w"), .long], help: "consume workers") var threadCount = 20
+    @Option(name: [.customShort("g"), .long], help: "group") var group = "benchmark_consumer"
+    @Option(name: .customLong("expect"), help: "stop after this many messages (0 = run until -duration)") var expect = 0
+    @Option(name: .customLong("duration"), help: "seconds to run") var duration = 30
+
+    func run() async throws {
+        print("topic: \(common.topic), threadCount \(threadCount), group: \(group), suffix: false, filterType: null, expression: null, msgTraceEnable: false, aclEnable: false, reportInterval: \(common.reportInterval)")
+        var opts = PushConsumerOptions()
+        opts.consumeThreadCount = threadCount
+        opts.consumeFromWhere = .firstOffset
+        let consumer = PushConsumer(group: group, config: common.config, options: opts)
+        try consumer.subscribe(common.topic, "*")
+        let stats = Stats()
+        let s2c = Atomic<Int>(0)
+        consumer.registerMessageListener { msgs, _ in
+            let nowMs = Int(Date().timeIntervalSince1970 * 1000)
+            if let m = msgs.first {
+                stats.record(us: max(0, nowMs - Int(m.bornTimestamp)) * 1000)
+                s2c.wrappingAdd(max(0, nowMs - Int(m.storeTimestamp)), ordering: .relaxed)
+            }
+            return .consumeSuccess
+        }
+        try await consumer.start()
+        print("Consumer Started.")
+        let begin = ContinuousClock.now
+        var last = (t: begin, ok: 0, sum: 0, s2c: 0)
+        var nextReport = begin + .milliseconds(common.reportInterval)
+        while ContinuousClock.now < begin + .seconds(duration) && (expect == 0 || stats.ok.load(ordering: .relaxed) < expect) {
+            try await Task.sleep(for: .milliseconds(50))
+            if ContinuousClock.now >= nextReport {
+                nextReport = nextReport + .milliseconds(common.reportInterval)
+                let t = ContinuousClock.now, ok = stats.ok.load(ordering: .relaxed), sum = stats.rtSumUs.load(ordering: .relaxed), sc = s2c.load(ordering: .relaxed)
+                let ms = Double((t - last.t).components.seconds * 1000) + Double((t - last.t).components.attoseconds) / 1e15
+                let n = max(1, ok - last.ok)
+                print("Current Time: \(now()) | Consume TPS: \(Int(Double(ok - last.ok) / ms * 1000)) | AVG(B2C) RT(ms): \(String(format: "%7.3f", Double(sum - last.sum) / 1000 / Double(n))) | AVG(S2C) RT(ms): \(String(format: "%7.3f", Double(sc - last.s2c) / Double(n))) | MAX(B2C) RT(ms): \(stats.rtMaxUs.load(ordering: .relaxed) / 1000) | MAX(S2C) RT(ms): 0 | Consume Fail: 0")
+                last = (t, ok, sum, sc)
+            }
+        }
+        let elapsed = ContinuousClock.now - begin
+        let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let p = stats.percentiles()
+        print(String(format: "[Summary] consumed: %d | msgs/s: %.0f | B2C p50(ms): %.3f | p99(ms): %.3f | p99.9(ms): %.3f | seconds: %.1f",
+                     p.count, Double(p.count) / secs, p.p50, p.p99, p.p999, secs))
+        await consumer.shutdown()
+    }
+}
+
+struct TxBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tx", abstract: "transaction producer (not available yet)")
+    func run() async throws {
+        print("mqbench tx: the transaction producer is not implemented in the Swift client yet")
+        throw ExitCode(2)
+    }
+}
+
+
