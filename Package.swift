@@ -118,14 +118,37 @@ let brokerTargets: [Target] = [
     ),
 ]
 
+// Admin targets (issue 5): the admin library (MQAdminExt-like operations over Remoting), the `mqadmin`
+// command and its tests, which run `mqadmin` against real `mqnamesrv` and `mqbroker` processes.
+let adminProducts: [Product] = [
+    .library(name: "Admin", targets: ["Admin"]),
+    .executable(name: "mqadmin", targets: ["mqadmin"]),
+]
+let adminTargets: [Target] = [
+    // Admin operations shared by `mqadmin` and any future console: routes, clusters, stats, connections, messages.
+    .target(
+        name: "Admin",
+        dependencies: nio + ["Remoting", .product(name: "Logging", package: "swift-log")]
+    ),
+    // The `mqadmin` command: RocketMQ's sub-command names, flags and output columns.
+    .executableTarget(
+        name: "mqadmin",
+        dependencies: ["Admin", "Remoting"]
+    ),
+    .testTarget(
+        name: "AdminTests",
+        dependencies: nio + ["Admin", "ApusTestSupport", "Remoting", .product(name: "Logging", package: "swift-log")]
+    ),
+]
+
 let package = Package(
     name: "Apus",
-    products: storeProducts + remotingProducts + brokerProducts,
+    products: storeProducts + remotingProducts + brokerProducts + adminProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: storeTargets + remotingTargets + brokerTargets,
+    targets: storeTargets + remotingTargets + brokerTargets + adminTargets,
     swiftLanguageModes: [.v6]
 )
