@@ -108,6 +108,8 @@ final class MQAdminMessageTests: XCTestCase {
         assertSuccess(try await admin.run("consumerProgress", "-g", "AdminCG"), contains: ["Consume Diff Total: 2"])
 
         // resetOffsetByTime with nobody online: the tool falls back to per-queue offset updates.
+        assertSuccess(try await admin.run("updateSubGroup", "-c", "TestCluster", "-g", "OfflineCG"),
+                      contains: ["create subscription group to \(b) success."])
         try await fake.commitOffset(group: "OfflineCG", topic: "MsgTopic", queueId: 0, offset: 2)
         let old = try await admin.run("resetOffsetByTime", "-g", "OfflineCG", "-t", "MsgTopic", "-s", "now")
         assertSuccess(old, contains: ["reset consumer offset by specified consumerGroup[OfflineCG], topic[MsgTopic], force[true]",
