@@ -138,21 +138,44 @@ let clientTargets: [Target] = [
     .executableTarget(name: "quickstart-producer", dependencies: ["Client"]),
     .executableTarget(name: "quickstart-consumer", dependencies: ["Client"]),
     .executableTarget(name: "mqbench", dependencies: ["Client", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    // Real-process tests; Tests/ClientTests/BrokerProcesses.swift links to BrokerTests' process launcher.
+    // Real-process tests against mqnamesrv and mqbroker (process launcher from ApusTestSupport).
     .testTarget(
         name: "ClientTests",
-        dependencies: nio + ["Client", "Remoting", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Client", "ApusTestSupport", "Remoting", .product(name: "Logging", package: "swift-log")]
+    ),
+]
+
+// Admin targets (issue 5): the admin library (MQAdminExt-like operations over Remoting), the `mqadmin`
+// command and its tests, which run `mqadmin` against real `mqnamesrv` and `mqbroker` processes.
+let adminProducts: [Product] = [
+    .library(name: "Admin", targets: ["Admin"]),
+    .executable(name: "mqadmin", targets: ["mqadmin"]),
+]
+let adminTargets: [Target] = [
+    // Admin operations shared by `mqadmin` and any future console: routes, clusters, stats, connections, messages.
+    .target(
+        name: "Admin",
+        dependencies: nio + ["Remoting", .product(name: "Logging", package: "swift-log")]
+    ),
+    // The `mqadmin` command: RocketMQ's sub-command names, flags and output columns.
+    .executableTarget(
+        name: "mqadmin",
+        dependencies: ["Admin", "Remoting"]
+    ),
+    .testTarget(
+        name: "AdminTests",
+        dependencies: nio + ["Admin", "ApusTestSupport", "Remoting", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
 let package = Package(
     name: "Apus",
-    products: storeProducts + remotingProducts + brokerProducts + clientProducts,
+    products: storeProducts + remotingProducts + brokerProducts + clientProducts + adminProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
-    targets: storeTargets + remotingTargets + brokerTargets + clientTargets,
+    targets: storeTargets + remotingTargets + brokerTargets + clientTargets + adminTargets,
     swiftLanguageModes: [.v6]
 )

@@ -176,6 +176,9 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
             "dispatchBehindBytes": String(store.dispatchBehindBytes),
             "earliestMessageTimeStamp": "0", "startAcceptSendRequestTimeStamp": "0",
             "pullRequestsHeld": String(controller.pullRequestHoldService.parkedCount),
+            "sendThreadPoolQueueSize": "0", "sendThreadPoolQueueHeadWaitTimeMills": "0",
+            "pullThreadPoolQueueSize": "0", "pullThreadPoolQueueHeadWaitTimeMills": "0", "pageCacheLockTimeMills": "0",
+            "commitLogDiskRatio": String(DiskUsage.usedRatio(path: store.config.storePathRootDir)),
             "runtime": "[ \(Int(uptimeS) / 86400) days, \(Int(uptimeS) / 3600 % 24) hours, \(Int(uptimeS) / 60 % 60) minutes, \(Int(uptimeS) % 60) seconds ]",
         ]
         return KVTable(table: table)

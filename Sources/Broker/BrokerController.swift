@@ -112,6 +112,8 @@ public final class BrokerController: Sendable {
         server.registerProcessor(.queryMessage, query)
         let admin = AdminBrokerProcessor(controller: self)
         for code in AdminBrokerProcessor.codes { server.registerProcessor(code, admin) }
+        for code in ConnectionQueryProcessor.codes { server.registerProcessor(code, ConnectionQueryProcessor(controller: self)) }
+        server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(controller: self))
         server.addChannelEventListener(ClientHousekeepingService(controller: self))
     }
 

@@ -3,6 +3,7 @@
 // committed offsets survive a restart, the NameServer route follows the broker's topics, and a kill -9
 // under SYNC_FLUSH loses no acknowledged message.
 
+import ApusTestSupport
 import Foundation
 import Logging
 import NIOCore

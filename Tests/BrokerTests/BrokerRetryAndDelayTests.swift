@@ -3,6 +3,7 @@
 // reappears in %RETRY%<group> with reconsumeTimes + 1 and RETRY_TOPIC set; past the maximum it lands in
 // %DLQ%<group>. Delay levels are shortened with `messageDelayLevel` so the test waits about a second.
 
+import ApusTestSupport
 import Foundation
 import Logging
 import NIOCore

@@ -1,6 +1,7 @@
 // Test helpers: a decoder for pulled records (store.md §3 layout, what clients decode), and a small
 // client over RemotingClient that sends, pulls and manages offsets the way the Java client shapes them.
 
+import ApusTestSupport
 import Foundation
 import Logging
 import NIOCore

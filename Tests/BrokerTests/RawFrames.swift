@@ -1,6 +1,7 @@
 // RawFrames: hand-made JSON frames exactly as the Java and C++ clients put them on the wire, and a reader
 // that returns the response's raw JSON header, so tests can check value types (strings, not numbers).
 
+import ApusTestSupport
 import Foundation
 import Remoting
 

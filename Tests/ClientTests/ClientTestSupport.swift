@@ -1,6 +1,7 @@
 // Helpers for ClientTests: a NameServer + broker pair (ApusTestSupport), topic creation over remoting,
 // condition polling with a deadline, and a thread-safe collector of delivered messages.
 
+import ApusTestSupport
 import Client
 import Foundation
 import Logging

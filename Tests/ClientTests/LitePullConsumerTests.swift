@@ -1,5 +1,6 @@
 // LitePullConsumer against real processes: subscribe-and-poll, assign, seek back, manual commit.
 
+import ApusTestSupport
 import Client
 import Foundation
 import Remoting

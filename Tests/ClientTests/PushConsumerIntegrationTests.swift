@@ -1,6 +1,7 @@
 // Push consumer and producer against real mqnamesrv + mqbroker processes (issue 5, must-show 1 and 4):
 // clustering split and rebalance, broadcasting, resume from committed offset, ordered send, compression.
 
+import ApusTestSupport
 import Client
 import Foundation
 import Remoting

@@ -1,6 +1,7 @@
 // RECONSUME_LATER against real processes (issue 5, must-show 2): the message comes back later through
 // %RETRY%<group> with reconsumeTimes incremented; the broker's delay table is shortened to 1 s here.
 
+import ApusTestSupport
 import Client
 import Foundation
 import Remoting

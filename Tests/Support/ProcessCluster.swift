@@ -1,19 +1,24 @@
-// BrokerProcesses: starts the real `mqnamesrv` and `mqbroker` binaries on loopback with ephemeral ports
-// and a fresh store directory, stops them with SIGTERM or kills them with SIGKILL. Binaries are found via
-// APUS_MQNAMESRV / APUS_MQBROKER, else next to the test bundle.
+// ProcessCluster: starts the real `mqnamesrv` and `mqbroker` binaries on loopback with ephemeral ports
+// and a fresh store directory, stops them with SIGTERM or kills them with SIGKILL; runs other built
+// binaries (`mqadmin`) to completion. Binaries are found via APUS_MQNAMESRV / APUS_MQBROKER / APUS_MQADMIN,
+// else next to the test bundle. Shared by BrokerTests and AdminTests.
 
 import Foundation
 import Synchronization
-import XCTest
 
 /// Text a child process printed, appended from the pipe's reader thread.
-final class OutputBox: Sendable {
+public final class OutputBox: Sendable {
+    public init() {}
     private let text = Mutex<String>("")
-    func withLock<R>(_ body: (inout String) -> R) -> R { text.withLock { body(&$0) } }
-    var value: String { withLock { $0 } }
+    public func withLock<R>(_ body: (inout String) -> R) -> R { text.withLock { body(&$0) } }
+    public var value: String { withLock { $0 } }
 }
 
-func findBinary(_ name: String, env: String) throws -> URL {
+public struct BinaryNotFound: Error, CustomStringConvertible {
+    public let description: String
+}
+
+public func findBinary(_ name: String, env: String) throws -> URL {
     if let path = ProcessInfo.processInfo.environment[env] { return URL(fileURLWithPath: path) }
     var candidates: [URL] = []
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -22,19 +27,19 @@ func findBinary(_ name: String, env: String) throws -> URL {
         dir = dir.deletingLastPathComponent()
     }
     guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw XCTSkip("\(name) binary not found; build it or set \(env) (looked in \(candidates.map(\.path)))")
+        throw BinaryNotFound(description: "\(name) binary not found; build it or set \(env) (looked in \(candidates.map(\.path)))")
     }
     return found
 }
 
 /// One child process whose output is captured.
-final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: @unchecked Sendable {
     // Sendable because: `process` is only touched by the test that owns this object; the output buffer
     // shared with the pipe's reader thread is behind a Mutex.
-    let process = Process()
-    let output = OutputBox()
+    public let process = Process()
+    public let output = OutputBox()
 
-    init(binary: URL, arguments: [String], environment: [String: String] = [:]) {
+    public init(binary: URL, arguments: [String], environment: [String: String] = [:]) {
         process.executableURL = binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -51,7 +56,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Runs and waits until `ready` finds what it needs in the output.
-    func start<T>(timeout: Duration = .seconds(30), _ ready: (String) -> T?) async throws -> T {
+    public func start<T>(timeout: Duration = .seconds(30), _ ready: (String) -> T?) async throws -> T {
         try process.run()
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
@@ -64,7 +69,7 @@ final class ChildProcess: @unchecked Sendable {
 
     /// SIGTERM and wait; returns the exit status.
     @discardableResult
-    func stop() async -> Int32 {
+    public func stop() async -> Int32 {
         guard process.isRunning else { return process.terminationStatus }
         process.terminate()
         let deadline = ContinuousClock.now + .seconds(20)
@@ -74,7 +79,7 @@ final class ChildProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    func kill9() async {
+    public func kill9() async {
         guard process.isRunning else { return }
         kill(process.processIdentifier, SIGKILL)
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
@@ -82,23 +87,23 @@ final class ChildProcess: @unchecked Sendable {
 }
 
 /// A NameServer and a broker with their own directory.
-final class Cluster: @unchecked Sendable {
+public final class Cluster: @unchecked Sendable {
     // Sendable because: fields are set by the owning test only, never concurrently.
-    let directory: URL
-    var namesrv: ChildProcess?
-    var broker: ChildProcess?
-    var namesrvAddr = ""
-    var brokerAddr = ""
-    var brokerPort = 0
-    var extraConfig: [String: String]
+    public let directory: URL
+    public var namesrv: ChildProcess?
+    public var broker: ChildProcess?
+    public var namesrvAddr = ""
+    public var brokerAddr = ""
+    public var brokerPort = 0
+    public var extraConfig: [String: String]
 
-    init(extraConfig: [String: String] = [:]) throws {
+    public init(extraConfig: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-broker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.extraConfig = extraConfig
     }
 
-    func startNamesrv() async throws {
+    public func startNamesrv() async throws {
         let ns = ChildProcess(binary: try findBinary("mqnamesrv", env: "APUS_MQNAMESRV"), arguments: [
             "--listenPort", "0", "--bindAddress", "127.0.0.1",
             "--logPath", directory.appendingPathComponent("namesrv.log").path,
@@ -115,10 +120,10 @@ final class Cluster: @unchecked Sendable {
         namesrvAddr = "127.0.0.1:\(port)"
     }
 
-    var storeDirectory: URL { directory.appendingPathComponent("store") }
+    public var storeDirectory: URL { directory.appendingPathComponent("store") }
 
     /// Starts (or restarts on the same store) the broker; `listenPort` reuses the previous port when set.
-    func startBroker(listenPort: Int = 0) async throws {
+    public func startBroker(listenPort: Int = 0) async throws {
         var conf: [String: String] = [
             "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "0", "brokerIP1": "127.0.0.1",
             "listenPort": String(listenPort), "storePathRootDir": storeDirectory.path,
@@ -145,14 +150,62 @@ final class Cluster: @unchecked Sendable {
     }
 
     /// Stops the broker (SIGTERM) and keeps its files, for tests that read what it wrote at stop.
-    func stopBroker() async {
+    public func stopBroker() async {
         if let broker { await broker.stop() }
         broker = nil
     }
 
-    func stopAll() async {
+    public func stopAll() async {
         if let broker { await broker.stop() }
         if let namesrv { await namesrv.stop() }
         try? FileManager.default.removeItem(at: directory)
     }
+}
+
+/// What a finished run of a command printed, and its exit status.
+public struct CommandRun: Sendable {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+}
+
+/// Runs `binary` to completion (SIGKILL after `timeout`), capturing stdout and stderr separately.
+public func runToCompletion(_ binary: URL, _ arguments: [String], environment: [String: String] = [:],
+                            timeout: Duration = .seconds(60)) async throws -> CommandRun {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "NAMESRV_ADDR")
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let outPipe = Pipe()
+    let errPipe = Pipe()
+    process.standardOutput = outPipe
+    process.standardError = errPipe
+    let outBox = OutputBox()
+    let errBox = OutputBox()
+    outPipe.fileHandleForReading.readabilityHandler = { h in
+        let d = h.availableData
+        if !d.isEmpty { outBox.withLock { $0 += String(decoding: d, as: UTF8.self) } }
+    }
+    errPipe.fileHandleForReading.readabilityHandler = { h in
+        let d = h.availableData
+        if !d.isEmpty { errBox.withLock { $0 += String(decoding: d, as: UTF8.self) } }
+    }
+    try process.run()
+    let deadline = ContinuousClock.now + timeout
+    while process.isRunning {
+        if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    // Let the handlers take what they were given, then drain what is still buffered in the pipes.
+    try await Task.sleep(for: .milliseconds(50))
+    outPipe.fileHandleForReading.readabilityHandler = nil
+    errPipe.fileHandleForReading.readabilityHandler = nil
+    let restOut = outPipe.fileHandleForReading.readDataToEndOfFile()
+    let restErr = errPipe.fileHandleForReading.readDataToEndOfFile()
+    outBox.withLock { $0 += String(decoding: restOut, as: UTF8.self) }
+    errBox.withLock { $0 += String(decoding: restErr, as: UTF8.self) }
+    return CommandRun(status: process.terminationStatus, stdout: outBox.value, stderr: errBox.value)
 }

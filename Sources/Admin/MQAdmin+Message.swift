@@ -1,0 +1,120 @@
+// MQAdmin message operations: lookups by offset id, key and unique key, pulls of one queue and single
+// sends (admin.md §10), done with direct VIEW_MESSAGE_BY_ID / QUERY_MESSAGE / PULL_MESSAGE / SEND_MESSAGE_V2
+// requests after a route lookup. Called by `mqadmin` sub-commands; any task.
+
+import NIOCore
+import Remoting
+
+/// What a send returned.
+public struct SendResult: Sendable {
+    public var sendStatus: String
+    public var msgId: String
+    public var offsetMsgId: String
+    public var brokerName: String
+    public var queueId: Int32
+    public var queueOffset: Int64
+}
+
+/// What one pull returned.
+public struct PullResult: Sendable {
+    /// FOUND, NO_NEW_MSG, NO_MATCHED_MSG or OFFSET_ILLEGAL.
+    public var pullStatus: String
+    public var nextBeginOffset: Int64
+    public var minOffset: Int64
+    public var maxOffset: Int64
+    public var messages: [MessageExt]
+}
+
+extension MQAdmin {
+    /// VIEW_MESSAGE_BY_ID (33) to the store host encoded in an offset message id.
+    public func viewMessage(offsetMsgId: String, topic: String? = nil) async throws -> MessageExt {
+        guard let (addr, offset) = MessageDecoder.decodeOffsetMsgId(offsetMsgId) else {
+            throw MQAdminError.badArgument("\(offsetMsgId) is not an offset message id")
+        }
+        let r = try await invoke(addr, .request(.viewMessageById, header: ViewMessageRequestHeader(offset: offset, topic: topic)))
+        guard let m = MessageDecoder.decodeAll(r.bodyBytes).first else {
+            throw MQAdminError.notFound("can not find message by the offset, \(offset)")
+        }
+        return m
+    }
+
+    /// QUERY_MESSAGE (12) to one address per broker of the topic; merged and filtered like RocketMQ's
+    /// MQAdminImpl (exact key in KEYS, or UNIQ_KEY equal to the key for a unique-key query).
+    public func queryMessage(topic: String, key: String, maxNum: Int32, begin: Int64, end: Int64, uniqueKey: Bool)
+        async throws -> [MessageExt]
+    {
+        let route = try await examineTopicRouteInfo(topic)
+        var found: [MessageExt] = []
+        for b in route.brokerDatas {
+            guard let addr = Self.selectBrokerAddr(b) else { continue }
+            var request = RemotingCommand.request(.queryMessage, header: QueryMessageRequestHeader(
+                topic: topic, key: key, maxNum: maxNum, beginTimestamp: begin, endTimestamp: end))
+            request.extFields?["_UNIQUE_KEY_QUERY"] = String(uniqueKey)
+            let r = try await invoke(addr, request, timeoutMs: 18_000, accept: [.queryNotFound])
+            guard r.responseCode == .success else { continue }
+            for var m in MessageDecoder.decodeAll(r.bodyBytes) where m.topic == topic {
+                m.brokerName = b.brokerName
+                if uniqueKey {
+                    if m.properties["UNIQ_KEY"] == key { found.append(m) }
+                } else if (m.keys ?? "").split(separator: " ").contains(Substring(key)) {
+                    found.append(m)
+                }
+            }
+        }
+        return found
+    }
+
+    /// PULL_MESSAGE (11) of one queue without suspending or committing (admin.md §10.4).
+    public func pull(brokerName: String, topic: String, queueId: Int32, offset: Int64, maxNums: Int32,
+                     group: String = "TOOLS_CONSUMER", route: TopicRouteData? = nil) async throws -> PullResult {
+        let route = if let route { route } else { try await examineTopicRouteInfo(topic) }
+        let addr = try brokerAddr(brokerName: brokerName, route: route)
+        let h = PullMessageRequestHeader(consumerGroup: group, topic: topic, queueId: queueId, queueOffset: offset,
+                                         maxMsgNums: maxNums, sysFlag: PullSysFlag.subscription, subscription: "*",
+                                         expressionType: "TAG")
+        let r = try await invoke(addr, .request(.pullMessage, header: h), timeoutMs: 10_000,
+                                 accept: [.pullNotFound, .pullRetryImmediately, .pullOffsetMoved])
+        let f = r.extFields ?? [:]
+        let status: String
+        switch r.responseCode {
+        case .success: status = "FOUND"
+        case .pullNotFound: status = "NO_NEW_MSG"
+        case .pullRetryImmediately: status = "NO_MATCHED_MSG"
+        default: status = "OFFSET_ILLEGAL"
+        }
+        var messages = status == "FOUND" ? MessageDecoder.decodeAll(r.bodyBytes) : []
+        for i in messages.indices { messages[i].brokerName = brokerName }
+        return PullResult(pullStatus: status, nextBeginOffset: Int64(f["nextBeginOffset"] ?? "") ?? offset,
+                          minOffset: Int64(f["minOffset"] ?? "") ?? 0, maxOffset: Int64(f["maxOffset"] ?? "") ?? 0,
+                          messages: messages)
+    }
+
+    /// SEND_MESSAGE_V2 (310) of one message to `brokerName`/`queueId`, or to a queue picked from the route.
+    public func sendMessage(topic: String, body: [UInt8], tags: String? = nil, keys: String? = nil,
+                            brokerName: String? = nil, queueId: Int32? = nil, producerGroup: String) async throws -> SendResult {
+        let route = try await examineTopicRouteInfo(topic)
+        var targets: [(String, Int32)] = []
+        for q in route.queueDatas.sorted(by: { $0.brokerName < $1.brokerName }) where PermName.isWriteable(q.perm) {
+            for id in 0..<q.writeQueueNums { targets.append((q.brokerName, id)) }
+        }
+        if let brokerName { targets = targets.filter { $0.0 == brokerName } }
+        if let queueId { targets = targets.filter { $0.1 == queueId } }
+        guard let (name, qid) = targets.randomElement() else {
+            throw MQAdminError.notFound("No route info of this topic: \(topic)")
+        }
+        let addr = try brokerAddr(brokerName: name, route: route)
+        let uniqKey = UniqueKey.next()
+        var props: [(String, String)] = [("UNIQ_KEY", uniqKey), ("WAIT", "true")]
+        if let tags, !tags.isEmpty { props.append(("TAGS", tags)) }
+        if let keys, !keys.isEmpty { props.append(("KEYS", keys)) }
+        let h = SendMessageRequestHeader(producerGroup: producerGroup, topic: topic, queueId: qid,
+                                         bornTimestamp: UniqueKey.nowMs(), properties: MessageDecoder.encodeProperties(props),
+                                         brokerName: name)
+        var request = RemotingCommand.request(.sendMessageV2, body: ByteBuffer(bytes: body))
+        request.extFields = h.toV2ExtFields()
+        let r = try await invoke(addr, request)
+        let rh = try SendMessageResponseHeader(extFields: r.extFields ?? [:])
+        return SendResult(sendStatus: "SEND_OK", msgId: uniqKey, offsetMsgId: rh.msgId ?? "", brokerName: name,
+                          queueId: rh.queueId ?? qid, queueOffset: rh.queueOffset ?? 0)
+    }
+}
