@@ -35,7 +35,10 @@ final class ConsumeQueue: Sendable {
     var maxOffsetInQueue: Int64 { files.maxOffset / unit }
     var minOffsetInQueue: Int64 { state.withLock { $0.minLogicOffset } / unit }
 
-    func load() throws(StoreError) { try files.load() }
+    func load() throws(StoreError) {
+        try files.load()
+        for f in files.mappedFiles { f.adviseRandom() }
+    }
 
     /// Recovery (store.md §9 step 3): find the end of valid units, drop what follows.
     /// Returns the end of the furthest CommitLog record referenced.
@@ -98,6 +101,10 @@ final class ConsumeQueue: Sendable {
         try makeDirectories(files.directory)
         let f = try MappedFile.create(path: files.directory + "/" + MappedFile.fileName(forOffset: start),
                                       startOffset: start, sizeBytes: files.fileSizeBytes)
+        // Units are written 20 bytes at a time into a fresh (unwritten) file: without MADV_RANDOM every
+        // write fault would read ahead, i.e. zero, a whole window of pages (measured: a third of the broker's
+        // CPU with 1024 queues). The page that faults is enough.
+        f.adviseRandom()
         files.append(f)
         syncDirectory(files.directory)
         if logicOffset >= f.endOffset { return try fileForWrite(logicOffset: logicOffset) }

@@ -51,6 +51,7 @@ final class IndexService: Sendable {
                 continue
             }
             f.wrotePosition = fileSizeBytes
+            f.adviseRandom()
             loaded.append(f)
         }
         files.withLock { $0 = loaded }
@@ -111,6 +112,8 @@ final class IndexService: Sendable {
             bump += 1
         }
         let f = try MappedFile.create(path: path, startOffset: 0, sizeBytes: fileSizeBytes)
+        // Hash slots are written at random: readahead would only zero pages nobody asked for.
+        f.adviseRandom()
         apus_index_init(f.base, prevHeader?.end_physical_offset ?? 0, prevHeader?.end_timestamp_ms ?? 0)
         f.wrotePosition = fileSizeBytes
         files.withLock { $0.append(f) }
