@@ -44,6 +44,8 @@ final class ScheduleMessageService: Sendable {
                                            maxLevel: Int32) -> (topic: String, queueId: Int32)? {
         let tx = sysFlag & 0xC
         guard tx == 0 || tx == 0x8, maxLevel > 0 else { return nil }
+        // Most sends carry no DELAY: look it up without decoding every pair.
+        guard MessageProperties.value(of: MessageProperties.delayTimeLevel, in: properties) != nil else { return nil }
         let decoded = MessageProperties.decode(properties)
         guard let level = decoded[MessageProperties.delayTimeLevel].flatMap({ Int32($0) }), level > 0 else { return nil }
         let capped = min(level, maxLevel)

@@ -108,11 +108,11 @@ struct SendMessageProcessor: RemotingRequestProcessor {
 
         let bornHost = Self.messageHost(channel.remoteAddress)
         var properties = header.properties ?? ""
-        var decoded = MessageProperties.decode(properties)
-        if decoded[MessageProperties.uniqueClientMessageIdKeyIndex] == nil && !isBatch {
+        var uniqueKey = MessageProperties.value(of: MessageProperties.uniqueClientMessageIdKeyIndex, in: properties)
+        if uniqueKey == nil && !isBatch {
             let id = controller.uniqIDSetter.createUniqID()
             Self.append(&properties, MessageProperties.uniqueClientMessageIdKeyIndex, id)
-            decoded[MessageProperties.uniqueClientMessageIdKeyIndex] = id
+            uniqueKey = id
         }
         if !isBatch { Self.append(&properties, "CLUSTER", config.brokerClusterName) }
         let body = request.bodyBytes
@@ -144,7 +144,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         if isBatch {
             return .put(PreparedSend(
                 request: request, responseHeader: responseHeader, queueId: queueId,
-                uniqueKey: decoded[MessageProperties.uniqueClientMessageIdKeyIndex], bodyBytes: body.count, message: nil,
+                uniqueKey: uniqueKey, bodyBytes: body.count, message: nil,
                 batch: MessageBatchToStore(topic: header.topic, queueId: queueId, body: body, sysFlag: header.sysFlag,
                                            bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
                                            reconsumeTimes: header.reconsumeTimes ?? 0)))
@@ -152,7 +152,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         if body.isEmpty { return answer(.messageIllegal, "the message body is empty") }
         return .put(PreparedSend(
             request: request, responseHeader: responseHeader, queueId: queueId,
-            uniqueKey: decoded[MessageProperties.uniqueClientMessageIdKeyIndex], bodyBytes: body.count,
+            uniqueKey: uniqueKey, bodyBytes: body.count,
             message: MessageToStore(topic: storeTopic, queueId: storeQueueId, body: body, properties: properties, flag: header.flag,
                                     sysFlag: header.sysFlag, bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
                                     reconsumeTimes: header.reconsumeTimes ?? 0),

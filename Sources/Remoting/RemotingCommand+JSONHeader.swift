@@ -126,7 +126,7 @@ extension RemotingCommand {
     private static func readExtFields(_ s: inout JSONScanner) throws(RemotingError) -> [String: String] {
         try s.expect(UInt8(ascii: "{"))
         var fields: [String: String] = [:]
-        fields.reserveCapacity(8)
+        fields.reserveCapacity(16)
         var more = try s.firstInContainer(close: UInt8(ascii: "}"))
         while more {
             let (key, _) = try s.readMemberName()

@@ -26,14 +26,45 @@ public enum MessageProperties {
         return s
     }
 
+    /// All pairs, with Java's rules. Works on UTF-8 bytes (splitting a String by Character would run
+    /// grapheme breaking over every byte of every send).
     public static func decode(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
-        for segment in text.split(separator: propertySeparator, omittingEmptySubsequences: true) where segment.count >= 3 {
-            guard let sep = segment.firstIndex(of: nameValueSeparator) else { continue }
-            let name = segment[..<sep], value = segment[segment.index(after: sep)...]
-            if name.isEmpty || value.isEmpty { continue }
-            result[String(name)] = String(value)
+        forEachPair(text) { name, value in
+            result[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
         }
         return result
+    }
+
+    /// The value of one property, or nil (a later duplicate wins, as in decode). No dictionary is built.
+    public static func value(of key: String, in text: String) -> String? {
+        var found: String?
+        let keyBytes = Array(key.utf8)
+        forEachPair(text) { name, value in
+            if name.elementsEqual(keyBytes) { found = String(decoding: value, as: UTF8.self) }
+        }
+        return found
+    }
+
+    /// Calls `body(name, value)` for each valid pair: segments split on \u{2}, under 3 bytes or without a
+    /// \u{1}, or with an empty name or value, are skipped.
+    static func forEachPair(_ text: String, _ body: (Slice<UnsafeBufferPointer<UInt8>>, Slice<UnsafeBufferPointer<UInt8>>) -> Void) {
+        var copy = text
+        copy.withUTF8 { utf8 in
+            var start = 0
+            let n = utf8.count
+            while start < n {
+                var end = start
+                while end < n && utf8[end] != 2 { end += 1 }
+                if end - start >= 3 {
+                    var sep = start
+                    while sep < end && utf8[sep] != 1 { sep += 1 }
+                    if sep < end && sep > start && sep + 1 < end {
+                        body(utf8[start..<sep], utf8[(sep + 1)..<end])
+                    }
+                }
+                start = end + 1
+            }
+        }
     }
 }
