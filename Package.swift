@@ -59,11 +59,13 @@ let remotingTargets: [Target] = [
         name: "NameServer",
         dependencies: nio + ["Remoting", .product(name: "Logging", package: "swift-log")]
     ),
+    // What the server commands share: the RocketMQ-style log handler (stdout + ~/logs/rocketmqlogs/*.log).
+    .target(name: "ServerSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
     // The `mqnamesrv` command.
     .executableTarget(
         name: "mqnamesrv",
         dependencies: [
-            "NameServer", "Remoting",
+            "NameServer", "Remoting", "ServerSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -101,7 +103,7 @@ let brokerTargets: [Target] = [
     .executableTarget(
         name: "mqbroker",
         dependencies: nio + [
-            "Broker", "Remoting", "Store",
+            "Broker", "Remoting", "Store", "ServerSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]

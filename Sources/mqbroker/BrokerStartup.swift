@@ -7,6 +7,7 @@ import Broker
 import Dispatch
 import Foundation
 import Logging
+import ServerSupport
 import NIOCore
 import NIOPosix
 import Store
@@ -56,7 +57,7 @@ struct BrokerStartup: AsyncParsableCommand {
         }
         let home = FileManager.default.homeDirectoryForCurrentUser.path
         let sink = LogSink(path: home + "/logs/rocketmqlogs/broker.log")
-        LoggingSystem.bootstrap { label in BrokerLogHandler(sink: sink, label: label) }
+        LoggingSystem.bootstrap { label in RocketMQLogHandler(sink: sink, label: label) }
         let logger = Logger(label: "apus.broker")
 
         signal(SIGTERM, SIG_IGN)

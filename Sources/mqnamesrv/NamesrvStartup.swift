@@ -5,6 +5,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import ServerSupport
 import NIOCore
 import NIOPosix
 import NameServer
@@ -72,7 +73,7 @@ struct NamesrvStartup: AsyncParsableCommand {
             return
         }
         let sink = LogSink(path: config.logPath)
-        LoggingSystem.bootstrap { label in NamesrvLogHandler(sink: sink, label: label) }
+        LoggingSystem.bootstrap { label in RocketMQLogHandler(sink: sink, label: label) }
         let logger = Logger(label: "apus.namesrv")
 
         // Signals are delivered to a dispatch source, not the default handler.

@@ -1,23 +1,24 @@
-// NamesrvLogHandler: swift-log handler writing each line to stdout and appending it to the log file
-// (~/logs/rocketmqlogs/namesrv.log by default). Called from any thread; writes are serialised by a lock.
+// RocketMQLogHandler: the swift-log handler of the server commands (mqnamesrv, mqbroker): each line goes to
+// stdout and is appended to the command's log file (~/logs/rocketmqlogs/namesrv.log or broker.log), in
+// RocketMQ's line shape. Called from any thread; writes are serialised by a lock.
 
 import Foundation
 import Logging
 import Synchronization
 
-final class LogSink: Sendable {
+public final class LogSink: Sendable {
     private let file = Mutex<FileHandle?>(nil)
 
-    init(path: String) {
+    public init(path: String) {
         let url = URL(fileURLWithPath: path)
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let handle = FileHandle(forWritingAtPath: path)
         _ = try? handle?.seekToEnd()
         file.withLock { $0 = handle }
     }
 
-    func write(_ line: String) {
+    public func write(_ line: String) {
         let data = Data((line + "\n").utf8)
         file.withLock { handle in
             FileHandle.standardOutput.write(data)
@@ -26,18 +27,23 @@ final class LogSink: Sendable {
     }
 }
 
-struct NamesrvLogHandler: LogHandler {
+public struct RocketMQLogHandler: LogHandler {
     let sink: LogSink
     let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public init(sink: LogSink, label: String) {
+        self.sink = sink
+        self.label = label
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         let meta = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let stamp = Self.timestamp()
