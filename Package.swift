@@ -139,7 +139,10 @@ let clientTargets: [Target] = [
     // RocketMQ's quickstart programs and the benchmark tool, over Client only.
     .executableTarget(name: "quickstart-producer", dependencies: ["Client"]),
     .executableTarget(name: "quickstart-consumer", dependencies: ["Client"]),
-    .executableTarget(name: "mqbench", dependencies: ["Client", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .executableTarget(name: "mqbench", dependencies: [
+        "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+    ]),
     // Real-process tests against mqnamesrv and mqbroker (process launcher from ApusTestSupport).
     .testTarget(
         name: "ClientTests",
@@ -177,6 +180,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: storeTargets + remotingTargets + brokerTargets + clientTargets + adminTargets,
     swiftLanguageModes: [.v6]

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Client
 import Foundation
+import Histogram
 import Synchronization
 
 /// Counters and latency samples (microseconds) shared by senders and the reporter.
@@ -14,7 +15,8 @@ final class Stats: Sendable {
     let responseFailed = Atomic<Int>(0)
     let rtSumUs = Atomic<Int>(0)
     let rtMaxUs = Atomic<Int>(0)
-    private let samples = Mutex<[Int32]>([])
+    /// Latencies in microseconds, 1 µs to 60 s at three significant digits (HdrHistogram).
+    private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
 
     func record(us: Int) {
         ok.wrappingAdd(1, ordering: .relaxed)
@@ -25,14 +27,15 @@ final class Stats: Sendable {
             if done { break }
             cur = now
         }
-        samples.withLock { $0.append(Int32(clamping: us)) }
+        histogram.withLock { _ = $0.record(UInt64(max(1, min(us, 60_000_000)))) }
     }
 
     func percentiles() -> (p50: Double, p99: Double, p999: Double, count: Int) {
-        let s = samples.withLock { $0 }.sorted()
-        guard !s.isEmpty else { return (0, 0, 0, 0) }
-        func at(_ q: Double) -> Double { Double(s[min(s.count - 1, Int(Double(s.count) * q))]) / 1000 }
-        return (at(0.5), at(0.99), at(0.999), s.count)
+        histogram.withLock { h in
+            guard h.totalCount > 0 else { return (0, 0, 0, 0) }
+            func at(_ p: Double) -> Double { Double(h.valueAtPercentile(p)) / 1000 }
+            return (at(50), at(99), at(99.9), Int(h.totalCount))
+        }
     }
 }
 
