@@ -27,33 +27,34 @@ enum NamesrvCommands {
     static let wipeWritePerm = SubCommand("wipeWritePerm", "Wipe write perm of broker in all name server you defined in the -n param", [
         OptionSpec("b", "brokerName", true, "broker name", required: true),
     ]) { ctx in
-        let admin = try ctx.admin
-        let name = try ctx.options.required("b")
-        var failed: (any Error)?
-        for ns in admin.namesrvAddrs {
-            do {
-                let count = try await admin.wipeWritePermOfBroker(namesrvAddr: ns, brokerName: name)
-                outln("wipe write perm of broker[\(name)] in name server[\(ns)] OK, \(count)")
-            } catch {
-                outln("wipe write perm of broker[\(name)] in name server[\(ns)] Failed")
-                failed = error
-            }
+        try await changeWritePerm(ctx, verb: "wipe") { admin, ns, name in
+            try await admin.wipeWritePermOfBroker(namesrvAddr: ns, brokerName: name)
         }
-        if let failed { throw failed }
     }
 
     static let addWritePerm = SubCommand("addWritePerm", "Add write perm of broker in all name server you defined in the -n param", [
         OptionSpec("b", "brokerName", true, "broker name", required: true),
     ]) { ctx in
+        try await changeWritePerm(ctx, verb: "add") { admin, ns, name in
+            try await admin.addWritePermOfBroker(namesrvAddr: ns, brokerName: name)
+        }
+    }
+
+    /// Applies a write-permission change on every name server of -n, printing RocketMQ's line for each;
+    /// fails (after trying them all) if any name server failed.
+    private static func changeWritePerm<Count>(
+        _ ctx: CommandContext, verb: String,
+        _ change: (MQAdmin, String, String) async throws -> Count
+    ) async throws {
         let admin = try ctx.admin
         let name = try ctx.options.required("b")
         var failed: (any Error)?
         for ns in admin.namesrvAddrs {
             do {
-                let count = try await admin.addWritePermOfBroker(namesrvAddr: ns, brokerName: name)
-                outln("add write perm of broker[\(name)] in name server[\(ns)] OK, \(count)")
+                let count = try await change(admin, ns, name)
+                outln("\(verb) write perm of broker[\(name)] in name server[\(ns)] OK, \(count)")
             } catch {
-                outln("add write perm of broker[\(name)] in name server[\(ns)] Failed")
+                outln("\(verb) write perm of broker[\(name)] in name server[\(ns)] Failed")
                 failed = error
             }
         }
