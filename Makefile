@@ -37,8 +37,12 @@ test-c: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(CDIR)/cstore-tests
 
 test-swift: deps
+	@mkdir -p $(CDIR)
 	$(SWIFT) build --build-tests -j $(JOBS)
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	@# The full log is long; the failures are repeated at the end so a truncated CI log still names them.
+	@set -o pipefail; $(SWIFT) test --skip-build --parallel --num-workers 2 2>&1 | tee $(CDIR)/swift-test.log; \
+	rc=$$?; if [ $$rc != 0 ]; then echo "=== failing tests (from $(CDIR)/swift-test.log) ==="; \
+	grep -E "✘|error: |Fatal error|failed \(" $(CDIR)/swift-test.log | grep -v "^✘ Suite\|^✘ Test run" | head -40; fi; exit $$rc
 
 test: test-c test-swift
 

@@ -178,7 +178,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
             "pullRequestsHeld": String(controller.pullRequestHoldService.parkedCount),
             "sendThreadPoolQueueSize": "0", "sendThreadPoolQueueHeadWaitTimeMills": "0",
             "pullThreadPoolQueueSize": "0", "pullThreadPoolQueueHeadWaitTimeMills": "0", "pageCacheLockTimeMills": "0",
-            "commitLogDiskRatio": String(DiskUsage.usedRatio(path: store.config.storePathRootDir)),
+            "commitLogDiskRatio": String(MessageStore.diskUsedRatio(path: store.config.storePathRootDir) ?? -1),
             "runtime": "[ \(Int(uptimeS) / 86400) days, \(Int(uptimeS) / 3600 % 24) hours, \(Int(uptimeS) / 60 % 60) minutes, \(Int(uptimeS) % 60) seconds ]",
         ]
         return KVTable(table: table)

@@ -172,9 +172,15 @@ extension MessageStore {
         resetDispatchCache()
     }
 
-    /// One retention pass now (tests, mqadmin); returns CommitLog files deleted.
+    /// One retention pass now (tests, mqadmin); returns CommitLog files deleted. `diskUsedRatio` stands in
+    /// for the disks' measured fullness (tests of time-based retention must not depend on the machine's disk).
     @discardableResult
-    public func runCleanPass(nowMs: Int64) -> Int { cleanPass(nowMs: nowMs) }
+    public func runCleanPass(nowMs: Int64, diskUsedRatio: Double? = nil) -> Int {
+        cleanPass(nowMs: nowMs, diskUsedRatio: diskUsedRatio)
+    }
+
+    /// Used fraction (0...1) of the file system holding `path` as RocketMQ computes it (df's Use%), or nil.
+    public static func diskUsedRatio(path: String) -> Double? { CleanCommitLogService.usedRatio(path) }
 
     /// The next 20 retention passes delete expired files whatever the hour.
     public func executeDeleteFilesManually() { deleteFilesManually() }

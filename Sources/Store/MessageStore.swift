@@ -233,7 +233,7 @@ public final class MessageStore: Sendable {
     /// Test hook: makes every group-commit round this much slower (see GroupCommitService).
     func setSlowDiskForTesting(delayMs: UInt64) { groupCommit?.slowDiskDelayNs.store(delayMs * 1_000_000, ordering: .relaxed) }
     func resetDispatchCache() { reput.resetCache() }
-    func cleanPass(nowMs: Int64) -> Int { clean.runPass(nowMs: nowMs) }
+    func cleanPass(nowMs: Int64, diskUsedRatio: Double?) -> Int { clean.runPass(nowMs: nowMs, usedRatioOverride: diskUsedRatio) }
     func deleteFilesManually() { clean.executeDeleteFilesManually() }
     var diskFull: Bool { clean.isDiskFull }
 

@@ -238,10 +238,10 @@ import Testing
         let filesBefore = store.commitLog.queue.mappedFiles.count
         #expect(filesBefore >= 4)
         // Not yet expired at the start of the epoch's clock: nothing goes.
-        #expect(store.runCleanPass(nowMs: 0) == 0)
+        #expect(store.runCleanPass(nowMs: 0, diskUsedRatio: 0.5) == 0)
         // Two hours later (at the configured deleteWhen hour) everything but the active file has expired;
         // each pass deletes at most deleteFileBatchMax files.
-        while store.runCleanPass(nowMs: later) > 0 {}
+        while store.runCleanPass(nowMs: later, diskUsedRatio: 0.5) > 0 {}
         #expect(store.commitLog.queue.mappedFiles.count == 1)
         let min = store.minOffsetInQueue(topic: "TopicTest", queueId: 0)
         #expect(min > 0)
