@@ -10,6 +10,7 @@ import Foundation
 import Glibc
 import Logging
 import Store
+import Synchronization
 
 let benchRoot = ProcessInfo.processInfo.environment["APUS_BENCH_DIR"] ?? "/tmp/apus-bench"
 let quick = ProcessInfo.processInfo.environment["APUS_BENCH_QUICK"] != nil
@@ -60,10 +61,21 @@ func storeConfig(_ dir: String, flush: FlushDiskType) -> MessageStoreConfig {
     if ProcessInfo.processInfo.environment["APUS_BENCH_PREFAULT"] == "0" { c.preFaultMappedFileEnable = false }
     if ProcessInfo.processInfo.environment["APUS_BENCH_WARM"] == "1" { c.warmMappedFileEnable = true }
     if ProcessInfo.processInfo.environment["APUS_BENCH_INDEX"] == "0" { c.messageIndexEnable = false }
+    if ProcessInfo.processInfo.environment["APUS_BENCH_POOL"] == "1" { c.transientStorePoolEnable = true }
     c.maxHashSlotNum = 500_000
     c.maxIndexNum = 2_000_000
     return c
 }
+
+/// CPU time (user + system) of the calling thread, in ns.
+func threadCPUNs() -> UInt64 {
+    var ru = rusage()
+    getrusage(__rusage_who_t(1), &ru)  // RUSAGE_THREAD
+    return UInt64(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1_000_000_000 + UInt64(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000
+}
+
+/// Writers' CPU ns per put in the last appendRate run (how much of the wall time they ran).
+nonisolated(unsafe) var lastWriterCPUNsPerPut = 0.0
 
 /// Appends `count` messages with `writers` threads under ASYNC_FLUSH.
 func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false) throws -> (msgsPerSec: Double, mbPerSec: Double) {
@@ -77,6 +89,7 @@ func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false) throws 
     let props = MessageProperties.encode([("TAGS", "TagA"), ("UNIQ_KEY", "C0A8000A30391B6D35860A1B2C3D0000"), ("WAIT", "true")])
     let perWriter = count / writers
     let group = DispatchGroup()
+    let cpuNs = Mutex<UInt64>(0)
     // The first put waits for the first segment; the clock starts once the store is warm.
     store.putMessage(MessageToStore(topic: "BenchTopic", queueId: 99, body: body, properties: props)) { _ in }
     let start = nowNs()
@@ -84,9 +97,12 @@ func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false) throws 
         group.enter()
         Thread.detachNewThread {
             let m = MessageToStore(topic: "BenchTopic", queueId: Int32(w), body: body, properties: props, bornTimestampMs: 1)
+            let cpu0 = threadCPUNs()
             for _ in 0..<perWriter {
                 store.putMessage(m) { r in precondition(r.status == .putOk) }
             }
+            let used = threadCPUNs() - cpu0
+            cpuNs.withLock { $0 += used }
             group.leave()
         }
     }
@@ -94,6 +110,7 @@ func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false) throws 
     let secs = Double(nowNs() - start) / 1e9
     store.shutdown()
     let n = perWriter * writers
+    lastWriterCPUNsPerPut = Double(cpuNs.withLock { $0 }) / Double(n)
     return (Double(n) / secs, Double(n * size) / secs / 1e6)
 }
 
@@ -203,7 +220,7 @@ if only == "sync" {
 if only == "append" {
     let size = Int(ProcessInfo.processInfo.environment["APUS_BENCH_SIZE"] ?? "1024") ?? 1024
     let r = try appendRate(size: size, count: 1_000_000, writers: 1)
-    print("append \(size) B x1: \(fmt(r.msgsPerSec)) msgs/s")
+    print("append \(size) B x1: \(fmt(r.msgsPerSec)) msgs/s, writer CPU \(fmt(lastWriterCPUNsPerPut)) ns/put (wall \(fmt(1e9 / r.msgsPerSec)) ns/put)")
     exit(0)
 }
 if only == "dispatch" {

@@ -20,6 +20,7 @@ public final class MessageStore: Sendable {
     private let allocator: AllocateMappedFileService
     private let reput: ReputMessageService
     private let flushService: FlushCommitLogService?
+    private let commitService: CommitRealTimeService?
     private let groupCommit: GroupCommitService?
     private let flushConsumeQueue: FlushConsumeQueueService
     private let clean: CleanCommitLogService
@@ -49,11 +50,17 @@ public final class MessageStore: Sendable {
         lockFile = try StoreLockFile(path: config.lockPath)
         let lastExitOK = !AbortFile.exists(config.abortPath)
 
+        let pool: TransientStorePool? = config.isTransientStorePoolEnabled
+            ? try TransientStorePool(count: Int(config.transientStorePoolSize), bufferBytes: Int(config.mappedFileSizeCommitLogBytes), logger: logger)
+            : nil
+        if config.transientStorePoolEnable && pool == nil {
+            logger.warning("transientStorePoolEnable ignored: it needs ASYNC_FLUSH on a master and transientStorePoolSize > 0")
+        }
         allocator = try AllocateMappedFileService(directory: config.commitLogPath, fileSizeBytes: config.mappedFileSizeCommitLogBytes,
-                                                  config: config, logger: logger)
+                                                  config: config, pool: pool, logger: logger)
         let queue = MappedFileQueue(directory: config.commitLogPath, fileSizeBytes: config.mappedFileSizeCommitLogBytes)
         try queue.load()
-        commitLog = CommitLog(queue: queue, allocator: allocator, storeHost: config.storeHost)
+        commitLog = CommitLog(queue: queue, allocator: allocator, storeHost: config.storeHost, pool: pool)
         consumeQueues = ConsumeQueueStore(rootDirectory: config.consumeQueuePath, fileSizeBytes: config.consumeQueueFileBytes)
         try consumeQueues.load()
         checkpoint = try StoreCheckpoint(path: config.checkpointPath)
@@ -84,12 +91,18 @@ public final class MessageStore: Sendable {
         let flushRing = try IORing(config: config, sqPoll: config.ioUringSqPoll)
         flushRing.logBackend(logger, role: "store flush")
         if syncFlush {
+            commitService = nil
             groupCommit = GroupCommitService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing,
                                              syncFlushTimeoutMs: config.syncFlushTimeoutMs, logger: logger)
             flushService = nil
         } else {
-            flushService = FlushCommitLogService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing, config: config, logger: logger)
+            let flush = FlushCommitLogService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing, config: config, logger: logger)
+            flushService = flush
             groupCommit = nil
+            // Committed bytes are dirty pages: let an untimed flush service see them at once.
+            commitService = pool == nil ? nil : CommitRealTimeService(commitLog: commitLog, config: config, logger: logger) {
+                if !config.flushCommitLogTimed { flush.wakeup() }
+            }
         }
         flushConsumeQueue = FlushConsumeQueueService(consumeQueues: consumeQueues, checkpoint: checkpoint, ring: try IORing(config: config),
                                                      intervalMs: config.flushIntervalConsumeQueueMs, logger: logger)
@@ -106,6 +119,7 @@ public final class MessageStore: Sendable {
         precondition(!running.load(ordering: .relaxed), "store started twice")
         allocator.start()
         reput.start()
+        commitService?.start()
         flushService?.start()
         groupCommit?.start()
         flushConsumeQueue.start()
@@ -120,6 +134,7 @@ public final class MessageStore: Sendable {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
         clean.shutdown()
         groupCommit?.shutdown()
+        commitService?.shutdown()
         flushService?.shutdown()
         reput.shutdown()
         flushConsumeQueue.shutdown()
@@ -212,6 +227,8 @@ public final class MessageStore: Sendable {
                     g.enqueue(nextOffset: append.physicalOffset + Int64(append.wroteBytes), result: result, completion: completion)
                     return
                 }
+            } else if let c = commitService {
+                c.wakeup()
             } else if config.flushCommitLogTimed == false {
                 flushService?.wakeup()
             }

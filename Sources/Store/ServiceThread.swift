@@ -3,13 +3,16 @@
 // once on the new thread; it loops until `isStopped`, sleeping with `waitForRunning(ms)` which a
 // `wakeup()` from any thread cuts short.
 import Foundation
+import Synchronization
 
-// Sendable because: all mutable state is guarded by `condition` (NSCondition) or is atomic-free
-// immutable after init; the thread handle is set once under the condition.
+// Sendable because: all mutable state is guarded by `condition` (NSCondition) except `notifiedFlag`,
+// an atomic hint; the thread handle is set once under the condition.
 public final class ServiceThread: @unchecked Sendable {
     public let name: String
     private let condition = NSCondition()
     private var notified = false
+    /// Mirrors `notified` so that wakeup() from a hot path costs one load while a wake-up is pending.
+    private let notifiedFlag = Atomic<Bool>(false)
     private var stopped = false
     private var finished = false
     private var started = false
@@ -43,9 +46,11 @@ public final class ServiceThread: @unchecked Sendable {
 
     /// Wakes a thread sleeping in waitForRunning (or makes its next wait return at once).
     public func wakeup() {
+        if notifiedFlag.load(ordering: .relaxed) { return }
         condition.lock()
         if !notified {
             notified = true
+            notifiedFlag.store(true, ordering: .relaxed)
             condition.signal()
         }
         condition.unlock()
@@ -58,6 +63,7 @@ public final class ServiceThread: @unchecked Sendable {
         defer { condition.unlock() }
         if notified || stopped {
             notified = false
+            notifiedFlag.store(false, ordering: .relaxed)
             return true
         }
         let deadline = Date(timeIntervalSinceNow: Double(intervalMs) / 1000)
@@ -66,6 +72,7 @@ public final class ServiceThread: @unchecked Sendable {
         }
         let woken = notified
         notified = false
+        notifiedFlag.store(false, ordering: .relaxed)
         return woken
     }
 
@@ -76,6 +83,7 @@ public final class ServiceThread: @unchecked Sendable {
         defer { condition.unlock() }
         if notified || stopped {
             notified = false
+            notifiedFlag.store(false, ordering: .relaxed)
             return true
         }
         let deadline = Date(timeIntervalSinceNow: Double(intervalNs) / 1e9)
@@ -84,6 +92,7 @@ public final class ServiceThread: @unchecked Sendable {
         }
         let woken = notified
         notified = false
+        notifiedFlag.store(false, ordering: .relaxed)
         return woken
     }
 
