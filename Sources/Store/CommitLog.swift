@@ -111,11 +111,11 @@ final class CommitLog: Sendable {
     }
 
     /// Appends encoded records under the put lock. PREPARED/ROLLBACK records take queue offset 0 and no slot.
-    func append(_ encoded: inout EncodedMessages, key: TopicQueueKey, sysFlag: Int32) -> Result<AppendMessageResult, AppendFailure> {
+    func append(_ encoded: EncodedMessages, key: TopicQueueKey, sysFlag: Int32) -> Result<AppendMessageResult, AppendFailure> {
         let tx = sysFlag & APUS_SYSFLAG_TX_MASK
         let consumesSlot = tx == APUS_SYSFLAG_TX_NOT_TYPE || tx == APUS_SYSFLAG_TX_COMMIT
         let count = encoded.count
-        let len = encoded.bytes.count
+        let len = encoded.length
         if Int64(len) + StoreLimits.blankBytesMin > queue.fileSizeBytes { return .failure(.tooLarge) }
         return putLock.value.withLock { state -> Result<AppendMessageResult, AppendFailure> in
             let storeTimestampMs = currentTimeMs()
@@ -143,10 +143,8 @@ final class CommitLog: Sendable {
                 let segment = state.currentSegment
                 let fileStart = state.currentStartOffset
                 var position: Int64 = 0
-                let rc = encoded.bytes.withUnsafeMutableBufferPointer { buf in
-                    apus_segment_append_records(segment, buf.baseAddress, UInt32(len), UInt32(count),
-                                                queueOffset, storeTimestampMs, &position)
-                }
+                let rc = apus_segment_append_records(segment, encoded.pointer, UInt32(len), UInt32(count),
+                                                     queueOffset, storeTimestampMs, &position)
                 if rc == APUS_SEGMENT_END_OF_FILE { continue }
                 precondition(rc == 0, "append of \(len) bytes failed: \(rc)")
                 if consumesSlot { state.topicQueueTable.values[slot!] = queueOffset + Int64(count) }
@@ -155,12 +153,13 @@ final class CommitLog: Sendable {
                 return .success(AppendMessageResult(physicalOffset: fileStart + position, wroteBytes: Int32(len),
                                                     queueOffset: queueOffset, messageCount: Int32(count),
                                                     storeTimestampMs: storeTimestampMs, storeHost: storeHost,
-                                                    recordSizes: count > 1 ? Self.recordSizes(encoded.bytes) : []))
+                                                    recordSizes: count > 1 ? Self.recordSizes(encoded) : []))
             }
         }
     }
 
-    private static func recordSizes(_ bytes: [UInt8]) -> [Int32] {
+    private static func recordSizes(_ encoded: EncodedMessages) -> [Int32] {
+        let bytes = UnsafeBufferPointer(start: encoded.pointer, count: encoded.length)
         var sizes: [Int32] = []
         var at = 0
         while at + 4 <= bytes.count {

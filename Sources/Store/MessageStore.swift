@@ -47,6 +47,7 @@ public final class MessageStore: Sendable {
         self.config = config
         self.logger = logger
         try makeDirectories(config.storePathRootDir)
+        ServiceThread.niceness.store(Int32(clamping: min(max(config.storeServiceThreadNice, 0), 19)), ordering: .relaxed)
         lockFile = try StoreLockFile(path: config.lockPath)
         let lastExitOK = !AbortFile.exists(config.abortPath)
 
@@ -175,7 +176,7 @@ public final class MessageStore: Sendable {
     /// the message is stored all the same).
     public func putMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) {
         if let r = refusal() { return completion(r) }
-        var encoded: EncodedMessages
+        let encoded: EncodedMessages
         do {
             encoded = try encoder.encode(message)
         } catch {
@@ -183,7 +184,7 @@ public final class MessageStore: Sendable {
         }
         // WAIT matters only under SYNC_FLUSH; skip the properties scan otherwise.
         let wait = groupCommit == nil || !Self.waitIsFalse(message.properties)
-        finishPut(&encoded, key: TopicQueueKey(topic: message.topic, queueId: message.queueId), sysFlag: message.sysFlag,
+        finishPut(encoded, key: TopicQueueKey(topic: message.topic, queueId: message.queueId), sysFlag: message.sysFlag,
                   waitStoreMsgOK: wait, completion: completion)
     }
 
@@ -194,13 +195,13 @@ public final class MessageStore: Sendable {
         if tx != APUS_SYSFLAG_TX_NOT_TYPE {
             return completion(PutMessageResult(status: .messageIllegal, remark: "transactional batches are not supported"))
         }
-        var encoded: EncodedMessages
+        let encoded: EncodedMessages
         do {
             encoded = try encoder.encode(batch)
         } catch {
             return completion(error.result)
         }
-        finishPut(&encoded, key: TopicQueueKey(topic: batch.topic, queueId: batch.queueId), sysFlag: batch.sysFlag,
+        finishPut(encoded, key: TopicQueueKey(topic: batch.topic, queueId: batch.queueId), sysFlag: batch.sysFlag,
                   waitStoreMsgOK: true, completion: completion)
     }
 
@@ -212,9 +213,9 @@ public final class MessageStore: Sendable {
         await withCheckedContinuation { c in putMessages(batch) { c.resume(returning: $0) } }
     }
 
-    private func finishPut(_ encoded: inout EncodedMessages, key: TopicQueueKey, sysFlag: Int32, waitStoreMsgOK: Bool,
+    private func finishPut(_ encoded: EncodedMessages, key: TopicQueueKey, sysFlag: Int32, waitStoreMsgOK: Bool,
                            completion: @escaping @Sendable (PutMessageResult) -> Void) {
-        switch commitLog.append(&encoded, key: key, sysFlag: sysFlag) {
+        switch commitLog.append(encoded, key: key, sysFlag: sysFlag) {
         case .failure(.tooLarge):
             completion(PutMessageResult(status: .messageIllegal, remark: "record larger than a CommitLog segment"))
         case .failure(.createMappedFileFailed(let e)):

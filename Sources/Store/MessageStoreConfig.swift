@@ -39,6 +39,10 @@ public struct MessageStoreConfig: Sendable {
     public var commitIntervalCommitLogMs: Int64 = 200
     public var commitCommitLogLeastPages: Int64 = 4
     public var commitCommitLogThoroughIntervalMs: Int64 = 200
+    /// Apus: nice value (0...19) of the store's service threads (dispatch, commit, flush, allocation,
+    /// cleaning). Above 0, threads that put messages (the broker's event loops) run ahead of them when
+    /// the CPU is saturated; dispatch and commit then lag during a burst and catch up after it.
+    public var storeServiceThreadNice: Int64 = 0
     public var syncFlushTimeoutMs: Int64 = 5_000
     public var flushIntervalConsumeQueueMs: Int64 = 1_000
     public var flushConsumeQueueLeastPages: Int64 = 2
@@ -181,6 +185,7 @@ extension MessageStoreConfig {
         int("commitIntervalCommitLog", unit: "ms", \.commitIntervalCommitLogMs),
         int("commitCommitLogLeastPages", unit: "pages", \.commitCommitLogLeastPages),
         int("commitCommitLogThoroughInterval", unit: "ms", \.commitCommitLogThoroughIntervalMs),
+        int("storeServiceThreadNice", unit: "nice", \.storeServiceThreadNice),
         int("syncFlushTimeout", unit: "ms", \.syncFlushTimeoutMs),
         int("flushIntervalConsumeQueue", unit: "ms", \.flushIntervalConsumeQueueMs),
         int("flushConsumeQueueLeastPages", unit: "pages", \.flushConsumeQueueLeastPages),

@@ -21,6 +21,9 @@ public final class ServiceThread: @unchecked Sendable {
         self.name = name
     }
 
+    /// Nice value for service threads started from now on (storeServiceThreadNice; 0 = as the process).
+    static let niceness = Atomic<Int32>(0)
+
     /// Starts the thread running `body`; body should loop `while !thread.isStopped`.
     public func start(_ body: @escaping @Sendable (ServiceThread) -> Void) {
         condition.lock()
@@ -28,6 +31,9 @@ public final class ServiceThread: @unchecked Sendable {
         started = true
         condition.unlock()
         let thread = Thread { [self] in
+            if let n = ProcessInfo.processInfo.environment["APUS_SERVICE_NICE"].flatMap({ Int32($0) }) {
+                _ = setpriority(__priority_which_t(0), 0, n)
+            }
             body(self)
             condition.lock()
             finished = true
