@@ -95,6 +95,7 @@ struct ProducerBench: AsyncParsableCommand {
             var last = (t: ContinuousClock.now, ok: 0, sum: 0)
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(common.reportInterval))
+                if Task.isCancelled { break }  // the run ended: the summary follows, not a partial interval
                 let t = ContinuousClock.now, ok = stats.ok.load(ordering: .relaxed), sum = stats.rtSumUs.load(ordering: .relaxed)
                 let ms = Double((t - last.t).components.attoseconds / 1_000_000_000_000_000 + (t - last.t).components.seconds * 1000)
                 let tps = ms > 0 ? Int(Double(ok - last.ok) / ms * 1000) : 0
@@ -134,6 +135,7 @@ struct ProducerBench: AsyncParsableCommand {
         }
         reporter.cancel()
         let elapsed = ContinuousClock.now - begin
+        _ = await reporter.value
         let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let ok = stats.ok.load(ordering: .relaxed)
         let p = stats.percentiles()
