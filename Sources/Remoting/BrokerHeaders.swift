@@ -54,11 +54,23 @@ public struct SendMessageRequestHeader: CommandCustomHeader, Equatable {
     public init(v2ExtFields: [String: String]) throws(RemotingError) { try self.init(fields: v2ExtFields, v2: true) }
 
     init(fields: [String: String], v2: Bool) throws(RemotingError) {
-        // Straight lookups by the form's own key: no remapped copy of the map (this runs for every send).
+        // This runs for every send. The single-letter form is read in one pass over the map (the letter is
+        // the field's index), with no hashing; the long form by lookups.
+        var values = [String?](repeating: nil, count: Self.names.count)
+        if v2 {
+            for (k, v) in fields {
+                var utf8 = k.utf8.makeIterator()
+                guard let c = utf8.next(), utf8.next() == nil, c >= UInt8(ascii: "a") else { continue }
+                let i = Int(c - UInt8(ascii: "a"))
+                if i < values.count { values[i] = v }
+            }
+        } else {
+            for i in values.indices { values[i] = fields[Self.names[i].v1] }
+        }
         func key(_ i: Int) -> String { v2 ? Self.names[i].v2 : Self.names[i].v1 }
-        func opt(_ i: Int) -> String? { fields[key(i)] }
+        func opt(_ i: Int) -> String? { values[i] }
         func req(_ i: Int) throws(RemotingError) -> String {
-            guard let v = fields[key(i)] else { throw .missingHeaderField(key(i)) }
+            guard let v = values[i] else { throw .missingHeaderField(key(i)) }
             return v
         }
         func reqInt32(_ i: Int) throws(RemotingError) -> Int32 {
