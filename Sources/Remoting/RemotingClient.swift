@@ -119,7 +119,17 @@ public final class RemotingClient: Sendable {
     public func invokeAsync(
         _ address: String, _ request: RemotingCommand, timeoutMs: Int64 = RemotingLimits.invokeTimeoutMsDefault
     ) -> EventLoopFuture<RemotingCommand> {
-        channelFuture(to: address).flatMap { $0.invokeFuture(request, timeoutMs: timeoutMs) }
+        // The common case, a live connection, skips the intermediate future.
+        if let channel = connectedChannel(address) { return channel.invokeFuture(request, timeoutMs: timeoutMs) }
+        return channelFuture(to: address).flatMap { $0.invokeFuture(request, timeoutMs: timeoutMs) }
+    }
+
+    /// The open connection to `address`, if there is one.
+    private func connectedChannel(_ address: String) -> RemotingChannel? {
+        connections.withLock { table in
+            if case .connected(let c)? = table[address], c.isActive { return c }
+            return nil
+        }
     }
 
     /// One-way send: completes once written; the peer answers nothing.
