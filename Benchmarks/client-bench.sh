@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench` step for the client: starts mqnamesrv + mqbroker (ASYNC_FLUSH) on loopback in a temp dir,
+# `make bench` step for the client: starts mqnamesrv + mqbroker (ASYNC_FLUSH with transientStorePoolEnable, the
+# setting RocketMQ recommends for throughput; BROKER_POOL=false for the default) on loopback in a temp dir,
 # runs `mqbench producer` (1 KiB, 64 in flight, 20 s) then `mqbench consumer` over what was sent, prints both.
 set -euo pipefail
 BIN=${1:-.build/release}
@@ -15,6 +16,8 @@ brokerIP1=127.0.0.1
 listenPort=20911
 storePathRootDir=$DIR/store
 flushDiskType=ASYNC_FLUSH
+transientStorePoolEnable=${BROKER_POOL:-true}
+transientStorePoolSize=3
 CONF
 sleep 1
 HOME="$DIR" "$BIN/mqbroker" -c "$DIR/broker.conf" -n 127.0.0.1:19876 > "$DIR/broker.out" 2>&1 & BROKER=$!
