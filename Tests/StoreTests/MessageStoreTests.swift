@@ -291,6 +291,16 @@ import Testing
         var e = MessageStoreConfig(storePathRootDir: "/x")
         e.mappedFileSizeConsumeQueueBytes = 1001
         #expect(e.consumeQueueFileBytes == 1020)
+        // TransientStorePool keys; the pool needs ASYNC_FLUSH on a master, as in RocketMQ 4.x.
+        var p = MessageStoreConfig(storePathRootDir: "/x")
+        #expect(p.apply(["transientStorePoolEnable": "true", "transientStorePoolSize": "2", "commitIntervalCommitLog": "50",
+                         "commitCommitLogLeastPages": "8", "commitCommitLogThoroughInterval": "100",
+                         "storeServiceThreadNice": "5"]).unknownKeys.isEmpty)
+        #expect(p.isTransientStorePoolEnabled)
+        #expect(p.transientStorePoolSize == 2 && p.commitIntervalCommitLogMs == 50 && p.commitCommitLogLeastPages == 8)
+        #expect(p.commitCommitLogThoroughIntervalMs == 100 && p.storeServiceThreadNice == 5)
+        p.brokerRole = .slave
+        #expect(!p.isTransientStorePoolEnabled)
     }
 }
 
