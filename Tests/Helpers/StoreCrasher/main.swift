@@ -1,6 +1,7 @@
 // apus-store-crasher: a child process for the store's crash-safety and lock tests.
-//   append <storeDir> <segmentBytes> <seed> <inFlight>
-//       opens the store under SYNC_FLUSH and appends forever; after each acknowledged put prints
+//   append <storeDir> <segmentBytes> <seed> <inFlight> [pool]
+//       opens the store under SYNC_FLUSH (with "pool": ASYNC_FLUSH with transientStorePoolEnable) and appends
+//       forever; after each acknowledged put prints
 //       "ACK <n> <queueId> <queueOffset> <physicalOffset> <bodyBytes>" (one write per line), until killed.
 //   hold <storeDir>
 //       opens the store, prints "READY" and waits to be killed (a second opener must fail).
@@ -31,6 +32,12 @@ case "hold":
 case "append":
     guard args.count >= 6, let segment = Int64(args[3]), let seed = UInt64(args[4]), let inFlight = Int(args[5]) else { exit(2) }
     config.mappedFileSizeCommitLogBytes = segment
+    if args.count >= 7 && args[6] == "pool" {
+        config.flushDiskType = .asyncFlush
+        config.transientStorePoolEnable = true
+        config.transientStorePoolSize = 2
+        config.commitIntervalCommitLogMs = 20
+    }
     config.mappedFileSizeConsumeQueueBytes = 20 * 64
     config.maxHashSlotNum = 64
     config.maxIndexNum = 256
