@@ -189,6 +189,28 @@ final class TransactionProducerTests: XCTestCase {
         await probe.shutdown()
     }
 
+    // A transaction that stays UNKNOW is checked transactionCheckMax times, then parked in TRANS_CHECK_MAX_TIME_TOPIC.
+    func testHalfMessageCheckedTransactionCheckMaxTimesIsDiscarded() async throws {
+        var config = Self.fastChecks
+        config["transactionCheckMax"] = "2"
+        let cluster = try await started(config)
+        let topic = "TxDiscardTopic"
+        try await cluster.createTopic(topic, queues: 1)
+        let probe = BrokerProbe(cluster: cluster)
+        let listener = ScriptedTransactionListener(checkAnswer: .unknow)
+        let producer = TransactionProducer(group: "tx_discard_producer", config: cluster.clientConfig, listener: listener)
+        try await producer.start()
+        _ = try await producer.sendMessageInTransaction(Message(topic: topic, body: "forever-pending"))
+        try await waitUntil("the message parked in TRANS_CHECK_MAX_TIME_TOPIC", timeout: .seconds(20)) {
+            (try? await probe.maxOffset("TRANS_CHECK_MAX_TIME_TOPIC")) == 1
+        }
+        XCTAssertEqual(listener.checked.map { $0.properties["TRANSACTION_CHECK_TIMES"] ?? "" }, ["1", "2"])
+        let real = try await probe.maxOffset(topic)
+        XCTAssertEqual(real, 0, "a discarded transaction never reaches its topic")
+        await producer.shutdown()
+        await probe.shutdown()
+    }
+
     /// A pending transaction for the manual END_TRANSACTION tests: the listener answers UNKNOW, and the
     /// broker's check runs only every 30 s (its default), so nothing ends it behind the test's back.
     func pendingTransaction(_ cluster: Cluster, topic: String, group: String, body: String)
