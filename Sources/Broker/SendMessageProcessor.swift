@@ -1,7 +1,8 @@
 // SendMessageProcessor: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) — header
 // decoding (V1 names or V2 letters), topic checks and auto-creation, queue choice, UNIQ_KEY/CLUSTER
-// properties, the store put and the response (spec broker.md §2, remoting.md §9.1). Every answer, errors
-// included, carries MSG_REGION and TRACE_ON. Runs on the dispatcher's per-request task.
+// properties, half messages of transactions (§8.1), the store put and the response (spec broker.md §2,
+// remoting.md §9.1). Every answer, errors included, carries MSG_REGION and TRACE_ON. Runs on the
+// dispatcher's per-request task.
 
 import Glibc
 import Logging
