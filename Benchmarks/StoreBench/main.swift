@@ -10,6 +10,7 @@ import Foundation
 import Glibc
 import Logging
 import Store
+import Synchronization
 
 let benchRoot = ProcessInfo.processInfo.environment["APUS_BENCH_DIR"] ?? "/tmp/apus-bench"
 let quick = ProcessInfo.processInfo.environment["APUS_BENCH_QUICK"] != nil
@@ -60,23 +61,48 @@ func storeConfig(_ dir: String, flush: FlushDiskType) -> MessageStoreConfig {
     if ProcessInfo.processInfo.environment["APUS_BENCH_PREFAULT"] == "0" { c.preFaultMappedFileEnable = false }
     if ProcessInfo.processInfo.environment["APUS_BENCH_WARM"] == "1" { c.warmMappedFileEnable = true }
     if ProcessInfo.processInfo.environment["APUS_BENCH_INDEX"] == "0" { c.messageIndexEnable = false }
+    if ProcessInfo.processInfo.environment["APUS_BENCH_POOL"] == "1" { c.transientStorePoolEnable = true }
+    if let n = ProcessInfo.processInfo.environment["APUS_BENCH_NICE"].flatMap({ Int64($0) }) { c.storeServiceThreadNice = n }
     c.maxHashSlotNum = 500_000
     c.maxIndexNum = 2_000_000
     return c
 }
 
+/// CPU time (user + system) of the calling thread, in ns.
+func threadCPUNs() -> UInt64 {
+    var ru = rusage()
+    getrusage(__rusage_who_t(1), &ru)  // RUSAGE_THREAD
+    return UInt64(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1_000_000_000 + UInt64(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000
+}
+
+/// Context switches (voluntary, involuntary) of the calling thread so far.
+func threadSwitches() -> (Int, Int) {
+    var ru = rusage()
+    getrusage(__rusage_who_t(1), &ru)  // RUSAGE_THREAD
+    return (ru.ru_nvcsw, ru.ru_nivcsw)
+}
+
+/// Writers' CPU ns per put in the last appendRate run (how much of the wall time they ran).
+nonisolated(unsafe) var lastWriterCPUNsPerPut = 0.0
+nonisolated(unsafe) var lastWriterSwitches = (0, 0)
+
 /// Appends `count` messages with `writers` threads under ASYNC_FLUSH.
-func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false) throws -> (msgsPerSec: Double, mbPerSec: Double) {
+func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false, pool: Bool = false) throws -> (msgsPerSec: Double, mbPerSec: Double) {
     let dir = freshDir("append")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     var config = storeConfig(dir, flush: .asyncFlush)
     config.warmMappedFileEnable = config.warmMappedFileEnable || warm
+    if pool {
+        config.transientStorePoolEnable = true
+        config.storeServiceThreadNice = 10
+    }
     let store = try MessageStore(config: config)
     store.start(cleanFirstDelayMs: 3_600_000)
     let body = [UInt8](repeating: 0x42, count: size)
     let props = MessageProperties.encode([("TAGS", "TagA"), ("UNIQ_KEY", "C0A8000A30391B6D35860A1B2C3D0000"), ("WAIT", "true")])
     let perWriter = count / writers
     let group = DispatchGroup()
+    let cpuNs = Mutex<UInt64>(0)
     // The first put waits for the first segment; the clock starts once the store is warm.
     store.putMessage(MessageToStore(topic: "BenchTopic", queueId: 99, body: body, properties: props)) { _ in }
     let start = nowNs()
@@ -84,9 +110,15 @@ func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false) throws 
         group.enter()
         Thread.detachNewThread {
             let m = MessageToStore(topic: "BenchTopic", queueId: Int32(w), body: body, properties: props, bornTimestampMs: 1)
+            let cpu0 = threadCPUNs()
+            let sw0 = threadSwitches()
             for _ in 0..<perWriter {
                 store.putMessage(m) { r in precondition(r.status == .putOk) }
             }
+            let used = threadCPUNs() - cpu0
+            let sw1 = threadSwitches()
+            if w == 0 { lastWriterSwitches = (sw1.0 - sw0.0, sw1.1 - sw0.1) }
+            cpuNs.withLock { $0 += used }
             group.leave()
         }
     }
@@ -94,6 +126,7 @@ func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false) throws 
     let secs = Double(nowNs() - start) / 1e9
     store.shutdown()
     let n = perWriter * writers
+    lastWriterCPUNsPerPut = Double(cpuNs.withLock { $0 }) / Double(n)
     return (Double(n) / secs, Double(n * size) / secs / 1e6)
 }
 
@@ -202,8 +235,9 @@ if only == "sync" {
 }
 if only == "append" {
     let size = Int(ProcessInfo.processInfo.environment["APUS_BENCH_SIZE"] ?? "1024") ?? 1024
-    let r = try appendRate(size: size, count: 1_000_000, writers: 1)
-    print("append \(size) B x1: \(fmt(r.msgsPerSec)) msgs/s")
+    let count = Int(ProcessInfo.processInfo.environment["APUS_BENCH_COUNT"] ?? "") ?? 1_000_000
+    let r = try appendRate(size: size, count: count, writers: 1)
+    print("append \(size) B x1: \(fmt(r.msgsPerSec)) msgs/s, writer CPU \(fmt(lastWriterCPUNsPerPut)) ns/put (wall \(fmt(1e9 / r.msgsPerSec)) ns/put), writer switches voluntary \(lastWriterSwitches.0) involuntary \(lastWriterSwitches.1)")
     exit(0)
 }
 if only == "dispatch" {
@@ -214,14 +248,16 @@ if only == "dispatch" {
 print("Apus store benchmark (\(ProcessInfo.processInfo.activeProcessorCount) cores, store in \(benchRoot))")
 print("")
 print("== Append, ASYNC_FLUSH (bound: CRC32 + memcpy of the same body, one core) ==")
-print("   (\"warm\": warmMapedFileEnable=true, the allocator touches the next segment's pages ahead of the writer)")
+print("   (\"warm\": warmMapedFileEnable=true, the allocator touches the next segment's pages ahead of the writer;")
+print("    \"pool\": transientStorePoolEnable=true (5 resident buffers, CommitRealTimeService pwrites them) and")
+print("    storeServiceThreadNice=10 (dispatch and commit yield the CPU to the writer and catch up after the run))")
 print(pad("body", 7) + pad("writers", 9) + pad("msgs/s", 12) + pad("MB/s", 9) + pad("bound msgs/s", 14) + pad("bound MB/s", 12) + "ratio")
 for size in [128, 1024, 4096] {
     let count = quick ? 100_000 : (size == 4096 ? 300_000 : 1_000_000)
     let bound = crcMemcpyBound(size: size, count: count)
-    for (writers, warm) in [(1, false), (2, false), (1, true)] {
-        let r = try appendRate(size: size, count: count, writers: writers, warm: warm)
-        print(pad("\(size)", 7) + pad("\(writers)\(warm ? " warm" : "")", 9) + pad(fmt(r.msgsPerSec), 12) + pad(fmt(r.mbPerSec), 9)
+    for (writers, mode) in [(1, ""), (2, ""), (1, "warm"), (1, "pool")] {
+        let r = try appendRate(size: size, count: count, writers: writers, warm: mode == "warm", pool: mode == "pool")
+        print(pad("\(size)", 7) + pad("\(writers)\(mode.isEmpty ? "" : " " + mode)", 9) + pad(fmt(r.msgsPerSec), 12) + pad(fmt(r.mbPerSec), 9)
               + pad(fmt(bound.msgsPerSec), 14) + pad(fmt(bound.mbPerSec), 12) + fmt(r.msgsPerSec / bound.msgsPerSec * 100, 1) + "%")
     }
 }

@@ -16,14 +16,23 @@
 #include "apus_bytes.h"
 #include "apus_record.h"
 
+/* Bytes past a record's end prefetched for the next append. */
+#define APUS_PREFETCH_AHEAD_MAX 4096
+
 struct apus_segment {
     int fd;
     uint8_t *base;
     int64_t start_offset;
     uint64_t size_bytes;
-    /* Release-stored by the writer after the copy; acquire-loaded by readers (apus_segment.h). */
+    /* Release-stored by the writer after the copy (or by the committer after pwrite when the segment
+     * has a write buffer); acquire-loaded by readers (apus_segment.h). */
     _Atomic int64_t wrote_position;
     _Atomic int64_t flushed_position;
+    /* The writer's cursor. Equal to wrote_position without a write buffer; with one, the end of the
+     * bytes appended to the buffer (release-stored by the writer, acquire-loaded by the committer). */
+    _Atomic int64_t append_position;
+    /* Transient-store-pool buffer of size_bytes, or NULL: appends go here, commit pwrites them. */
+    uint8_t *write_buffer;
 };
 
 int apus_file_open_rw(const char *path, int create) {
@@ -54,6 +63,8 @@ int apus_segment_map_fd(int fd, int64_t start_offset, uint64_t size_bytes, struc
     seg->size_bytes = size_bytes;
     atomic_init(&seg->wrote_position, 0);
     atomic_init(&seg->flushed_position, 0);
+    atomic_init(&seg->append_position, 0);
+    seg->write_buffer = NULL;
     *out = seg;
     return 0;
 }
@@ -93,7 +104,57 @@ int64_t apus_segment_wrote_position(const struct apus_segment *seg) {
 
 void apus_segment_set_wrote_position(struct apus_segment *seg, int64_t pos) {
     APUS_ASSERT(pos >= 0 && (uint64_t)pos <= seg->size_bytes);
+    APUS_ASSERT(seg->write_buffer == NULL);
+    atomic_store_explicit(&seg->append_position, pos, memory_order_relaxed);
     atomic_store_explicit(&seg->wrote_position, pos, memory_order_release);
+}
+
+int64_t apus_segment_append_position(const struct apus_segment *seg) {
+    return atomic_load_explicit(&((struct apus_segment *)seg)->append_position, memory_order_acquire);
+}
+
+int apus_segment_attach_write_buffer(struct apus_segment *seg, uint8_t *buffer) {
+    if (!buffer) return -EINVAL;
+    if (atomic_load(&seg->append_position) != 0 || seg->write_buffer) return -EBUSY;
+    seg->write_buffer = buffer;
+    return 0;
+}
+
+int apus_segment_has_write_buffer(const struct apus_segment *seg) { return seg->write_buffer != NULL; }
+
+uint8_t *apus_segment_detach_write_buffer(struct apus_segment *seg) {
+    if (!seg->write_buffer) return NULL;
+    int64_t appended = atomic_load_explicit(&seg->append_position, memory_order_acquire);
+    int64_t wrote = atomic_load_explicit(&seg->wrote_position, memory_order_acquire);
+    if (appended != 0 && (uint64_t)wrote != seg->size_bytes) return NULL;
+    uint8_t *buffer = seg->write_buffer;
+    seg->write_buffer = NULL;
+    return buffer;
+}
+
+int64_t apus_segment_commit(struct apus_segment *seg, uint32_t least_pages) {
+    if (!seg->write_buffer) return 0;
+    int64_t end = atomic_load_explicit(&seg->append_position, memory_order_acquire);
+    int64_t from = atomic_load_explicit(&seg->wrote_position, memory_order_relaxed);
+    if (end <= from) return 0;
+    /* A full buffer is committed whatever its page count (RocketMQ's isAbleToCommit). */
+    if (least_pages > 0 && (uint64_t)end != seg->size_bytes &&
+        (end / APUS_PAGE_BYTES) - (from / APUS_PAGE_BYTES) < (int64_t)least_pages) return 0;
+    int64_t at = from;
+    while (at < end) {
+        ssize_t n = pwrite(seg->fd, seg->write_buffer + at, (size_t)(end - at), (off_t)at);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            if (at > from) atomic_store_explicit(&seg->wrote_position, at, memory_order_release);
+            return -e;
+        }
+        if (n == 0) return -EIO;
+        at += n;
+    }
+    /* Publish: the bytes are in the page cache, so readers of the mapping (and sendfile) see them. */
+    atomic_store_explicit(&seg->wrote_position, end, memory_order_release);
+    return end - from;
 }
 
 int64_t apus_segment_flushed_position(const struct apus_segment *seg) {
@@ -105,16 +166,23 @@ void apus_segment_set_flushed_position(struct apus_segment *seg, int64_t pos) {
     atomic_store_explicit(&seg->flushed_position, pos, memory_order_release);
 }
 
+/* Without a write buffer readers see appended bytes at once; with one, only after apus_segment_commit. */
+static void apus_segment_publish_append(struct apus_segment *seg, int64_t end) {
+    atomic_store_explicit(&seg->append_position, end, memory_order_release);
+    if (!seg->write_buffer) atomic_store_explicit(&seg->wrote_position, end, memory_order_release);
+}
+
 int apus_segment_append_records(struct apus_segment *seg, uint8_t *recs, uint32_t len, uint32_t count,
                                 int64_t queue_offset_first, int64_t store_timestamp_ms, int64_t *file_position) {
     APUS_ASSERT(count > 0 && len > 0);
     if ((uint64_t)len + APUS_BLANK_BYTES_MIN > seg->size_bytes) return -EINVAL;
-    /* Only the writer changes wrote_position, so a relaxed load of our own value is enough. */
-    int64_t pos = atomic_load_explicit(&seg->wrote_position, memory_order_relaxed);
+    /* Only the writer changes append_position, so a relaxed load of our own value is enough. */
+    int64_t pos = atomic_load_explicit(&seg->append_position, memory_order_relaxed);
     int64_t room = (int64_t)seg->size_bytes - pos;
+    uint8_t *dest = seg->write_buffer ? seg->write_buffer : seg->base;
     if ((int64_t)len + APUS_BLANK_BYTES_MIN > room) {
-        if (room >= APUS_BLANK_BYTES_MIN) apus_record_write_blank(seg->base + pos, (int32_t)room);
-        atomic_store_explicit(&seg->wrote_position, (int64_t)seg->size_bytes, memory_order_release);
+        if (room >= APUS_BLANK_BYTES_MIN) apus_record_write_blank(dest + pos, (int32_t)room);
+        apus_segment_publish_append(seg, (int64_t)seg->size_bytes);
         return APUS_SEGMENT_END_OF_FILE;
     }
     int64_t physical = seg->start_offset + pos;
@@ -127,18 +195,29 @@ int apus_segment_append_records(struct apus_segment *seg, uint8_t *recs, uint32_
         at += rec_len;
     }
     APUS_ASSERT(at == len);
-    memcpy(seg->base + pos, recs, len);
-    /* Publish: readers that acquire-load the new position see every copied byte. */
-    atomic_store_explicit(&seg->wrote_position, pos + len, memory_order_release);
+    memcpy(dest + pos, recs, len);
+    apus_segment_publish_append(seg, pos + len);
     *file_position = pos;
+    /* Ask for the lines the next record of this size will land in, for writing. The caller's unlock is
+     * a locked instruction that waits until this copy's stores have reached the cache; lines already
+     * fetched by then make that wait short. Prefetches never fault. */
+    uint64_t ahead = len < APUS_PREFETCH_AHEAD_MAX ? len : APUS_PREFETCH_AHEAD_MAX;
+    const uint8_t *next = dest + pos + len;
+    for (uint64_t off = 0; off < ahead && (uint64_t)(pos + len) + off < seg->size_bytes; off += 64) {
+        __builtin_prefetch(next + off, 1, 3);
+    }
     return 0;
 }
 
 int apus_segment_write_at(struct apus_segment *seg, int64_t pos, const void *data, uint32_t len) {
+    APUS_ASSERT(seg->write_buffer == NULL);
     if (pos < 0 || (uint64_t)pos + len > seg->size_bytes) return -ENOSPC;
     memcpy(seg->base + pos, data, len);
     int64_t wrote = atomic_load_explicit(&seg->wrote_position, memory_order_relaxed);
-    if (pos + (int64_t)len > wrote) atomic_store_explicit(&seg->wrote_position, pos + len, memory_order_release);
+    if (pos + (int64_t)len > wrote) {
+        atomic_store_explicit(&seg->append_position, pos + len, memory_order_relaxed);
+        atomic_store_explicit(&seg->wrote_position, pos + len, memory_order_release);
+    }
     return 0;
 }
 

@@ -54,59 +54,55 @@ public struct SendMessageRequestHeader: CommandCustomHeader, Equatable {
     public init(v2ExtFields: [String: String]) throws(RemotingError) { try self.init(fields: v2ExtFields, v2: true) }
 
     init(fields: [String: String], v2: Bool) throws(RemotingError) {
-        var mapped: [String: String] = [:]
-        for (v1, letter) in Self.names { mapped[v1] = fields[v2 ? letter : v1] }
-        let r = ExtFieldReader(mapped)
-        func key(_ v1: String) -> String { v2 ? (Self.names.first { $0.v1 == v1 }?.v2 ?? v1) : v1 }
-        func req(_ v1: String) throws(RemotingError) -> String {
-            guard let v = mapped[v1] else { throw .missingHeaderField(key(v1)) }
+        // Straight lookups by the form's own key: no remapped copy of the map (this runs for every send).
+        func key(_ i: Int) -> String { v2 ? Self.names[i].v2 : Self.names[i].v1 }
+        func opt(_ i: Int) -> String? { fields[key(i)] }
+        func req(_ i: Int) throws(RemotingError) -> String {
+            guard let v = fields[key(i)] else { throw .missingHeaderField(key(i)) }
             return v
         }
-        func reqInt32(_ v1: String) throws(RemotingError) -> Int32 {
-            guard let v = Int32(try req(v1).trimmingSpaces) else { throw .missingHeaderField(key(v1)) }
+        func reqInt32(_ i: Int) throws(RemotingError) -> Int32 {
+            guard let v = Int32(try req(i).trimmingSpaces) else { throw .missingHeaderField(key(i)) }
             return v
         }
-        producerGroup = try req("producerGroup")
-        topic = try req("topic")
-        defaultTopic = try req("defaultTopic")
-        defaultTopicQueueNums = try reqInt32("defaultTopicQueueNums")
-        queueId = try reqInt32("queueId")
-        sysFlag = try reqInt32("sysFlag")
-        guard let born = Int64(try req("bornTimestamp").trimmingSpaces) else { throw .missingHeaderField(key("bornTimestamp")) }
+        func optInt32(_ i: Int) -> Int32? { opt(i).flatMap { Int32($0.trimmingSpaces) } }
+        func bool(_ i: Int) -> Bool? { opt(i).map { $0.lowercased() == "true" } }
+        producerGroup = try req(0)
+        topic = try req(1)
+        defaultTopic = try req(2)
+        defaultTopicQueueNums = try reqInt32(3)
+        queueId = try reqInt32(4)
+        sysFlag = try reqInt32(5)
+        guard let born = Int64(try req(6).trimmingSpaces) else { throw .missingHeaderField(key(6)) }
         bornTimestamp = born
-        flag = try reqInt32("flag")
-        properties = r.optional("properties")
-        reconsumeTimes = r.optionalInt32("reconsumeTimes")
-        unitMode = r.bool("unitMode")
-        maxReconsumeTimes = r.optionalInt32("maxReconsumeTimes")
-        batch = r.bool("batch")
-        brokerName = r.optional("bname")
+        flag = try reqInt32(7)
+        properties = opt(8)
+        reconsumeTimes = optInt32(9)
+        unitMode = bool(10)
+        maxReconsumeTimes = optInt32(11)
+        batch = bool(12)
+        brokerName = opt(13)
     }
 
-    private var v1Fields: [String: String] {
-        var f: [String: String] = [
-            "producerGroup": producerGroup, "topic": topic, "defaultTopic": defaultTopic,
-            "defaultTopicQueueNums": String(defaultTopicQueueNums), "queueId": String(queueId),
-            "sysFlag": String(sysFlag), "bornTimestamp": String(bornTimestamp), "flag": String(flag),
-        ]
-        f["properties"] = properties
-        f["reconsumeTimes"] = reconsumeTimes.map { String($0) }
-        f["unitMode"] = unitMode.map { String($0) }
-        f["maxReconsumeTimes"] = maxReconsumeTimes.map { String($0) }
-        f["batch"] = batch.map { String($0) }
-        f["bname"] = brokerName
+    /// Values in `names` order (nil = absent).
+    private var values: [String?] {
+        [producerGroup, topic, defaultTopic, String(defaultTopicQueueNums), String(queueId), String(sysFlag),
+         String(bornTimestamp), String(flag), properties, reconsumeTimes.map { String($0) }, unitMode.map { String($0) },
+         maxReconsumeTimes.map { String($0) }, batch.map { String($0) }, brokerName]
+    }
+
+    private func fields(v2: Bool) -> [String: String] {
+        var f = [String: String](minimumCapacity: Self.names.count)
+        for (i, v) in values.enumerated() where v != nil { f[v2 ? Self.names[i].v2 : Self.names[i].v1] = v }
         return f
     }
+
+    private var v1Fields: [String: String] { fields(v2: false) }
 
     public func toExtFields() -> [String: String] { v1Fields }
 
     /// The single-letter form the Java and C++ clients send with code 310 (and Java with 320).
-    public func toV2ExtFields() -> [String: String] {
-        let v1 = v1Fields
-        var f: [String: String] = [:]
-        for (name, letter) in Self.names { f[letter] = v1[name] }
-        return f
-    }
+    public func toV2ExtFields() -> [String: String] { fields(v2: true) }
 }
 
 /// Response of every send code, errors included (§9.1): the two extra keys are always present.
@@ -141,7 +137,9 @@ public struct SendMessageResponseHeader: CommandCustomHeader, Equatable {
     }
 
     public func toExtFields() -> [String: String] {
-        var f: [String: String] = ["MSG_REGION": msgRegion, "TRACE_ON": String(traceOn)]
+        var f = [String: String](minimumCapacity: 6)
+        f["MSG_REGION"] = msgRegion
+        f["TRACE_ON"] = traceOn ? "true" : "false"
         f["msgId"] = msgId
         f["queueId"] = queueId.map { String($0) }
         f["queueOffset"] = queueOffset.map { String($0) }

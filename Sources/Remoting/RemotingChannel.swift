@@ -28,7 +28,12 @@ public struct RemotingChannel: Sendable, Hashable, CustomStringConvertible {
         r.opaque = request.opaque
         r.flag |= RemotingCommand.responseFlagBit
         r.serializeType = request.serializeType
-        channel.writeAndFlush(r, promise: nil)
+        if channel.eventLoop.inEventLoop {
+            // Answered while its read is being handled: the handler flushes once per read batch.
+            handler.value.writeResponse(r)
+        } else {
+            channel.writeAndFlush(r, promise: nil)
+        }
     }
 
     /// Sends a request and waits for its response, failing with `.timeout` after `timeoutMs`.

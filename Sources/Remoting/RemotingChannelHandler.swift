@@ -1,6 +1,9 @@
 // RemotingChannelHandler: the last handler of every remoting pipeline. Matches inbound responses to
 // pending calls by opaque, hands inbound requests to the dispatcher, times calls out, and closes the
 // connection (logged) on a malformed frame. Confined to its channel's event loop.
+// Timeouts: each call keeps its deadline and one sweep timer per channel, armed while calls are pending,
+// expires the overdue ones (RocketMQ's scanResponseTable, but on time): a timer per call cost a heap
+// insert and a cancel on every request.
 
 import Logging
 import NIOCore
@@ -11,14 +14,21 @@ final class RemotingChannelHandler: ChannelInboundHandler {
 
     private struct PendingCall {
         let promise: EventLoopPromise<RemotingCommand>
-        let timeout: Scheduled<Void>
+        let deadline: NIODeadline
+        let timeoutMs: Int64
     }
 
     private let dispatcher: RemotingDispatcher
     private let logger: Logger
     private var pending: [Int32: PendingCall] = [:]
+    /// The armed sweep and when it fires (nil while no call is pending or the sweep is running).
+    private var sweep: (task: Scheduled<Void>, at: NIODeadline)?
     private var context: ChannelHandlerContext?
     private var remoting: RemotingChannel?
+    /// Between the first channelRead of a read batch and channelReadComplete: responses written now are
+    /// flushed together at channelReadComplete (one write system call for many answers).
+    private var readInProgress = false
+    private var flushPending = false
 
     init(dispatcher: RemotingDispatcher, logger: Logger) {
         self.dispatcher = dispatcher
@@ -56,16 +66,36 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        readInProgress = true
         let command = unwrapInboundIn(data)
         if command.isResponse {
             guard let call = pending.removeValue(forKey: command.opaque) else {
                 logger.debug("response to unknown opaque dropped", metadata: ["opaque": "\(command.opaque)"])
                 return
             }
-            call.timeout.cancel()
             call.promise.succeed(command)
         } else {
             dispatcher.dispatch(command, channel: remotingChannel(for: context.channel))
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        readInProgress = false
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    /// Writes a response on the event loop; flushed now, or at the end of the current read batch.
+    func writeResponse(_ response: RemotingCommand) {
+        guard let context else { return }
+        if readInProgress {
+            context.write(wrapOutboundOut(response), promise: nil)
+            flushPending = true
+        } else {
+            context.writeAndFlush(wrapOutboundOut(response), promise: nil)
         }
     }
 
@@ -88,34 +118,56 @@ final class RemotingChannelHandler: ChannelInboundHandler {
         }
         let opaque = request.opaque
         if let clash = pending.removeValue(forKey: opaque) {  // a reused opaque: the older call cannot be matched
-            clash.timeout.cancel()
             clash.promise.fail(RemotingError.timeout(opaque: opaque, timeoutMs: 0))
         }
+        let deadline = NIODeadline.now() + .milliseconds(timeoutMs)
+        pending[opaque] = PendingCall(promise: promise, deadline: deadline, timeoutMs: timeoutMs)
+        armSweep(at: deadline, context: context)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let timeout = context.eventLoop.scheduleTask(in: .milliseconds(timeoutMs)) {
-            loopBound.value.expire(opaque: opaque, timeoutMs: timeoutMs)
-        }
-        pending[opaque] = PendingCall(promise: promise, timeout: timeout)
-        context.writeAndFlush(wrapOutboundOut(request)).whenFailure { error in
-            loopBound.value.fail(opaque: opaque, error: error)
-        }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in loopBound.value.fail(opaque: opaque, error: error) }
+        // Flushed at once even inside a read batch: holding requests until channelReadComplete made client
+        // and broker take turns with the whole window (measured: a third less throughput, half the CPU idle).
+        context.writeAndFlush(wrapOutboundOut(request), promise: written)
     }
 
-    private func expire(opaque: Int32, timeoutMs: Int64) {
-        pending.removeValue(forKey: opaque)?.promise.fail(RemotingError.timeout(opaque: opaque, timeoutMs: timeoutMs))
+    /// Makes sure a sweep runs no later than `deadline`.
+    private func armSweep(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        if let sweep {
+            if sweep.at <= deadline { return }
+            sweep.task.cancel()
+        }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        sweep = (context.eventLoop.scheduleTask(deadline: deadline) { loopBound.value.runSweep() }, deadline)
+    }
+
+    /// Fails every overdue call, then re-arms for the earliest deadline left.
+    private func runSweep() {
+        sweep = nil
+        let now = NIODeadline.now()
+        var next: NIODeadline?
+        for (opaque, call) in pending {
+            if call.deadline <= now {
+                pending.removeValue(forKey: opaque)
+                call.promise.fail(RemotingError.timeout(opaque: opaque, timeoutMs: call.timeoutMs))
+            } else if next.map({ call.deadline < $0 }) ?? true {
+                next = call.deadline
+            }
+        }
+        if let next, let context { armSweep(at: next, context: context) }
     }
 
     private func fail(opaque: Int32, error: any Error) {
         guard let call = pending.removeValue(forKey: opaque) else { return }
-        call.timeout.cancel()
         call.promise.fail(error)
     }
 
     private func failAll(_ error: RemotingError) {
         let calls = pending
         pending = [:]
+        sweep?.task.cancel()
+        sweep = nil
         for call in calls.values {
-            call.timeout.cancel()
             call.promise.fail(error)
         }
     }

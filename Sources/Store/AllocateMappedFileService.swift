@@ -24,8 +24,10 @@ final class AllocateMappedFileService: @unchecked Sendable {
     private let prefault: Bool
     private let ring: IORing
     private let logger: Logger
+    /// Lends each new file a write buffer (transientStorePoolEnable); nil otherwise.
+    let pool: TransientStorePool?
 
-    init(directory: String, fileSizeBytes: Int64, config: MessageStoreConfig, logger: Logger) throws {
+    init(directory: String, fileSizeBytes: Int64, config: MessageStoreConfig, pool: TransientStorePool? = nil, logger: Logger) throws {
         self.directory = directory
         self.fileSizeBytes = fileSizeBytes
         self.warm = config.warmMappedFileEnable
@@ -33,6 +35,7 @@ final class AllocateMappedFileService: @unchecked Sendable {
         self.prefault = config.preFaultMappedFileEnable
         self.ring = try IORing(config: config)
         self.logger = logger
+        self.pool = pool
     }
 
     var backendName: String { ring.backendName }
@@ -91,6 +94,14 @@ final class AllocateMappedFileService: @unchecked Sendable {
                 _ = file.prefault()
             }
             if !readAhead { file.adviseRandom() }
+            if let pool {
+                if let buffer = pool.borrow() {
+                    precondition(file.attachWriteBuffer(buffer), "a new CommitLog file refused a write buffer")
+                } else {
+                    // RocketMQ's behaviour without fastFailIfNoBufferInStorePool: write through the mapping.
+                    logger.warning("TransientStorePool is empty: \(path) is written through its mapping (commit is behind)")
+                }
+            }
             syncDirectory(directory)
             return .success(file)
         } catch {
@@ -132,6 +143,9 @@ final class AllocateMappedFileService: @unchecked Sendable {
         let leftovers = ready.values.compactMap { try? $0.get() }
         ready.removeAll()
         condition.unlock()
-        for f in leftovers { f.destroy() }
+        for f in leftovers {
+            if let buffer = f.detachWriteBuffer() { pool?.giveBack(buffer) }
+            f.destroy()
+        }
     }
 }

@@ -43,26 +43,32 @@ final class CommitLog: Sendable {
 
     let queue: MappedFileQueue
     private let allocator: AllocateMappedFileService
-    private let putLock = Mutex(PutState())
+    private let putLock = CacheLinePadded(Mutex(PutState()))
     /// Bytes below this offset are durable. Stored (release) by the one flushing thread after
     /// fdatasync; loaded (acquire) by group commit, dispatch under SYNC_FLUSH, and shutdown.
-    private let flushedWhereAtomic = Atomic<Int64>(0)
+    private let flushedWhereAtomic = CacheLinePadded(Atomic<Int64>(0))
     /// End of the last appended byte. Stored (release) under the put lock after each append and by
     /// recovery; loaded (acquire) by dispatch, flush and readers, so none of them takes a lock for it.
-    private let maxOffsetAtomic = Atomic<Int64>(0)
+    private let maxOffsetAtomic = CacheLinePadded(Atomic<Int64>(0))
     let storeHost: MessageHost
+    /// With a TransientStorePool appends are not visible until committed: CommitRealTimeService calls
+    /// commit(leastPages:), which publishes maxOffset; without one the writer publishes it.
+    let pool: TransientStorePool?
+    /// TransientStorePool mode: everything below this is committed to the files (the committer's cursor).
+    private let committedWhereAtomic = Atomic<Int64>(0)
     /// Store time of the last appended record (set under the put lock; read by the flush services).
     private let lastStoreTimestampAtomic = Atomic<Int64>(0)
 
-    init(queue: MappedFileQueue, allocator: AllocateMappedFileService, storeHost: MessageHost) {
+    init(queue: MappedFileQueue, allocator: AllocateMappedFileService, storeHost: MessageHost, pool: TransientStorePool? = nil) {
         self.queue = queue
         self.allocator = allocator
         self.storeHost = storeHost
+        self.pool = pool
     }
 
     var flushedWhere: Int64 {
-        get { flushedWhereAtomic.load(ordering: .acquiring) }
-        set { flushedWhereAtomic.store(newValue, ordering: .releasing) }
+        get { flushedWhereAtomic.value.load(ordering: .acquiring) }
+        set { flushedWhereAtomic.value.store(newValue, ordering: .releasing) }
     }
 
     var lastStoreTimestampMs: Int64 {
@@ -75,27 +81,28 @@ final class CommitLog: Sendable {
         return first.startOffset
     }
 
-    var maxOffset: Int64 { maxOffsetAtomic.load(ordering: .acquiring) }
+    var maxOffset: Int64 { maxOffsetAtomic.value.load(ordering: .acquiring) }
 
     /// Re-reads the tail from the file list (after recovery or truncation).
     func resetTail() {
-        putLock.withLock {
+        putLock.value.withLock {
             $0.current = nil
             $0.currentSegment = nil
         }
-        maxOffsetAtomic.store(queue.maxOffset, ordering: .releasing)
+        maxOffsetAtomic.value.store(queue.maxOffset, ordering: .releasing)
+        committedWhereAtomic.store(queue.maxOffset, ordering: .relaxed)
     }
 
     func setTopicQueueTable(_ table: [TopicQueueKey: Int64]) {
-        putLock.withLock { $0.topicQueueTable = table }
+        putLock.value.withLock { $0.topicQueueTable = table }
     }
 
     func nextQueueOffset(_ key: TopicQueueKey) -> Int64 {
-        putLock.withLock { $0.topicQueueTable[key] ?? 0 }
+        putLock.value.withLock { $0.topicQueueTable[key] ?? 0 }
     }
 
     func removeTopicQueues(topic: String) {
-        putLock.withLock { s in s.topicQueueTable = s.topicQueueTable.filter { $0.key.topic != topic } }
+        putLock.value.withLock { s in s.topicQueueTable = s.topicQueueTable.filter { $0.key.topic != topic } }
     }
 
     enum AppendFailure: Error {
@@ -104,13 +111,13 @@ final class CommitLog: Sendable {
     }
 
     /// Appends encoded records under the put lock. PREPARED/ROLLBACK records take queue offset 0 and no slot.
-    func append(_ encoded: inout EncodedMessages, key: TopicQueueKey, sysFlag: Int32) -> Result<AppendMessageResult, AppendFailure> {
+    func append(_ encoded: EncodedMessages, key: TopicQueueKey, sysFlag: Int32) -> Result<AppendMessageResult, AppendFailure> {
         let tx = sysFlag & APUS_SYSFLAG_TX_MASK
         let consumesSlot = tx == APUS_SYSFLAG_TX_NOT_TYPE || tx == APUS_SYSFLAG_TX_COMMIT
         let count = encoded.count
-        let len = encoded.bytes.count
+        let len = encoded.length
         if Int64(len) + StoreLimits.blankBytesMin > queue.fileSizeBytes { return .failure(.tooLarge) }
-        return putLock.withLock { state -> Result<AppendMessageResult, AppendFailure> in
+        return putLock.value.withLock { state -> Result<AppendMessageResult, AppendFailure> in
             let storeTimestampMs = currentTimeMs()
             // One hash of the key: find (or insert) the slot once and update it in place.
             var slot = state.topicQueueTable.index(forKey: key)
@@ -123,7 +130,7 @@ final class CommitLog: Sendable {
             while true {
                 attempts += 1
                 precondition(attempts <= 3, "append rolled more than once")
-                if state.currentSegment == nil || apus_segment_wrote_position(state.currentSegment) == queue.fileSizeBytes {
+                if state.currentSegment == nil || apus_segment_append_position(state.currentSegment) == queue.fileSizeBytes {
                     switch nextWritableFile() {
                     case .success(let f):
                         state.current = f
@@ -136,24 +143,23 @@ final class CommitLog: Sendable {
                 let segment = state.currentSegment
                 let fileStart = state.currentStartOffset
                 var position: Int64 = 0
-                let rc = encoded.bytes.withUnsafeMutableBufferPointer { buf in
-                    apus_segment_append_records(segment, buf.baseAddress, UInt32(len), UInt32(count),
-                                                queueOffset, storeTimestampMs, &position)
-                }
+                let rc = apus_segment_append_records(segment, encoded.pointer, UInt32(len), UInt32(count),
+                                                     queueOffset, storeTimestampMs, &position)
                 if rc == APUS_SEGMENT_END_OF_FILE { continue }
                 precondition(rc == 0, "append of \(len) bytes failed: \(rc)")
                 if consumesSlot { state.topicQueueTable.values[slot!] = queueOffset + Int64(count) }
                 lastStoreTimestampAtomic.store(storeTimestampMs, ordering: .relaxed)
-                maxOffsetAtomic.store(fileStart + position + Int64(len), ordering: .releasing)
+                if pool == nil { maxOffsetAtomic.value.store(fileStart + position + Int64(len), ordering: .releasing) }
                 return .success(AppendMessageResult(physicalOffset: fileStart + position, wroteBytes: Int32(len),
                                                     queueOffset: queueOffset, messageCount: Int32(count),
                                                     storeTimestampMs: storeTimestampMs, storeHost: storeHost,
-                                                    recordSizes: count > 1 ? Self.recordSizes(encoded.bytes) : []))
+                                                    recordSizes: count > 1 ? Self.recordSizes(encoded) : []))
             }
         }
     }
 
-    private static func recordSizes(_ bytes: [UInt8]) -> [Int32] {
+    private static func recordSizes(_ encoded: EncodedMessages) -> [Int32] {
+        let bytes = UnsafeBufferPointer(start: encoded.pointer, count: encoded.length)
         var sizes: [Int32] = []
         var at = 0
         while at + 4 <= bytes.count {
@@ -221,6 +227,35 @@ final class CommitLog: Sendable {
         for f in files { f.flushedPosition = min(f.sizeBytes, max(f.flushedPosition, target - f.startOffset)) }
         flushedWhere = target
         return target
+    }
+
+    /// TransientStorePool mode: pwrites appended bytes of each file from the committed cursor on (a file
+    /// the writer has filled whatever its page count, the last one if `leastPages` are pending), gives
+    /// the buffers of completely committed files back to the pool and publishes the new max offset.
+    /// One thread at a time (CommitRealTimeService, or shutdown). Returns the bytes committed.
+    @discardableResult
+    func commit(leastPages: Int) throws(StoreError) -> Int64 {
+        guard let pool else { return 0 }
+        var total: Int64 = 0
+        var offset = committedWhereAtomic.load(ordering: .relaxed)
+        while let file = queue.findMappedFile(offset: offset) {
+            total += try file.commit(leastPages: leastPages)
+            let visible = file.startOffset + file.wrotePosition
+            if visible > maxOffsetAtomic.value.load(ordering: .relaxed) {
+                maxOffsetAtomic.value.store(visible, ordering: .releasing)
+            }
+            committedWhereAtomic.store(visible, ordering: .relaxed)
+            guard visible == file.endOffset else { break }
+            if let buffer = file.detachWriteBuffer() { pool.giveBack(buffer) }
+            offset = file.endOffset
+        }
+        return total
+    }
+
+    /// Bytes appended but not yet committed (TransientStorePool mode; 0 otherwise).
+    var uncommittedBytes: Int64 {
+        guard pool != nil, let last = queue.last else { return 0 }
+        return last.startOffset + last.appendPosition - committedWhereAtomic.load(ordering: .relaxed)
     }
 
     /// Dirty pages between flushedWhere and the max offset.

@@ -72,7 +72,31 @@ public final class MappedFile: @unchecked Sendable {
         set { apus_segment_set_flushed_position(segment, newValue) }
     }
 
-    public var isFull: Bool { wrotePosition == sizeBytes }
+    /// The writer's cursor: equal to wrotePosition unless the file has a write buffer (TransientStorePool),
+    /// in which case bytes between the two are appended but not yet committed to the file.
+    public var appendPosition: Int64 { apus_segment_append_position(segment) }
+
+    /// Whether the writer has filled the file (it rolls to the next one).
+    public var isFull: Bool { appendPosition == sizeBytes }
+
+    var hasWriteBuffer: Bool { apus_segment_has_write_buffer(segment) != 0 }
+
+    /// Appends go to `buffer` (a TransientStorePool buffer of sizeBytes) until it is committed. Only for an
+    /// empty file.
+    func attachWriteBuffer(_ buffer: UnsafeMutablePointer<UInt8>) -> Bool {
+        apus_segment_attach_write_buffer(segment, buffer) == 0
+    }
+
+    /// The write buffer, released once the whole file is committed; nil before that or without one.
+    func detachWriteBuffer() -> UnsafeMutablePointer<UInt8>? { apus_segment_detach_write_buffer(segment) }
+
+    /// pwrites appended bytes from the write buffer into the file and makes them visible (store.md §3.12).
+    /// Returns the bytes committed (0 if none were due).
+    func commit(leastPages: Int) throws(StoreError) -> Int64 {
+        let rc = apus_segment_commit(segment, UInt32(clamping: max(0, leastPages)))
+        if rc < 0 { throw StoreError.fromErrno(Int32(rc), "commit to \(path)") }
+        return rc
+    }
     public var endOffset: Int64 { startOffset + sizeBytes }
 
     /// Read-only view of [position, position+count) of the mapping.

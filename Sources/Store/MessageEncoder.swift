@@ -1,12 +1,18 @@
 // MessageEncoder: turns a MessageToStore (or each item of a batch) into RocketMQ record bytes with
 // CStore's encoder, before the put lock: CRC and copying happen here, so under the lock only offsets
-// are patched and bytes copied (store.md §3.8). Runs on the caller's thread.
+// are patched and bytes copied (store.md §3.8). Runs on the caller's thread and encodes into that
+// thread's scratch buffer (apus_scratch), so a put allocates nothing for its bytes.
 import CStore
 import Glibc
 
-struct EncodedMessages {
-    var bytes: [UInt8]
-    var count: Int
+/// Encoded records in the calling thread's scratch buffer: valid on this thread until its next encode,
+/// so a put encodes and appends without passing them to another thread or across a suspension point.
+// Sendable because: never sent anywhere; the conformance only lets the put lock's closure read the
+// pointer on the thread that owns the buffer.
+struct EncodedMessages: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<UInt8>
+    let length: Int
+    let count: Int
 }
 
 enum EncodeFailure: Error {
@@ -70,7 +76,7 @@ struct MessageEncoder {
         f.prepared_tx_offset = m.preparedTransactionOffset
         var topic = m.topic
         var props = m.properties
-        let result: Result<[UInt8], EncodeFailure> = topic.withUTF8 { t in
+        let result: Result<EncodedMessages, EncodeFailure> = topic.withUTF8 { t in
             props.withUTF8 { p in
                 m.body.withUnsafeBufferPointer { b in
                     f.topic = t.baseAddress
@@ -81,17 +87,15 @@ struct MessageEncoder {
                     f.body_len = UInt32(b.count)
                     let len = apus_record_length(&f)
                     if len < 0 { return .failure(Self.describe(len, bodyCount: b.count, max: bodyBytesMax)) }
-                    let bytes = [UInt8](unsafeUninitializedCapacity: Int(len)) { out, initialized in
-                        let n = apus_record_encode(&f, out.baseAddress, out.count)
-                        precondition(n == len)
-                        initialized = Int(n)
-                    }
-                    return .success(bytes)
+                    guard let out = apus_scratch(Int(len)) else { return .failure(.messageIllegal("out of memory encoding \(len) bytes")) }
+                    let n = apus_record_encode(&f, out, Int(len))
+                    precondition(n == len)
+                    return .success(EncodedMessages(pointer: out, length: Int(len), count: 1))
                 }
             }
         }
         switch result {
-        case .success(let bytes): return EncodedMessages(bytes: bytes, count: 1)
+        case .success(let e): return e
         case .failure(let e): throw e
         }
     }
@@ -128,23 +132,22 @@ struct MessageEncoder {
                     at += Int(n)
                 }
                 var itemStart = 0
-                let bytes = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-                    var written = 0
-                    for item in items {
-                        let itemBase = base + itemStart
-                        f.flag = item.flag
-                        f.body = itemBase + Int(item.body_pos)
-                        f.body_len = item.body_len
-                        f.props = itemBase + Int(item.props_pos)
-                        f.props_len = item.props_len
-                        let n = apus_record_encode(&f, out.baseAddress! + written, out.count - written)
-                        precondition(n > 0)
-                        written += Int(n)
-                        itemStart += Int(item.props_pos + item.props_len)
-                    }
-                    initialized = written
+                guard let out = apus_scratch(total) else { return .failure(.messageIllegal("out of memory encoding \(total) bytes")) }
+                var written = 0
+                for item in items {
+                    let itemBase = base + itemStart
+                    f.flag = item.flag
+                    f.body = itemBase + Int(item.body_pos)
+                    f.body_len = item.body_len
+                    f.props = itemBase + Int(item.props_pos)
+                    f.props_len = item.props_len
+                    let n = apus_record_encode(&f, out + written, total - written)
+                    precondition(n > 0)
+                    written += Int(n)
+                    itemStart += Int(item.props_pos + item.props_len)
                 }
-                return .success(EncodedMessages(bytes: bytes, count: items.count))
+                precondition(written == total)
+                return .success(EncodedMessages(pointer: out, length: total, count: items.count))
             }
         }
         switch result {

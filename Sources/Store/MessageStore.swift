@@ -20,6 +20,7 @@ public final class MessageStore: Sendable {
     private let allocator: AllocateMappedFileService
     private let reput: ReputMessageService
     private let flushService: FlushCommitLogService?
+    private let commitService: CommitRealTimeService?
     private let groupCommit: GroupCommitService?
     private let flushConsumeQueue: FlushConsumeQueueService
     private let clean: CleanCommitLogService
@@ -46,14 +47,21 @@ public final class MessageStore: Sendable {
         self.config = config
         self.logger = logger
         try makeDirectories(config.storePathRootDir)
+        ServiceThread.niceness.store(Int32(clamping: min(max(config.storeServiceThreadNice, 0), 19)), ordering: .relaxed)
         lockFile = try StoreLockFile(path: config.lockPath)
         let lastExitOK = !AbortFile.exists(config.abortPath)
 
+        let pool: TransientStorePool? = config.isTransientStorePoolEnabled
+            ? try TransientStorePool(count: Int(config.transientStorePoolSize), bufferBytes: Int(config.mappedFileSizeCommitLogBytes), logger: logger)
+            : nil
+        if config.transientStorePoolEnable && pool == nil {
+            logger.warning("transientStorePoolEnable ignored: it needs ASYNC_FLUSH on a master and transientStorePoolSize > 0")
+        }
         allocator = try AllocateMappedFileService(directory: config.commitLogPath, fileSizeBytes: config.mappedFileSizeCommitLogBytes,
-                                                  config: config, logger: logger)
+                                                  config: config, pool: pool, logger: logger)
         let queue = MappedFileQueue(directory: config.commitLogPath, fileSizeBytes: config.mappedFileSizeCommitLogBytes)
         try queue.load()
-        commitLog = CommitLog(queue: queue, allocator: allocator, storeHost: config.storeHost)
+        commitLog = CommitLog(queue: queue, allocator: allocator, storeHost: config.storeHost, pool: pool)
         consumeQueues = ConsumeQueueStore(rootDirectory: config.consumeQueuePath, fileSizeBytes: config.consumeQueueFileBytes)
         try consumeQueues.load()
         checkpoint = try StoreCheckpoint(path: config.checkpointPath)
@@ -84,12 +92,18 @@ public final class MessageStore: Sendable {
         let flushRing = try IORing(config: config, sqPoll: config.ioUringSqPoll)
         flushRing.logBackend(logger, role: "store flush")
         if syncFlush {
+            commitService = nil
             groupCommit = GroupCommitService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing,
                                              syncFlushTimeoutMs: config.syncFlushTimeoutMs, logger: logger)
             flushService = nil
         } else {
-            flushService = FlushCommitLogService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing, config: config, logger: logger)
+            let flush = FlushCommitLogService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing, config: config, logger: logger)
+            flushService = flush
             groupCommit = nil
+            // Committed bytes are dirty pages: let an untimed flush service see them at once.
+            commitService = pool == nil ? nil : CommitRealTimeService(commitLog: commitLog, config: config, logger: logger) {
+                if !config.flushCommitLogTimed { flush.wakeup() }
+            }
         }
         flushConsumeQueue = FlushConsumeQueueService(consumeQueues: consumeQueues, checkpoint: checkpoint, ring: try IORing(config: config),
                                                      intervalMs: config.flushIntervalConsumeQueueMs, logger: logger)
@@ -106,6 +120,7 @@ public final class MessageStore: Sendable {
         precondition(!running.load(ordering: .relaxed), "store started twice")
         allocator.start()
         reput.start()
+        commitService?.start()
         flushService?.start()
         groupCommit?.start()
         flushConsumeQueue.start()
@@ -120,6 +135,7 @@ public final class MessageStore: Sendable {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
         clean.shutdown()
         groupCommit?.shutdown()
+        commitService?.shutdown()
         flushService?.shutdown()
         reput.shutdown()
         flushConsumeQueue.shutdown()
@@ -160,7 +176,7 @@ public final class MessageStore: Sendable {
     /// the message is stored all the same).
     public func putMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) {
         if let r = refusal() { return completion(r) }
-        var encoded: EncodedMessages
+        let encoded: EncodedMessages
         do {
             encoded = try encoder.encode(message)
         } catch {
@@ -168,7 +184,7 @@ public final class MessageStore: Sendable {
         }
         // WAIT matters only under SYNC_FLUSH; skip the properties scan otherwise.
         let wait = groupCommit == nil || !Self.waitIsFalse(message.properties)
-        finishPut(&encoded, key: TopicQueueKey(topic: message.topic, queueId: message.queueId), sysFlag: message.sysFlag,
+        finishPut(encoded, key: TopicQueueKey(topic: message.topic, queueId: message.queueId), sysFlag: message.sysFlag,
                   waitStoreMsgOK: wait, completion: completion)
     }
 
@@ -179,13 +195,13 @@ public final class MessageStore: Sendable {
         if tx != APUS_SYSFLAG_TX_NOT_TYPE {
             return completion(PutMessageResult(status: .messageIllegal, remark: "transactional batches are not supported"))
         }
-        var encoded: EncodedMessages
+        let encoded: EncodedMessages
         do {
             encoded = try encoder.encode(batch)
         } catch {
             return completion(error.result)
         }
-        finishPut(&encoded, key: TopicQueueKey(topic: batch.topic, queueId: batch.queueId), sysFlag: batch.sysFlag,
+        finishPut(encoded, key: TopicQueueKey(topic: batch.topic, queueId: batch.queueId), sysFlag: batch.sysFlag,
                   waitStoreMsgOK: true, completion: completion)
     }
 
@@ -197,9 +213,9 @@ public final class MessageStore: Sendable {
         await withCheckedContinuation { c in putMessages(batch) { c.resume(returning: $0) } }
     }
 
-    private func finishPut(_ encoded: inout EncodedMessages, key: TopicQueueKey, sysFlag: Int32, waitStoreMsgOK: Bool,
+    private func finishPut(_ encoded: EncodedMessages, key: TopicQueueKey, sysFlag: Int32, waitStoreMsgOK: Bool,
                            completion: @escaping @Sendable (PutMessageResult) -> Void) {
-        switch commitLog.append(&encoded, key: key, sysFlag: sysFlag) {
+        switch commitLog.append(encoded, key: key, sysFlag: sysFlag) {
         case .failure(.tooLarge):
             completion(PutMessageResult(status: .messageIllegal, remark: "record larger than a CommitLog segment"))
         case .failure(.createMappedFileFailed(let e)):
@@ -212,6 +228,8 @@ public final class MessageStore: Sendable {
                     g.enqueue(nextOffset: append.physicalOffset + Int64(append.wroteBytes), result: result, completion: completion)
                     return
                 }
+            } else if let c = commitService {
+                c.wakeup()
             } else if config.flushCommitLogTimed == false {
                 flushService?.wakeup()
             }

@@ -32,6 +32,17 @@ public struct MessageStoreConfig: Sendable {
     public var flushCommitLogLeastPages: Int64 = 4
     public var flushCommitLogThoroughIntervalMs: Int64 = 10_000
     public var flushCommitLogTimed = true
+    /// RocketMQ's TransientStorePool (store.md §3.12): appends go to resident buffers, committed to the
+    /// file by CommitRealTimeService. Honoured only under ASYNC_FLUSH on a master, as in RocketMQ 4.x.
+    public var transientStorePoolEnable = false
+    public var transientStorePoolSize: Int64 = 5
+    public var commitIntervalCommitLogMs: Int64 = 200
+    public var commitCommitLogLeastPages: Int64 = 4
+    public var commitCommitLogThoroughIntervalMs: Int64 = 200
+    /// Apus: nice value (0...19) of the store's service threads (dispatch, commit, flush, allocation,
+    /// cleaning). Above 0, threads that put messages (the broker's event loops) run ahead of them when
+    /// the CPU is saturated; dispatch and commit then lag during a burst and catch up after it.
+    public var storeServiceThreadNice: Int64 = 0
     public var syncFlushTimeoutMs: Int64 = 5_000
     public var flushIntervalConsumeQueueMs: Int64 = 1_000
     public var flushConsumeQueueLeastPages: Int64 = 2
@@ -58,6 +69,11 @@ public struct MessageStoreConfig: Sendable {
     public var accessMessageInMemoryMaxRatioPercent: Int64 = 40
     public var maxFilterMessageSizeBytes: Int64 = 16_000
     public var autoMessageVersionOnTopicLen = true
+
+    /// Whether the TransientStorePool is in use (RocketMQ 4.x's isTransientStorePoolEnable).
+    public var isTransientStorePoolEnabled: Bool {
+        transientStorePoolEnable && flushDiskType == .asyncFlush && brokerRole != .slave && transientStorePoolSize > 0
+    }
     /// Delay of each level, 1-based (store.md §12, broker.md §7); units s, m, h, d.
     public var messageDelayLevel = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h"
     public var readUnCommitted = false
@@ -164,6 +180,12 @@ extension MessageStoreConfig {
         int("flushCommitLogLeastPages", unit: "pages", \.flushCommitLogLeastPages),
         int("flushCommitLogThoroughInterval", unit: "ms", \.flushCommitLogThoroughIntervalMs),
         bool("flushCommitLogTimed", \.flushCommitLogTimed),
+        bool("transientStorePoolEnable", \.transientStorePoolEnable),
+        int("transientStorePoolSize", unit: "buffers", \.transientStorePoolSize),
+        int("commitIntervalCommitLog", unit: "ms", \.commitIntervalCommitLogMs),
+        int("commitCommitLogLeastPages", unit: "pages", \.commitCommitLogLeastPages),
+        int("commitCommitLogThoroughInterval", unit: "ms", \.commitCommitLogThoroughIntervalMs),
+        int("storeServiceThreadNice", unit: "nice", \.storeServiceThreadNice),
         int("syncFlushTimeout", unit: "ms", \.syncFlushTimeoutMs),
         int("flushIntervalConsumeQueue", unit: "ms", \.flushIntervalConsumeQueueMs),
         int("flushConsumeQueueLeastPages", unit: "pages", \.flushConsumeQueueLeastPages),

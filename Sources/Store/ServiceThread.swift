@@ -3,13 +3,16 @@
 // once on the new thread; it loops until `isStopped`, sleeping with `waitForRunning(ms)` which a
 // `wakeup()` from any thread cuts short.
 import Foundation
+import Synchronization
 
-// Sendable because: all mutable state is guarded by `condition` (NSCondition) or is atomic-free
-// immutable after init; the thread handle is set once under the condition.
+// Sendable because: all mutable state is guarded by `condition` (NSCondition) except `notifiedFlag`,
+// an atomic hint; the thread handle is set once under the condition.
 public final class ServiceThread: @unchecked Sendable {
     public let name: String
     private let condition = NSCondition()
     private var notified = false
+    /// Mirrors `notified` so that wakeup() from a hot path costs one load while a wake-up is pending.
+    private let notifiedFlag = Atomic<Bool>(false)
     private var stopped = false
     private var finished = false
     private var started = false
@@ -18,6 +21,9 @@ public final class ServiceThread: @unchecked Sendable {
         self.name = name
     }
 
+    /// Nice value for service threads started from now on (storeServiceThreadNice; 0 = as the process).
+    static let niceness = Atomic<Int32>(0)
+
     /// Starts the thread running `body`; body should loop `while !thread.isStopped`.
     public func start(_ body: @escaping @Sendable (ServiceThread) -> Void) {
         condition.lock()
@@ -25,6 +31,9 @@ public final class ServiceThread: @unchecked Sendable {
         started = true
         condition.unlock()
         let thread = Thread { [self] in
+            if let n = ProcessInfo.processInfo.environment["APUS_SERVICE_NICE"].flatMap({ Int32($0) }) {
+                _ = setpriority(__priority_which_t(0), 0, n)
+            }
             body(self)
             condition.lock()
             finished = true
@@ -43,9 +52,11 @@ public final class ServiceThread: @unchecked Sendable {
 
     /// Wakes a thread sleeping in waitForRunning (or makes its next wait return at once).
     public func wakeup() {
+        if notifiedFlag.load(ordering: .relaxed) { return }
         condition.lock()
         if !notified {
             notified = true
+            notifiedFlag.store(true, ordering: .relaxed)
             condition.signal()
         }
         condition.unlock()
@@ -58,6 +69,7 @@ public final class ServiceThread: @unchecked Sendable {
         defer { condition.unlock() }
         if notified || stopped {
             notified = false
+            notifiedFlag.store(false, ordering: .relaxed)
             return true
         }
         let deadline = Date(timeIntervalSinceNow: Double(intervalMs) / 1000)
@@ -66,6 +78,7 @@ public final class ServiceThread: @unchecked Sendable {
         }
         let woken = notified
         notified = false
+        notifiedFlag.store(false, ordering: .relaxed)
         return woken
     }
 
@@ -76,6 +89,7 @@ public final class ServiceThread: @unchecked Sendable {
         defer { condition.unlock() }
         if notified || stopped {
             notified = false
+            notifiedFlag.store(false, ordering: .relaxed)
             return true
         }
         let deadline = Date(timeIntervalSinceNow: Double(intervalNs) / 1e9)
@@ -84,6 +98,7 @@ public final class ServiceThread: @unchecked Sendable {
         }
         let woken = notified
         notified = false
+        notifiedFlag.store(false, ordering: .relaxed)
         return woken
     }
 

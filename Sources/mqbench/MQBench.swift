@@ -40,6 +40,43 @@ final class Stats: Sendable {
     }
 }
 
+/// The producer bench's in-flight window: `claim` before each send (false once the quantity or the time is
+/// used up), `release` when a sender stops; the last release calls `onFinished`.
+final class SendWindow: @unchecked Sendable {
+    private let lock = NSLock()
+    private var remaining: Int?
+    private var senders = 0
+    private let stopAt: ContinuousClock.Instant
+    // Set once before the first send.
+    var onFinished: @Sendable () -> Void = {}
+
+    init(total: Int?, stopAt: ContinuousClock.Instant) {
+        remaining = total
+        self.stopAt = stopAt
+    }
+
+    func open(_ n: Int) { lock.withLock { senders = n } }
+
+    func claim() -> Bool {
+        lock.withLock {
+            if let r = remaining {
+                guard r > 0 else { return false }
+                remaining = r - 1
+                return true
+            }
+            return ContinuousClock.now < stopAt
+        }
+    }
+
+    func release() {
+        let last = lock.withLock { () -> Bool in
+            senders -= 1
+            return senders == 0
+        }
+        if last { onFinished() }
+    }
+}
+
 func now() -> String {
     let f = DateFormatter()
     f.dateFormat = "yyyy-MM-dd HH:mm:ss,SSS"
@@ -96,6 +133,7 @@ struct ProducerBench: AsyncParsableCommand {
             var last = (t: ContinuousClock.now, ok: 0, sum: 0)
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(common.reportInterval))
+                if Task.isCancelled { break }  // the run ended: the summary follows, not a partial interval
                 let t = ContinuousClock.now, ok = stats.ok.load(ordering: .relaxed), sum = stats.rtSumUs.load(ordering: .relaxed)
                 let ms = Double((t - last.t).components.attoseconds / 1_000_000_000_000_000 + (t - last.t).components.seconds * 1000)
                 let tps = ms > 0 ? Int(Double(ok - last.ok) / ms * 1000) : 0
@@ -104,37 +142,66 @@ struct ProducerBench: AsyncParsableCommand {
                 last = (t, ok, sum)
             }
         }
-        await withTaskGroup(of: Void.self) { group in
-            for w in 0..<threadCount {
-                group.addTask {
-                    var n = 0
-                    while n < perWorker + (w == 0 && messageQuantity > 0 ? messageQuantity % threadCount : 0) {
-                        if messageQuantity == 0 && ContinuousClock.now >= stopAt { break }
-                        var m = Message(topic: common.topic, body: body)
-                        if keyEnable { m.keys = [String(Int(Date().timeIntervalSince1970))] }
-                        if tagCount > 0 { m.tags = "tag\(Int(Date().timeIntervalSince1970 * 1000) % tagCount)" }
-                        if delayEnable { m.delayTimeLevel = delayLevel }
-                        let start = ContinuousClock.now
-                        do {
-                            if batchSize > 1 {
-                                _ = try await producer.send([Message](repeating: m, count: batchSize))
-                            } else {
-                                _ = try await producer.sendAsync(m)
+        @Sendable func makeMessage() -> Message {
+            var m = Message(topic: common.topic, body: body)
+            if keyEnable { m.keys = [String(Int(Date().timeIntervalSince1970))] }
+            if tagCount > 0 { m.tags = "tag\(Int(Date().timeIntervalSince1970 * 1000) % tagCount)" }
+            if delayEnable { m.delayTimeLevel = delayLevel }
+            return m
+        }
+        @Sendable func count(_ error: MQClientError) {
+            if case .broker = error { stats.responseFailed.wrappingAdd(1, ordering: .relaxed) } else {
+                stats.sendFailed.wrappingAdd(1, ordering: .relaxed)
+            }
+        }
+        if batchSize > 1 {
+            await withTaskGroup(of: Void.self) { group in
+                for w in 0..<threadCount {
+                    group.addTask {
+                        var n = 0
+                        while n < perWorker + (w == 0 && messageQuantity > 0 ? messageQuantity % threadCount : 0) {
+                            if messageQuantity == 0 && ContinuousClock.now >= stopAt { break }
+                            let start = ContinuousClock.now
+                            do {
+                                _ = try await producer.send([Message](repeating: makeMessage(), count: batchSize))
+                                let d = ContinuousClock.now - start
+                                stats.record(us: Int(d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000))
+                            } catch {
+                                if let e = error as? MQClientError { count(e) } else { stats.sendFailed.wrappingAdd(1, ordering: .relaxed) }
                             }
-                            let d = ContinuousClock.now - start
-                            stats.record(us: Int(d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000))
-                        } catch {
-                            if case .broker? = error as? MQClientError { stats.responseFailed.wrappingAdd(1, ordering: .relaxed) } else {
-                                stats.sendFailed.wrappingAdd(1, ordering: .relaxed)
-                            }
+                            n += 1
                         }
-                        n += 1
                     }
                 }
+            }
+        } else {
+            // Async sends as RocketMQ's benchmark does them (-q): -w sends in flight, each completion (on the
+            // client's event loop) records its latency and starts the next send, so no task switch sits
+            // between one answer and the next request.
+            let window = SendWindow(total: messageQuantity > 0 ? messageQuantity : nil, stopAt: stopAt)
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                window.onFinished = { done.resume() }
+                @Sendable func sendNext() {
+                    guard window.claim() else { return window.release() }
+                    let start = ContinuousClock.now
+                    producer.send(makeMessage()) { result in
+                        switch result {
+                        case .success:
+                            let d = ContinuousClock.now - start
+                            stats.record(us: Int(d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000))
+                        case .failure(let error):
+                            count(error)
+                        }
+                        sendNext()
+                    }
+                }
+                window.open(threadCount)
+                for _ in 0..<threadCount { sendNext() }
             }
         }
         reporter.cancel()
         let elapsed = ContinuousClock.now - begin
+        _ = await reporter.value
         let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let ok = stats.ok.load(ordering: .relaxed)
         let p = stats.percentiles()

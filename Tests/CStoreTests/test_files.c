@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -178,6 +179,53 @@ void segment_write_at_bounds_and_raises_wrote_position(void) {
     CHECK_EQ(apus_segment_wrote_position(seg), 60);
     CHECK_EQ(apus_segment_write_at(seg, 100, e, 20), -ENOSPC);
     apus_segment_close(seg);
+}
+
+void segment_write_buffer_hides_appends_until_commit(void) {
+    char dir[256], path[300];
+    test_tmpdir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/00000000000000000000", dir);
+    struct apus_segment *seg;
+    CHECK_EQ(apus_segment_create(path, 0, 16384, &seg), 0);
+    uint8_t *buffer = malloc(16384);
+    memset(buffer, 0xEE, 16384); /* a reused pool buffer holds old bytes */
+    CHECK_EQ(apus_segment_attach_write_buffer(seg, NULL), -EINVAL);
+    CHECK_EQ(apus_segment_attach_write_buffer(seg, buffer), 0);
+    CHECK_EQ(apus_segment_attach_write_buffer(seg, buffer), -EBUSY);
+    CHECK_EQ(apus_segment_has_write_buffer(seg), 1);
+    uint8_t rec[2048];
+    int64_t len = encode_small(rec, sizeof rec, 1000); /* 1092 bytes */
+    int64_t pos;
+    CHECK_EQ(apus_segment_append_records(seg, rec, (uint32_t)len, 1, 0, 42, &pos), 0);
+    CHECK_EQ(pos, 0);
+    /* Appended to the buffer, not yet visible to readers of the file. */
+    CHECK_EQ(apus_segment_append_position(seg), len);
+    CHECK_EQ(apus_segment_wrote_position(seg), 0);
+    CHECK_EQ((int32_t)apus_get_be32(apus_segment_base(seg)), 0);
+    /* Under four pending page boundaries nothing is due; least_pages 0 commits everything. */
+    CHECK_EQ(apus_segment_commit(seg, 4), 0);
+    CHECK_EQ(apus_segment_commit(seg, 0), len);
+    CHECK_EQ(apus_segment_wrote_position(seg), len);
+    CHECK_MEM(apus_segment_base(seg), rec, (size_t)len);
+    CHECK_EQ(apus_segment_commit(seg, 0), 0);
+    CHECK(apus_segment_detach_write_buffer(seg) == NULL); /* not full yet */
+    /* Fill the segment: 15 records fit (15*1092 = 16380 ... only 14 leave 8 bytes), then a BLANK. */
+    int appended = 1;
+    while (apus_segment_append_records(seg, rec, (uint32_t)len, 1, appended, 42, &pos) == 0) appended++;
+    CHECK_EQ(appended, 14);
+    CHECK_EQ(apus_segment_append_position(seg), 16384);
+    CHECK_EQ(apus_segment_wrote_position(seg), len);
+    CHECK_EQ(apus_segment_commit(seg, 4), 16384 - len); /* a full buffer is due whatever its pages */
+    CHECK_EQ(apus_segment_wrote_position(seg), 16384);
+    CHECK_EQ((int32_t)apus_get_be32(apus_segment_base(seg) + 14 * len + 4), APUS_MAGIC_BLANK);
+    CHECK(apus_segment_detach_write_buffer(seg) == buffer);
+    CHECK_EQ(apus_segment_has_write_buffer(seg), 0);
+    apus_segment_close(seg);
+    /* The file holds what was committed: reopen and compare the 14th record. */
+    CHECK_EQ(apus_segment_open(path, 0, 16384, &seg), 0);
+    CHECK_EQ((int64_t)apus_get_be64(apus_segment_base(seg) + 13 * len + APUS_RECORD_POS_QUEUEOFFSET), 13);
+    apus_segment_close(seg);
+    free(buffer);
 }
 
 void segment_create_on_full_disk_fails_cleanly(void) {

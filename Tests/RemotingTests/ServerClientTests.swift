@@ -136,6 +136,31 @@ final class ServerClientTests: XCTestCase {
         }
     }
 
+    func testShortTimeoutAfterALongOneExpiresOnItsOwnDeadline() async throws {
+        // One sweep timer serves every call of a connection: a later, shorter call must re-arm it earlier,
+        // and the longer call must still time out (not be forgotten) once the short one is gone.
+        let clock = ContinuousClock()
+        let client: RemotingClient = self.client, address = self.address, silent = request(Self.silent)
+        async let long: RemotingCommand = client.invokeSync(address, silent, timeoutMs: 1500)
+        let start = clock.now
+        do {
+            _ = try await client.invokeSync(address, request(Self.silent), timeoutMs: 100)
+            XCTFail("expected a timeout")
+        } catch let error as RemotingError {
+            guard case .timeout = error else { return XCTFail("\(error)") }
+        }
+        XCTAssertLessThan(clock.now - start, .milliseconds(1000), "the short call waited for the long call's deadline")
+        // Calls answered meanwhile are unaffected by the armed sweep.
+        let answered = try await client.invokeSync(address, request(Self.late))
+        XCTAssertEqual(answered.remark, "late")
+        do {
+            _ = try await long
+            XCTFail("expected a timeout")
+        } catch let error as RemotingError {
+            guard case .timeout = error else { return XCTFail("\(error)") }
+        }
+    }
+
     func testThrowingProcessorGivesSystemError() async throws {
         let response = try await client.invokeSync(address, request(Self.throwing))
         XCTAssertEqual(response.responseCode, .systemError)

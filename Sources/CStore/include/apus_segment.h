@@ -6,9 +6,14 @@
  *    after copying; readers load it with acquire order (apus_segment_wrote_position) and may then read
  *    every byte below it without a lock.
  *  - flushed position: bytes known durable; set by the one flushing thread after fdatasync.
+ *  - append position: the writer's cursor. Without a write buffer it equals the wrote position. With one
+ *    (RocketMQ's TransientStorePool, store.md §3.12) appends go to a resident buffer and advance only the
+ *    append position; apus_segment_commit pwrites [wrote, append) into the file and then advances the
+ *    wrote position, so readers of the mapping never see bytes that are not in the file.
  *
  * Thread-safety: one writer at a time (the CommitLog's put lock, or the dispatcher thread for
- * ConsumeQueue and index files); any number of readers; position getters from any thread.
+ * ConsumeQueue and index files); one committer at a time; any number of readers; position getters
+ * from any thread.
  * Create/open/close allocate; append and write allocate nothing. */
 #ifndef APUS_SEGMENT_H
 #define APUS_SEGMENT_H
@@ -52,13 +57,31 @@ uint64_t apus_segment_size_bytes(const struct apus_segment *seg);
 
 /* Acquire-load of the wrote position; pairs with the release store in append/write/set. */
 int64_t apus_segment_wrote_position(const struct apus_segment *seg);
-/* Release-store of the wrote position (recovery, truncation). */
+/* Release-store of the wrote (and append) position (recovery, truncation). Not for a segment with a
+ * write buffer. */
 void apus_segment_set_wrote_position(struct apus_segment *seg, int64_t pos);
+/* Acquire-load of the writer's cursor (== wrote position without a write buffer). */
+int64_t apus_segment_append_position(const struct apus_segment *seg);
+
+/* Makes `buffer` (size_bytes long, owned by the caller's pool) the segment's write buffer. Only before
+ * the first append. Returns 0, -EINVAL for NULL, -EBUSY if the segment has data or a buffer already. */
+int apus_segment_attach_write_buffer(struct apus_segment *seg, uint8_t *buffer);
+int apus_segment_has_write_buffer(const struct apus_segment *seg);
+/* Returns the write buffer and forgets it once everything up to the segment's end is committed, or
+ * while nothing was appended (an unused prepared segment); otherwise (or without one) NULL.
+ * Thread-safety: the committer after the writer moved on, or the allocator for a segment never handed out. */
+uint8_t *apus_segment_detach_write_buffer(struct apus_segment *seg);
+/* pwrites the appended, uncommitted bytes [wrote, append) from the write buffer to the file and then
+ * publishes them (wrote position := append position). With least_pages > 0 it does nothing unless at
+ * least that many page boundaries are pending or the buffer is full. Returns the bytes committed (0 when
+ * nothing was due or there is no write buffer) or -errno (bytes written before the error are published).
+ * Thread-safety: one committer; concurrent with the writer. Allocates nothing. */
+int64_t apus_segment_commit(struct apus_segment *seg, uint32_t least_pages);
 int64_t apus_segment_flushed_position(const struct apus_segment *seg);
 void apus_segment_set_flushed_position(struct apus_segment *seg, int64_t pos);
 
 /* Appends `count` encoded CommitLog records (`len` bytes, concatenated, owned by the caller) at the
- * wrote position. Before copying it patches each record's queue offset (queue_offset_first + i),
+ * append position (into the write buffer if there is one). Before copying it patches each record's queue offset (queue_offset_first + i),
  * physical offset and store timestamp in the caller's buffer. A record is written only if at least
  * 8 bytes remain after it (store.md §3.6); otherwise a BLANK filler is written, the segment becomes
  * full and APUS_SEGMENT_END_OF_FILE is returned. On success returns 0 and *file_position = where the
