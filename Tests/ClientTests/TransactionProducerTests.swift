@@ -327,8 +327,7 @@ final class TransactionProducerTests: XCTestCase {
         let consumer = try await startPushConsumer(cluster, group: "tx_hidden_consumer", topic: topic, name: "c", collector: collector)
         let (producer, sent) = try await pendingTransaction(cluster, topic: topic, group: "tx_hidden_producer", body: "hidden-1")
 
-        let halfCount = try await probe.maxOffset(BrokerProbe.halfTopic)
-        XCTAssertEqual(halfCount, 1, "the half message is stored in the half topic")
+        try await waitUntil("the half message in the half topic") { (try? await probe.maxOffset(BrokerProbe.halfTopic)) == 1 }
         XCTAssertEqual(sent.sendResult.queueOffset, 0, "its queue offset is the half queue's")
         // A plain message sent after it is delivered; the half message is not.
         let plain = Producer(group: "tx_hidden_plain", config: cluster.clientConfig)
