@@ -40,6 +40,14 @@ public struct BrokerConfig: Sendable {
     public var zeroCopyThresholdBytes: Int64 = 32_768
     /// Apus: how often parked pulls are checked for their deadline (Java: 5000 for long polling).
     public var pullHoldCheckIntervalMs: Int64 = 1000
+    /// Half messages younger than this are not checked yet (ms).
+    public var transactionTimeOut: Int64 = 6000
+    /// Checks per half message before it is discarded to TRANS_CHECK_MAX_TIME_TOPIC.
+    public var transactionCheckMax: Int32 = 15
+    /// Period of the transaction check service (ms).
+    public var transactionCheckInterval: Int64 = 30_000
+    /// Half messages (TRAN_MSG=true) are refused with NO_PERMISSION.
+    public var rejectTransactionMessage = false
 
     public init() {
         brokerName = BrokerConfig.localHostName()
@@ -122,6 +130,10 @@ public struct BrokerConfig: Sendable {
         bool("transferMsgByHeap", \.transferMsgByHeap),
         int64("zeroCopyThresholdBytes", \.zeroCopyThresholdBytes),
         int64("pullHoldCheckIntervalMs", \.pullHoldCheckIntervalMs),
+        int64("transactionTimeOut", \.transactionTimeOut),
+        int32("transactionCheckMax", \.transactionCheckMax),
+        int64("transactionCheckInterval", \.transactionCheckInterval),
+        bool("rejectTransactionMessage", \.rejectTransactionMessage),
     ]
 
     public static var keyNames: Set<String> { Set(keys.map(\.name)) }

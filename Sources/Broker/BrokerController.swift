@@ -114,6 +114,7 @@ public final class BrokerController: Sendable {
         for code in AdminBrokerProcessor.codes { server.registerProcessor(code, admin) }
         for code in ConnectionQueryProcessor.codes { server.registerProcessor(code, ConnectionQueryProcessor(controller: self)) }
         server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(controller: self))
+        server.registerProcessor(.endTransaction, EndTransactionProcessor(controller: self))
         server.addChannelEventListener(ClientHousekeepingService(controller: self))
     }
 
@@ -137,10 +138,13 @@ public final class BrokerController: Sendable {
             every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() },
             every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
         ]
-        // Delay levels run on a master only (broker.md §7): every 100 ms, offsets saved every 10 s.
+        // Delay levels (broker.md §7: every 100 ms, offsets saved every 10 s) and transaction checks
+        // (§8.3: every transactionCheckInterval) run on a master only.
+        let checkService = TransactionalMessageCheckService(controller: self)
         let schedule = store.config.brokerRole == .slave ? [] : [
             every(100, firstMs: 1000) { [self] in await scheduleMessageService.deliverDue(nowMs: nowMs()) },
             every(10_000) { [self] in scheduleMessageService.persist() },
+            Task { await checkService.run() },
         ]
         tasks.withLock { $0 = list + schedule }
     }

@@ -101,6 +101,8 @@ public final class ConsumerManager: Sendable {
 
 public final class ProducerManager: Sendable {
     private let groups = Mutex<[String: [RemotingChannel: ClientChannelInfo]]>([:])
+    /// Round-robin position for transaction checks.
+    private let nextChannel = Atomic<Int>(0)
 
     public init() {}
 
@@ -140,4 +142,17 @@ public final class ProducerManager: Sendable {
     }
 
     public func channels(group: String) -> [ClientChannelInfo] { groups.withLock { Array(($0[group] ?? [:]).values) } }
+
+    /// One channel of the group for a transaction check: round-robin over those that are open and
+    /// writable, else the last one tried (as RocketMQ's `getAvailableChannel`).
+    func availableChannel(group: String) -> RemotingChannel? {
+        let list = groups.withLock { ($0[group] ?? [:]).keys.sorted { $0.remoteAddress < $1.remoteAddress } }
+        guard !list.isEmpty else { return nil }
+        let start = nextChannel.wrappingAdd(1, ordering: .relaxed).oldValue
+        for k in 0..<list.count {
+            let ch = list[((start &+ k) & Int.max) % list.count]
+            if ch.isActive && ch.channel.isWritable { return ch }
+        }
+        return list[(start & Int.max) % list.count]
+    }
 }

@@ -1,7 +1,8 @@
 // SendMessageProcessor: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) — header
 // decoding (V1 names or V2 letters), topic checks and auto-creation, queue choice, UNIQ_KEY/CLUSTER
-// properties, the store put and the response (spec broker.md §2, remoting.md §9.1). Every answer, errors
-// included, carries MSG_REGION and TRACE_ON. Runs on the dispatcher's per-request task.
+// properties, half messages of transactions (§8.1), the store put and the response (spec broker.md §2,
+// remoting.md §9.1). Every answer, errors included, carries MSG_REGION and TRACE_ON. Runs on the
+// dispatcher's per-request task.
 
 import Glibc
 import Logging
@@ -134,7 +135,22 @@ struct SendMessageProcessor: RemotingRequestProcessor {
                 properties = MessageProperties.encode(pairs)
             }
         }
-        if !isBatch, !deadLetter, let delayed = ScheduleMessageService.transformDelayLevelMessage(
+        // Half messages (broker.md §8.1) wait in RMQ_SYS_TRANS_HALF_TOPIC until END_TRANSACTION; a half
+        // message coming back through a delay level (a retry) is not prepared a second time.
+        var sysFlag = header.sysFlag
+        if !isBatch, !deadLetter, Self.isTransactionPrepared(properties),
+           !((header.reconsumeTimes ?? 0) > 0
+             && (MessageProperties.value(of: MessageProperties.delayTimeLevel, in: properties).flatMap { Int32($0) } ?? 0) > 0) {
+            if config.rejectTransactionMessage {
+                return answer(.noPermission, "the broker[\(config.brokerIP1)] sending transaction message is forbidden")
+            }
+            let half = TransactionalMessageBridge.parseHalfMessage(topic: header.topic, queueId: queueId,
+                                                                   properties: &properties, sysFlag: header.sysFlag)
+            TransactionalMessageBridge(controller: controller).ensureSystemTopic(half.topic)
+            storeTopic = half.topic
+            storeQueueId = half.queueId
+            sysFlag = half.sysFlag
+        } else if !isBatch, !deadLetter, let delayed = ScheduleMessageService.transformDelayLevelMessage(
             topic: header.topic, queueId: queueId, properties: &properties, sysFlag: header.sysFlag,
             maxLevel: controller.scheduleMessageService.maxLevel) {
             storeTopic = delayed.topic
@@ -154,7 +170,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             request: request, responseHeader: responseHeader, queueId: queueId,
             uniqueKey: uniqueKey, bodyBytes: body.count,
             message: MessageToStore(topic: storeTopic, queueId: storeQueueId, body: body, properties: properties, flag: header.flag,
-                                    sysFlag: header.sysFlag, bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
+                                    sysFlag: sysFlag, bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
                                     reconsumeTimes: header.reconsumeTimes ?? 0),
             batch: nil))
     }
@@ -180,6 +196,11 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             return p.request.makeResponse(code, remark: code == .success ? nil : result.status.rawValue, header: responseHeader)
         }
         return p.request.makeResponse(code, remark: result.remark ?? result.status.rawValue, header: responseHeader)
+    }
+
+    /// TRAN_MSG as Java's `Boolean.parseBoolean` reads it.
+    static func isTransactionPrepared(_ properties: String) -> Bool {
+        MessageProperties.value(of: MessageProperties.transactionPrepared, in: properties)?.lowercased() == "true"
     }
 
     /// Appends `key=value` in the stored properties form.

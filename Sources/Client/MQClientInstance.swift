@@ -14,6 +14,7 @@ import Synchronization
 protocol MQProducerInner: AnyObject, Sendable {
     var publishTopics: [String] { get }
     func updateTopicPublishInfo(_ topic: String, _ info: TopicPublishInfo)
+    func checkTransactionState(channel: RemotingChannel, message: MessageExt, header: CheckTransactionStateRequestHeader)
 }
 
 /// What the instance needs from a consumer (push or lite pull).
@@ -59,6 +60,8 @@ public final class MQClientInstance: Sendable {
         var consumers: [String: any MQConsumerInner] = [:]
         var tasks: [Task<Void, Never>] = []
         var rebalanceWakeup = false
+        /// Brokers that answered a heartbeat at least once.
+        var heartbeatedAddrs: Set<String> = []
     }
     private let state = Mutex<State>(State())
 
@@ -75,6 +78,30 @@ public final class MQClientInstance: Sendable {
             return nil
         }
         remoting.registerProcessor(.notifyConsumerIdsChanged, ClosureRequestProcessor(wake))
+        let check: @Sendable (RemotingCommand, RemotingChannel) async throws -> RemotingCommand? = { [weak self] request, channel in
+            self?.checkTransactionState(request, channel: channel)
+            return nil
+        }
+        remoting.registerProcessor(.checkTransactionState, ClosureRequestProcessor(check))
+    }
+
+    /// CHECK_TRANSACTION_STATE (client.md §7.3): handed to the local producer of the message's PGROUP; no
+    /// response is ever sent (the answer is an END_TRANSACTION).
+    func checkTransactionState(_ request: RemotingCommand, channel: RemotingChannel) {
+        guard let header = try? request.decodeHeader(CheckTransactionStateRequestHeader.self),
+              var message = MessageDecoder.decodeAll(request.bodyBytes).first else {
+            logger.warning("malformed CHECK_TRANSACTION_STATE from \(channel.remoteAddress)")
+            return
+        }
+        if message.message.properties[MessageConst.transactionId] == nil, let id = header.transactionId ?? message.message.uniqueKey {
+            message.message.properties[MessageConst.transactionId] = id
+        }
+        guard let group = message.message.properties[MessageConst.producerGroup],
+              let producer = state.withLock({ $0.producers[group] }) else {
+            logger.debug("transaction check for a producer group not in this client")
+            return
+        }
+        producer.checkTransactionState(channel: channel, message: message, header: header)
     }
 
     // MARK: registration
@@ -268,9 +295,26 @@ public final class MQClientInstance: Sendable {
         let data = heartbeatData()
         guard !data.producerDataSet.isEmpty || !data.consumerDataSet.isEmpty else { return }
         for addr in allBrokerAddrs(mastersOnly: data.consumerDataSet.isEmpty) {
-            do { try await api.sendHeartbeat(addr, data) } catch {
+            do {
+                try await api.sendHeartbeat(addr, data)
+                state.withLock { _ = $0.heartbeatedAddrs.insert(addr) }
+            } catch {
                 logger.warning("heartbeat to \(addr) failed: \(error)")
             }
+        }
+    }
+
+    /// One heartbeat to a broker this instance has not yet reached. A transaction producer's group must
+    /// be known there before the broker can send it checks, and the periodic heartbeat may be 30 s away.
+    func sendHeartbeatIfNew(_ addr: String) async {
+        guard !state.withLock({ $0.heartbeatedAddrs.contains(addr) }) else { return }
+        let data = heartbeatData()
+        guard !data.producerDataSet.isEmpty || !data.consumerDataSet.isEmpty else { return }
+        do {
+            try await api.sendHeartbeat(addr, data)
+            state.withLock { _ = $0.heartbeatedAddrs.insert(addr) }
+        } catch {
+            logger.warning("heartbeat to \(addr) failed: \(error)")
         }
     }
 }

@@ -21,6 +21,11 @@ public enum MessageConst {
     public static let originMessageId = "ORIGIN_MESSAGE_ID"
     public static let consumeStartTime = "CONSUME_START_TIME"
     public static let cluster = "CLUSTER"
+    /// Set by the broker on half messages (and by the producer after the half send): the transaction id.
+    public static let transactionId = "__transactionId__"
+    public static let transactionCheckTimes = "TRANSACTION_CHECK_TIMES"
+    /// A user property: seconds before the broker's first check of a half message.
+    public static let checkImmunityTimeInSeconds = "CHECK_IMMUNITY_TIME_IN_SECONDS"
     /// Names a user property may not take (a subset of `MessageConst.STRING_HASH_SET` that matters here).
     static let reserved: Set<String> = [
         keys, tags, waitStoreMsgOK, delayTimeLevel, retryTopic, realTopic, realQueueId, transactionPrepared,
@@ -69,6 +74,8 @@ public struct Message: Sendable, Equatable {
     }
     /// The client unique id (UNIQ_KEY), once the producer has set it.
     public var uniqueKey: String? { properties[MessageConst.uniqueClientMessageIdKeyIndex] }
+    /// The transaction id of a transactional message: `__transactionId__`, else UNIQ_KEY.
+    public var transactionId: String? { properties[MessageConst.transactionId] ?? uniqueKey }
 
     /// Sets a user property; reserved names and blank names or values are refused.
     public mutating func putUserProperty(_ name: String, _ value: String) throws(MQClientError) {

@@ -32,6 +32,7 @@ public struct MessageExt: Sendable, CustomStringConvertible {
     public var keys: [String] { message.keys }
     public var properties: [String: String] { message.properties }
     public var flag: Int32 { message.flag }
+    public var transactionId: String? { message.transactionId }
     /// UNIQ_KEY when present, else the offset id.
     public var msgId: String { message.uniqueKey ?? offsetMsgId }
     /// The compression the record was stored with, if any.
@@ -165,6 +166,25 @@ enum MessageDecoder {
         }
         m.offsetMsgId = String(decoding: id, as: UTF8.self)
         return (m, Int(total))
+    }
+
+    /// The commit-log offset inside an offset message id (32 hex chars for an IPv4 store host, 56 for
+    /// IPv6: the last 16 are the offset); nil for anything else.
+    static func commitLogOffset(ofMessageId id: String) -> Int64? {
+        let chars = Array(id.utf8)
+        guard chars.count == 32 || chars.count == 56 else { return nil }
+        var value: UInt64 = 0
+        for c in chars.suffix(16) {
+            let digit: UInt8
+            switch c {
+            case 0x30...0x39: digit = c - 0x30
+            case 0x41...0x46: digit = c - 0x41 + 10
+            case 0x61...0x66: digit = c - 0x61 + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(digit)
+        }
+        return Int64(bitPattern: value)
     }
 
     /// Batch body of SEND_BATCH_MESSAGE (remoting.md §9.2).

@@ -29,6 +29,8 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
     private struct State {
         var instance: MQClientInstance?
         var publishInfo: [String: TopicPublishInfo] = [:]
+        /// Set for the producer of a TransactionProducer: serves the broker's checks.
+        var transactionCheckExecutor: TransactionCheckExecutor?
     }
     private let state = Mutex<State>(State())
     let faultStrategy: MQFaultStrategy
@@ -69,6 +71,16 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
 
     var publishTopics: [String] { state.withLock { Array($0.publishInfo.keys) } }
 
+    func setTransactionCheckExecutor(_ executor: TransactionCheckExecutor?) {
+        state.withLock { $0.transactionCheckExecutor = executor }
+    }
+
+    /// A broker check about one of this group's half messages; ignored unless this is a transaction producer.
+    func checkTransactionState(channel: RemotingChannel, message: MessageExt, header: CheckTransactionStateRequestHeader) {
+        guard let executor = state.withLock({ $0.transactionCheckExecutor }) else { return }
+        executor.submit(TransactionCheckExecutor.Check(channel: channel, message: message, header: header))
+    }
+
     func updateTopicPublishInfo(_ topic: String, _ info: TopicPublishInfo) {
         state.withLock { s in if s.publishInfo[topic] != nil { s.publishInfo[topic] = info } }
     }
@@ -100,6 +112,13 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
 
     public func fetchPublishMessageQueues(_ topic: String) async throws(MQClientError) -> [MessageQueue] {
         try await topicPublishInfo(topic).messageQueueList
+    }
+
+    /// The queue's max offset on its broker (RocketMQ's `MQAdmin.maxOffset`).
+    public func maxOffset(_ mq: MessageQueue) async throws(MQClientError) -> Int64 {
+        let inst = try instance
+        let addr = try await inst.brokerAddress(mq.brokerName, topic: mq.topic)
+        return try await inst.api.getMaxOffset(addr, mq: mq)
     }
 
     // MARK: request building

@@ -1,6 +1,7 @@
 // mqbench: RocketMQ's benchmark tools over the Swift client (admin.md §14). `producer` keeps -w sends in
 // flight and prints "Send TPS | Max RT(ms) | Average RT(ms) | Send Failed | Response Failed" per report
-// interval, then a summary with p50/p99/p99.9 latency; `consumer` prints consume TPS and B2C/S2C latency.
+// interval, then a summary with p50/p99/p99.9 latency; `consumer` prints consume TPS and B2C/S2C latency;
+// `tx` (TxBench.swift) is the transaction producer.
 
 import ArgumentParser
 import Client
@@ -261,13 +262,3 @@ struct ConsumerBench: AsyncParsableCommand {
         await consumer.shutdown()
     }
 }
-
-struct TxBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tx", abstract: "transaction producer (not available yet)")
-    func run() async throws {
-        print("mqbench tx: the transaction producer is not implemented in the Swift client yet")
-        throw ExitCode(2)
-    }
-}
-
-

@@ -1,0 +1,124 @@
+// EndTransactionProcessor: END_TRANSACTION (37), broker.md §8.2. A producer (or its answer to a check)
+// commits or rolls back a half message: the half message is looked up by commit-log offset and must match
+// the request's producer group and both offsets; commit writes the real message to REAL_TOPIC/REAL_QID
+// with transaction type COMMIT, then the op record; rollback writes only the op record. Clients send it
+// one-way, so the answer matters only to clients that wait (the C++ client) and to tests.
+// Runs on the dispatcher's per-request task.
+
+import Logging
+import Remoting
+import Store
+
+struct EndTransactionProcessor: RemotingRequestProcessor {
+    let controller: BrokerController
+
+    func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
+        let header: EndTransactionRequestHeader
+        do {
+            header = try request.decodeHeader()
+        } catch {
+            return request.makeResponse(.systemError, remark: "\(error)")
+        }
+        if controller.store.config.brokerRole == .slave {
+            controller.logger.warning("Message store is slave mode, so end transaction is forbidden.")
+            return request.makeResponse(.slaveNotAvailable)
+        }
+        let source = header.fromTransactionCheck ? "check answer" : "end transaction"
+        switch header.commitOrRollback {
+        case MessageSysFlag.transactionCommitType:
+            break
+        case MessageSysFlag.transactionRollbackType:
+            controller.logger.info("\(source) from producer \(channel.remoteAddress): rollback",
+                                   metadata: ["msgId": "\(header.msgId)", "commitLogOffset": "\(header.commitLogOffset)"])
+        default:
+            // Unknown (0) or anything else: the half message stays pending for the check service.
+            controller.logger.info("\(source) from producer \(channel.remoteAddress): still pending",
+                                   metadata: ["msgId": "\(header.msgId)", "remark": "\(request.remark ?? "")"])
+            return nil
+        }
+
+        let bridge = TransactionalMessageBridge(controller: controller)
+        guard let half = bridge.halfMessage(commitLogOffset: header.commitLogOffset) else {
+            return request.makeResponse(.systemError, remark: "Find prepared transaction message failed")
+        }
+        let properties = MessageProperties.decode(half.properties)
+        if let refusal = Self.checkPrepareMessage(half, properties: properties, header) {
+            controller.logger.warning("end transaction refused: \(refusal)",
+                                      metadata: ["producerGroup": "\(header.producerGroup)", "remote": "\(channel.remoteAddress)"])
+            return request.makeResponse(.systemError, remark: refusal)
+        }
+        if rejectCommitOrRollback(header, half: half, properties: properties) {
+            controller.logger.warning("end transaction after the first check time, wait for the check",
+                                      metadata: ["msgId": "\(header.msgId)", "commitLogOffset": "\(header.commitLogOffset)"])
+            return request.makeResponse(.illegalOperation, remark: "Message commit fail [producer end]. currentTimeMillis - bornTime > checkImmunityTime")
+        }
+
+        if header.commitOrRollback == MessageSysFlag.transactionRollbackType {
+            await bridge.putOpMessage(halfQueueId: half.queueId, halfQueueOffset: half.queueOffset)
+            return request.makeResponse(.success)
+        }
+        guard let final = Self.endMessageTransaction(half, properties: properties, commitLogOffset: header.commitLogOffset) else {
+            return request.makeResponse(.systemError, remark: "the half message has no REAL_TOPIC/REAL_QID")
+        }
+        let result = await controller.store.putMessage(final)
+        let response = Self.response(to: request, result)
+        if response.responseCode == .success {
+            controller.stats.recordPut(messages: 1, bytes: final.body.count, ok: true)
+            await bridge.putOpMessage(halfQueueId: half.queueId, halfQueueOffset: half.queueOffset)
+        }
+        return response
+    }
+
+    /// The request must name the half message exactly: its producer group and both of its offsets.
+    static func checkPrepareMessage(_ half: StoredMessage, properties: [String: String], _ header: EndTransactionRequestHeader) -> String? {
+        if properties[TransactionalMessageBridge.producerGroupProperty] != header.producerGroup { return "The producer group wrong" }
+        if half.queueOffset != header.tranStateTableOffset { return "The transaction state table offset wrong" }
+        if half.physicalOffset != header.commitLogOffset { return "The commit log offset wrong" }
+        return nil
+    }
+
+    /// A producer that asked for a later first check (CHECK_IMMUNITY_TIME_IN_SECONDS) and ends the
+    /// transaction itself after that time is refused: the check service owns the message by then.
+    func rejectCommitOrRollback(_ header: EndTransactionRequestHeader, half: StoredMessage, properties: [String: String]) -> Bool {
+        guard !header.fromTransactionCheck,
+              let text = properties[TransactionalMessageBridge.checkImmunityTimeProperty], !text.isEmpty else { return false }
+        let immunity = TransactionalMessageCheckService.immunityTimeMs(text, transactionTimeOut: controller.brokerConfig.transactionTimeOut)
+        return nowMs() - half.bornTimestampMs > immunity
+    }
+
+    /// The real message of a committed half message: its topic and queue from REAL_TOPIC/REAL_QID (both
+    /// removed, as is TRAN_MSG), transaction type COMMIT, the half's offset as prepared-transaction offset.
+    static func endMessageTransaction(_ half: StoredMessage, properties: [String: String], commitLogOffset: Int64) -> MessageToStore? {
+        guard let topic = properties[MessageProperties.realTopic], !topic.isEmpty,
+              let queueId = properties[MessageProperties.realQueueId].flatMap({ Int32($0) }) else { return nil }
+        var pairs = properties
+        for key in [MessageProperties.realTopic, MessageProperties.realQueueId, MessageProperties.transactionPrepared] {
+            pairs.removeValue(forKey: key)
+        }
+        pairs[MessageProperties.waitStoreMsgOk] = "false"
+        return MessageToStore(topic: topic, queueId: queueId, body: half.body,
+                              properties: MessageProperties.encode(pairs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
+                              flag: half.flag,
+                              sysFlag: MessageSysFlag.resetTransactionValue(half.sysFlag, MessageSysFlag.transactionCommitType),
+                              bornTimestampMs: half.bornTimestampMs, bornHost: half.bornHost,
+                              reconsumeTimes: half.reconsumeTimes, preparedTransactionOffset: commitLogOffset)
+    }
+
+    /// Store status → answer; "stored but not flushed" counts as success, as in RocketMQ.
+    static func response(to request: RemotingCommand, _ result: PutMessageResult) -> RemotingCommand {
+        switch result.status {
+        case .putOk, .flushDiskTimeout:
+            return request.makeResponse(.success)
+        case .createMappedFileFailed:
+            return request.makeResponse(.systemError, remark: "Create mapped file failed.")
+        case .messageIllegal, .propertiesSizeExceeded:
+            return request.makeResponse(.messageIllegal, remark: "The message is illegal, maybe msg body or properties length not matched.")
+        case .serviceNotAvailable:
+            return request.makeResponse(.serviceNotAvailable, remark: "Service not available now.")
+        case .flushQueueFull:
+            return request.makeResponse(.systemBusy, remark: result.remark ?? result.status.rawValue)
+        case .unknownError:
+            return request.makeResponse(.systemError, remark: "UNKNOWN_ERROR")
+        }
+    }
+}
