@@ -18,7 +18,7 @@ final class LitePullConsumerTests: XCTestCase {
 
     func testSubscribedConsumerPollsEverythingAndCommitsOffsets() async throws {
         let cluster = try await Cluster.started()
-        defer { Task { await cluster.stopAll() } }
+        addTeardownBlock { await cluster.stopAll() }
         try await cluster.createTopic("LiteTopic", queues: 4)
         let producer = Producer(group: "lite_producer", config: cluster.clientConfig)
         try await producer.start()
@@ -45,7 +45,7 @@ final class LitePullConsumerTests: XCTestCase {
 
     func testAssignedConsumerSeeksBackAndReadsAgain() async throws {
         let cluster = try await Cluster.started()
-        defer { Task { await cluster.stopAll() } }
+        addTeardownBlock { await cluster.stopAll() }
         try await cluster.createTopic("SeekTopic", queues: 1)
         let producer = Producer(group: "seek_producer", config: cluster.clientConfig)
         try await producer.start()

@@ -17,7 +17,7 @@ final class PushConsumerIntegrationTests: XCTestCase {
 
     func testTwoConsumersSplitEightQueuesEvenlyAndAThirdJoiningLosesNoMessage() async throws {
         let cluster = try await Cluster.started()
-        defer { Task { await cluster.stopAll() } }
+        addTeardownBlock { await cluster.stopAll() }
         let topic = "SplitTopic"
         try await cluster.createTopic(topic, queues: 8)
         let producer = Producer(group: "split_producer", config: cluster.clientConfig)
@@ -49,7 +49,7 @@ final class PushConsumerIntegrationTests: XCTestCase {
 
     func testBroadcastingDeliversEveryMessageToEveryConsumer() async throws {
         let cluster = try await Cluster.started()
-        defer { Task { await cluster.stopAll() } }
+        addTeardownBlock { await cluster.stopAll() }
         let topic = "BroadcastTopic"
         try await cluster.createTopic(topic, queues: 4)
         let collector = Collector()
@@ -80,7 +80,7 @@ final class PushConsumerIntegrationTests: XCTestCase {
 
     func testRestartedConsumerResumesFromItsCommittedOffset() async throws {
         let cluster = try await Cluster.started()
-        defer { Task { await cluster.stopAll() } }
+        addTeardownBlock { await cluster.stopAll() }
         let topic = "ResumeTopic"
         try await cluster.createTopic(topic, queues: 4)
         let producer = Producer(group: "resume_producer", config: cluster.clientConfig)
@@ -103,7 +103,7 @@ final class PushConsumerIntegrationTests: XCTestCase {
 
     func testOrderedSendKeepsPerKeyOrder() async throws {
         let cluster = try await Cluster.started()
-        defer { Task { await cluster.stopAll() } }
+        addTeardownBlock { await cluster.stopAll() }
         let topic = "OrderTopic"
         try await cluster.createTopic(topic, queues: 8)
         let producer = Producer(group: "order_producer", config: cluster.clientConfig)
@@ -138,7 +138,7 @@ final class PushConsumerIntegrationTests: XCTestCase {
 
     func testBodyOverThresholdIsStoredZstdCompressedAndReadBackIntact() async throws {
         let cluster = try await Cluster.started()
-        defer { Task { await cluster.stopAll() } }
+        addTeardownBlock { await cluster.stopAll() }
         let topic = "CompressTopic"
         try await cluster.createTopic(topic, queues: 1)
         var big = [UInt8]()

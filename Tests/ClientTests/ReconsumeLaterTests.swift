@@ -10,7 +10,7 @@ import XCTest
 final class ReconsumeLaterTests: XCTestCase {
     func testReconsumeLaterDeliversTheMessageAgainWithReconsumeTimesIncremented() async throws {
         let cluster = try await Cluster.started(["messageDelayLevel": "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s"])
-        defer { Task { await cluster.stopAll() } }
+        addTeardownBlock { await cluster.stopAll() }
         let topic = "RetryTopic"
         try await cluster.createTopic(topic, queues: 2)
         let producer = Producer(group: "retry_producer", config: cluster.clientConfig)
