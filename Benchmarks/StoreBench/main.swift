@@ -62,6 +62,7 @@ func storeConfig(_ dir: String, flush: FlushDiskType) -> MessageStoreConfig {
     if ProcessInfo.processInfo.environment["APUS_BENCH_WARM"] == "1" { c.warmMappedFileEnable = true }
     if ProcessInfo.processInfo.environment["APUS_BENCH_INDEX"] == "0" { c.messageIndexEnable = false }
     if ProcessInfo.processInfo.environment["APUS_BENCH_POOL"] == "1" { c.transientStorePoolEnable = true }
+    if ProcessInfo.processInfo.environment["APUS_BENCH_URING"] == "0" { c.ioUringEnable = false }
     if let n = ProcessInfo.processInfo.environment["APUS_BENCH_NICE"].flatMap({ Int64($0) }) { c.storeServiceThreadNice = n }
     c.maxHashSlotNum = 500_000
     c.maxIndexNum = 2_000_000

@@ -31,9 +31,9 @@ public final class ServiceThread: @unchecked Sendable {
         started = true
         condition.unlock()
         let thread = Thread { [self] in
-            if let n = ProcessInfo.processInfo.environment["APUS_SERVICE_NICE"].flatMap({ Int32($0) }) {
-                _ = setpriority(__priority_which_t(0), 0, n)
-            }
+            let nice = ServiceThread.niceness.load(ordering: .relaxed)
+            // On Linux the nice value is per thread: PRIO_PROCESS with who 0 sets the calling thread's.
+            if nice != 0 { _ = setpriority(__priority_which_t(0), 0, nice) }
             body(self)
             condition.lock()
             finished = true
