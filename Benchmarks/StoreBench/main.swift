@@ -237,7 +237,10 @@ if only == "sync" {
 if only == "append" {
     let size = Int(ProcessInfo.processInfo.environment["APUS_BENCH_SIZE"] ?? "1024") ?? 1024
     let count = Int(ProcessInfo.processInfo.environment["APUS_BENCH_COUNT"] ?? "") ?? 1_000_000
-    let r = try appendRate(size: size, count: count, writers: 1)
+    let bound = crcMemcpyBound(size: size, count: count)
+    let pool = ProcessInfo.processInfo.environment["APUS_BENCH_POOL"] == "1"
+    let r = try appendRate(size: size, count: count, writers: 1, pool: pool)
+    print("bound (CRC32 + memcpy, one core): \(fmt(bound.msgsPerSec)) msgs/s; ratio \(fmt(r.msgsPerSec / bound.msgsPerSec * 100, 1))%")
     print("append \(size) B x1: \(fmt(r.msgsPerSec)) msgs/s, writer CPU \(fmt(lastWriterCPUNsPerPut)) ns/put (wall \(fmt(1e9 / r.msgsPerSec)) ns/put), writer switches voluntary \(lastWriterSwitches.0) involuntary \(lastWriterSwitches.1)")
     exit(0)
 }

@@ -33,6 +33,10 @@ final class CommitLog: Sendable {
     struct PutState {
         /// Next queue offset per topic-queue (store.md §3.8), rebuilt from ConsumeQueues at start.
         var topicQueueTable: [TopicQueueKey: Int64] = [:]
+        /// The last key's slot: a writer putting to one queue after another skips hashing its key. Every
+        /// change of the table's shape (insert, replace, filter) clears it; indices stay valid while only
+        /// values change.
+        var lastSlot: (key: TopicQueueKey, index: Dictionary<TopicQueueKey, Int64>.Index)?
         /// The segment appends go to, cached so a put never takes the file list's lock. The hot path
         /// uses `currentSegment` (a raw pointer kept alive by `current`): retaining the MappedFile on
         /// every put would bounce its reference count between the writer's and the dispatcher's cores.
@@ -94,7 +98,10 @@ final class CommitLog: Sendable {
     }
 
     func setTopicQueueTable(_ table: [TopicQueueKey: Int64]) {
-        putLock.value.withLock { $0.topicQueueTable = table }
+        putLock.value.withLock {
+            $0.topicQueueTable = table
+            $0.lastSlot = nil
+        }
     }
 
     func nextQueueOffset(_ key: TopicQueueKey) -> Int64 {
@@ -102,7 +109,10 @@ final class CommitLog: Sendable {
     }
 
     func removeTopicQueues(topic: String) {
-        putLock.value.withLock { s in s.topicQueueTable = s.topicQueueTable.filter { $0.key.topic != topic } }
+        putLock.value.withLock { s in
+            s.topicQueueTable = s.topicQueueTable.filter { $0.key.topic != topic }
+            s.lastSlot = nil
+        }
     }
 
     enum AppendFailure: Error {
@@ -120,10 +130,17 @@ final class CommitLog: Sendable {
         return putLock.value.withLock { state -> Result<AppendMessageResult, AppendFailure> in
             let storeTimestampMs = currentTimeMs()
             // One hash of the key: find (or insert) the slot once and update it in place.
-            var slot = state.topicQueueTable.index(forKey: key)
-            if slot == nil && consumesSlot {
-                state.topicQueueTable[key] = 0
+            var slot: Dictionary<TopicQueueKey, Int64>.Index?
+            if let last = state.lastSlot, last.key.queueId == key.queueId, last.key.topic == key.topic {
+                slot = last.index
+            } else {
                 slot = state.topicQueueTable.index(forKey: key)
+                if slot == nil && consumesSlot {
+                    state.topicQueueTable[key] = 0
+                    slot = state.topicQueueTable.index(forKey: key)
+                    state.lastSlot = nil  // the insert may have moved every slot
+                }
+                if let slot { state.lastSlot = (key, slot) }
             }
             let queueOffset = consumesSlot ? state.topicQueueTable.values[slot!] : 0
             var attempts = 0
