@@ -91,6 +91,9 @@ nonisolated(unsafe) var lastWriterSwitches = (0, 0)
 func appendRate(size: Int, count: Int, writers: Int, warm: Bool = false, pool: Bool = false) throws -> (msgsPerSec: Double, mbPerSec: Double) {
     let dir = freshDir("append")
     defer { try? FileManager.default.removeItem(atPath: dir) }
+    // Start every run with no writeback of an earlier run in flight: the kernel's flusher threads would
+    // otherwise compete with this run's writer for the first seconds.
+    sync()
     var config = storeConfig(dir, flush: .asyncFlush)
     config.warmMappedFileEnable = config.warmMappedFileEnable || warm
     if pool {
