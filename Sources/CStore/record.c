@@ -27,16 +27,11 @@ int64_t apus_record_length(const struct apus_record_fields *f) {
     return len;
 }
 
-int64_t apus_record_encode(const struct apus_record_fields *f, uint8_t *buf, size_t cap) {
-    int64_t len = apus_record_length(f);
-    if (len < 0) return len;
-    if ((uint64_t)len > cap) return -ENOBUFS;
-    int v2 = use_v2(f);
+/* Writes the fixed part up to and including BODYLENGTH; returns the position after it. */
+static uint8_t *encode_prefix(const struct apus_record_fields *f, uint8_t *p, int64_t len, int v2) {
     int32_t sys_flag = f->sys_flag & ~(APUS_SYSFLAG_BORNHOST_V6 | APUS_SYSFLAG_STOREHOST_V6);
     if (f->born_host_len == 16) sys_flag |= APUS_SYSFLAG_BORNHOST_V6;
     if (f->store_host_len == 16) sys_flag |= APUS_SYSFLAG_STOREHOST_V6;
-
-    uint8_t *p = buf;
     apus_put_be32(p, (uint32_t)len); p += 4;
     apus_put_be32(p, (uint32_t)(v2 ? APUS_MAGIC_V2 : APUS_MAGIC_V1)); p += 4;
     apus_put_be32(p, (uint32_t)apus_crc32_masked(f->body, f->body_len)); p += 4;
@@ -54,13 +49,40 @@ int64_t apus_record_encode(const struct apus_record_fields *f, uint8_t *buf, siz
     apus_put_be32(p, (uint32_t)f->reconsume_times); p += 4;
     apus_put_be64(p, (uint64_t)f->prepared_tx_offset); p += 8;
     apus_put_be32(p, f->body_len); p += 4;
-    if (f->body_len) { memcpy(p, f->body, f->body_len); p += f->body_len; }
+    return p;
+}
+
+/* Writes TOPICLENGTH, topic, PROPERTIESLENGTH, properties; returns the position after them. */
+static uint8_t *encode_suffix(const struct apus_record_fields *f, uint8_t *p, int v2) {
     if (v2) { apus_put_be16(p, (uint16_t)f->topic_len); p += 2; }
     else { *p++ = (uint8_t)f->topic_len; }
     memcpy(p, f->topic, f->topic_len); p += f->topic_len;
     apus_put_be16(p, (uint16_t)f->props_len); p += 2;
     if (f->props_len) { memcpy(p, f->props, f->props_len); p += f->props_len; }
+    return p;
+}
+
+int64_t apus_record_encode(const struct apus_record_fields *f, uint8_t *buf, size_t cap) {
+    int64_t len = apus_record_length(f);
+    if (len < 0) return len;
+    if ((uint64_t)len > cap) return -ENOBUFS;
+    int v2 = use_v2(f);
+    uint8_t *p = encode_prefix(f, buf, len, v2);
+    if (f->body_len) { memcpy(p, f->body, f->body_len); p += f->body_len; }
+    p = encode_suffix(f, p, v2);
     APUS_ASSERT(p - buf == len);
+    return len;
+}
+
+int64_t apus_record_encode_split(const struct apus_record_fields *f, uint8_t *buf, size_t cap, uint32_t *body_at) {
+    int64_t len = apus_record_length(f);
+    if (len < 0) return len;
+    if ((uint64_t)len - f->body_len > cap) return -ENOBUFS;
+    int v2 = use_v2(f);
+    uint8_t *p = encode_prefix(f, buf, len, v2);
+    *body_at = (uint32_t)(p - buf);
+    p = encode_suffix(f, p, v2);
+    APUS_ASSERT(p - buf == len - (int64_t)f->body_len);
     return len;
 }
 

@@ -209,6 +209,34 @@ int apus_segment_append_records(struct apus_segment *seg, uint8_t *recs, uint32_
     return 0;
 }
 
+int apus_segment_append_split(struct apus_segment *seg, uint8_t *head, uint32_t body_at, const uint8_t *body,
+                              uint32_t body_len, uint32_t tail_len, int64_t queue_offset, int64_t store_timestamp_ms,
+                              int64_t *file_position) {
+    uint64_t len = (uint64_t)body_at + body_len + tail_len;
+    APUS_ASSERT(len == apus_get_be32(head) && body_at >= 8);
+    if (len + APUS_BLANK_BYTES_MIN > seg->size_bytes) return -EINVAL;
+    int64_t pos = atomic_load_explicit(&seg->append_position, memory_order_relaxed);
+    int64_t room = (int64_t)seg->size_bytes - pos;
+    uint8_t *dest = seg->write_buffer ? seg->write_buffer : seg->base;
+    if ((int64_t)len + APUS_BLANK_BYTES_MIN > room) {
+        if (room >= APUS_BLANK_BYTES_MIN) apus_record_write_blank(dest + pos, (int32_t)room);
+        apus_segment_publish_append(seg, (int64_t)seg->size_bytes);
+        return APUS_SEGMENT_END_OF_FILE;
+    }
+    apus_record_patch(head, queue_offset, seg->start_offset + pos, store_timestamp_ms);
+    memcpy(dest + pos, head, body_at);
+    if (body_len) memcpy(dest + pos + body_at, body, body_len);
+    memcpy(dest + pos + body_at + body_len, head + body_at, tail_len);
+    apus_segment_publish_append(seg, pos + (int64_t)len);
+    *file_position = pos;
+    uint64_t ahead = len < APUS_PREFETCH_AHEAD_MAX ? len : APUS_PREFETCH_AHEAD_MAX;
+    const uint8_t *next = dest + pos + len;
+    for (uint64_t off = 0; off < ahead && (uint64_t)pos + len + off < seg->size_bytes; off += 64) {
+        __builtin_prefetch(next + off, 1, 3);
+    }
+    return 0;
+}
+
 int apus_segment_write_at(struct apus_segment *seg, int64_t pos, const void *data, uint32_t len) {
     APUS_ASSERT(seg->write_buffer == NULL);
     if (pos < 0 || (uint64_t)pos + len > seg->size_bytes) return -ENOSPC;

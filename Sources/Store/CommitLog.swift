@@ -160,8 +160,15 @@ final class CommitLog: Sendable {
                 let segment = state.currentSegment
                 let fileStart = state.currentStartOffset
                 var position: Int64 = 0
-                let rc = apus_segment_append_records(segment, encoded.pointer, UInt32(len), UInt32(count),
+                let rc: Int32
+                if let body = encoded.body {
+                    rc = apus_segment_append_split(segment, encoded.pointer, UInt32(encoded.bodyAt), body.baseAddress,
+                                                   UInt32(body.count), UInt32(len - encoded.bodyAt - body.count),
+                                                   queueOffset, storeTimestampMs, &position)
+                } else {
+                    rc = apus_segment_append_records(segment, encoded.pointer, UInt32(len), UInt32(count),
                                                      queueOffset, storeTimestampMs, &position)
+                }
                 if rc == APUS_SEGMENT_END_OF_FILE { continue }
                 precondition(rc == 0, "append of \(len) bytes failed: \(rc)")
                 if consumesSlot { state.topicQueueTable.values[slot!] = queueOffset + Int64(count) }

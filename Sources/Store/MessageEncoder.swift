@@ -11,8 +11,14 @@ import Glibc
 // pointer on the thread that owns the buffer.
 struct EncodedMessages: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<UInt8>
+    /// Length of all records (the body included when `body` is set).
     let length: Int
     let count: Int
+    /// A single record encoded without its body (apus_record_encode_split): `pointer` holds the fixed part
+    /// (`bodyAt` bytes) then the topic/properties part, and the put lock copies the body from here. Valid
+    /// only inside the caller's `withUnsafeBufferPointer` over the message body.
+    var body: UnsafeBufferPointer<UInt8>? = nil
+    var bodyAt: Int = 0
 }
 
 enum EncodeFailure: Error {
@@ -69,7 +75,10 @@ struct MessageEncoder {
         }
     }
 
-    func encode(_ m: MessageToStore) throws(EncodeFailure) -> EncodedMessages {
+    /// Encodes one message around `body` (the message's body bytes, which the caller keeps alive until the
+    /// append is done): the header, topic and properties go to the scratch buffer, the body is copied once,
+    /// under the put lock, straight into the log.
+    func encode(_ m: MessageToStore, body b: UnsafeBufferPointer<UInt8>) throws(EncodeFailure) -> EncodedMessages {
         var f = baseFields(sysFlag: m.sysFlag, bornTimestampMs: m.bornTimestampMs, bornHost: m.bornHost,
                            reconsumeTimes: m.reconsumeTimes, queueId: m.queueId)
         f.flag = m.flag
@@ -78,20 +87,20 @@ struct MessageEncoder {
         var props = m.properties
         let result: Result<EncodedMessages, EncodeFailure> = topic.withUTF8 { t in
             props.withUTF8 { p in
-                m.body.withUnsafeBufferPointer { b in
-                    f.topic = t.baseAddress
-                    f.topic_len = UInt32(t.count)
-                    f.props = p.baseAddress
-                    f.props_len = UInt32(p.count)
-                    f.body = b.baseAddress
-                    f.body_len = UInt32(b.count)
-                    let len = apus_record_length(&f)
-                    if len < 0 { return .failure(Self.describe(len, bodyCount: b.count, max: bodyBytesMax)) }
-                    guard let out = apus_scratch(Int(len)) else { return .failure(.messageIllegal("out of memory encoding \(len) bytes")) }
-                    let n = apus_record_encode(&f, out, Int(len))
-                    precondition(n == len)
-                    return .success(EncodedMessages(pointer: out, length: Int(len), count: 1))
-                }
+                f.topic = t.baseAddress
+                f.topic_len = UInt32(t.count)
+                f.props = p.baseAddress
+                f.props_len = UInt32(p.count)
+                f.body = b.baseAddress
+                f.body_len = UInt32(b.count)
+                let len = apus_record_length(&f)
+                if len < 0 { return .failure(Self.describe(len, bodyCount: b.count, max: bodyBytesMax)) }
+                let headBytes = Int(len) - b.count
+                guard let out = apus_scratch(headBytes) else { return .failure(.messageIllegal("out of memory encoding \(len) bytes")) }
+                var bodyAt: UInt32 = 0
+                let n = apus_record_encode_split(&f, out, headBytes, &bodyAt)
+                precondition(n == len)
+                return .success(EncodedMessages(pointer: out, length: Int(len), count: 1, body: b, bodyAt: Int(bodyAt)))
             }
         }
         switch result {

@@ -176,16 +176,19 @@ public final class MessageStore: Sendable {
     /// the message is stored all the same).
     public func putMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) {
         if let r = refusal() { return completion(r) }
-        let encoded: EncodedMessages
-        do {
-            encoded = try encoder.encode(message)
-        } catch {
-            return completion(error.result)
-        }
         // WAIT matters only under SYNC_FLUSH; skip the properties scan otherwise.
         let wait = groupCommit == nil || !Self.waitIsFalse(message.properties)
-        finishPut(encoded, key: TopicQueueKey(topic: message.topic, queueId: message.queueId), sysFlag: message.sysFlag,
-                  waitStoreMsgOK: wait, completion: completion)
+        let key = TopicQueueKey(topic: message.topic, queueId: message.queueId)
+        // The body is copied once, from here, under the put lock: encode and append inside its scope.
+        message.body.withUnsafeBufferPointer { body in
+            let encoded: EncodedMessages
+            do throws(EncodeFailure) {
+                encoded = try encoder.encode(message, body: body)
+            } catch {
+                return completion(error.result)
+            }
+            finishPut(encoded, key: key, sysFlag: message.sysFlag, waitStoreMsgOK: wait, completion: completion)
+        }
     }
 
     /// Appends a client batch: one record per item, consecutive queue offsets, one store timestamp.

@@ -228,6 +228,50 @@ void segment_write_buffer_hides_appends_until_commit(void) {
     free(buffer);
 }
 
+void segment_split_append_writes_the_same_bytes_as_a_whole_record(void) {
+    char dir[256], path_a[300], path_b[300];
+    test_tmpdir(dir, sizeof dir);
+    snprintf(path_a, sizeof path_a, "%s/00000000000000000000", dir);
+    snprintf(path_b, sizeof path_b, "%s/b", dir);
+    struct apus_segment *a, *b;
+    CHECK_EQ(apus_segment_create(path_a, 0, 8192, &a), 0);
+    CHECK_EQ(apus_segment_create(path_b, 0, 8192, &b), 0);
+    uint8_t body[1500];
+    for (size_t i = 0; i < sizeof body; i++) body[i] = (uint8_t)(i * 7 + 3);
+    struct apus_record_fields f = {0};
+    f.body = body; f.body_len = sizeof body;
+    f.topic = (const uint8_t *)"TopicTest"; f.topic_len = 9;
+    f.props = (const uint8_t *)"TAGS\001TagA\002"; f.props_len = 10;
+    f.born_host_len = 16; f.store_host_len = 4; /* an IPv6 born host moves the store timestamp */
+    uint8_t whole[2048], head[256];
+    uint32_t body_at = 0;
+    int64_t len = apus_record_encode(&f, whole, sizeof whole);
+    CHECK(len > 0);
+    CHECK_EQ(apus_record_encode_split(&f, head, 100, &body_at), -ENOBUFS);
+    CHECK_EQ(apus_record_encode_split(&f, head, sizeof head, &body_at), len);
+    int64_t pa = -1, pb = -1;
+    int appended = 0;
+    for (;;) {
+        int ra = apus_segment_append_records(a, whole, (uint32_t)len, 1, appended, 1700000000000LL + appended, &pa);
+        int rb = apus_segment_append_split(b, head, body_at, body, sizeof body, (uint32_t)(len - body_at - sizeof body),
+                                           appended, 1700000000000LL + appended, &pb);
+        CHECK_EQ(ra, rb);
+        CHECK_EQ(pa, pb);
+        if (ra == APUS_SEGMENT_END_OF_FILE) break;
+        CHECK_EQ(ra, 0);
+        appended++;
+    }
+    CHECK_EQ(appended, 5); /* 5 x 1622 = 8110; 82 bytes left < 1622 + 8: BLANK */
+    CHECK_EQ(apus_segment_wrote_position(b), 8192);
+    CHECK_MEM(apus_segment_base(a), apus_segment_base(b), 8192);
+    struct apus_record_info info;
+    CHECK_EQ(apus_record_check(apus_segment_base(b) + len, (size_t)len, 1, &info), APUS_RECORD_MESSAGE);
+    CHECK_EQ(info.queue_offset, 1);
+    CHECK_EQ(info.store_timestamp_ms, 1700000000001LL);
+    apus_segment_close(a);
+    apus_segment_close(b);
+}
+
 void segment_create_on_full_disk_fails_cleanly(void) {
     /* A 1 MiB tmpfs stands in for a full disk; skipped honestly where mounting is not allowed. */
     char dir[256], path[300];

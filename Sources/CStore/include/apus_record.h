@@ -78,6 +78,12 @@ int64_t apus_record_length(const struct apus_record_fields *f);
  * errno from apus_record_length, or -ENOBUFS if cap is too small (nothing meaningful written). */
 int64_t apus_record_encode(const struct apus_record_fields *f, uint8_t *buf, size_t cap);
 
+/* As apus_record_encode (same length, same CRC of the body), but leaves the body out of `buf`: it writes
+ * the fixed part up to BODYLENGTH, then at once the topic and properties part, and sets *body_at to where
+ * the body belongs (the length of the fixed part). Needs cap >= length - body_len. Lets the put lock copy
+ * the body once, from the caller's bytes (apus_segment_append_split). */
+int64_t apus_record_encode_split(const struct apus_record_fields *f, uint8_t *buf, size_t cap, uint32_t *body_at);
+
 /* Patches queue offset, physical offset and store timestamp into an encoded record (which the caller
  * owns). Called under the put lock, so it touches only the three fields. */
 void apus_record_patch(uint8_t *rec, int64_t queue_offset, int64_t physical_offset, int64_t store_timestamp_ms);

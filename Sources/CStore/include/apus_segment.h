@@ -90,6 +90,14 @@ void apus_segment_set_flushed_position(struct apus_segment *seg, int64_t pos);
 int apus_segment_append_records(struct apus_segment *seg, uint8_t *recs, uint32_t len, uint32_t count,
                                 int64_t queue_offset_first, int64_t store_timestamp_ms, int64_t *file_position);
 
+/* As apus_segment_append_records for one record encoded by apus_record_encode_split: `head` holds the
+ * fixed part (body_at bytes, patched here) followed by the topic/properties part (tail_len bytes); the body
+ * is copied straight from the caller's `body`, so a put copies it once. Same END_OF_FILE rule and result.
+ * Thread-safety: caller holds the put lock. Allocates nothing. */
+int apus_segment_append_split(struct apus_segment *seg, uint8_t *head, uint32_t body_at, const uint8_t *body,
+                              uint32_t body_len, uint32_t tail_len, int64_t queue_offset, int64_t store_timestamp_ms,
+                              int64_t *file_position);
+
 /* Copies len bytes to file position pos (used for ConsumeQueue entries) and raises the wrote position
  * to pos+len if it was lower. Returns 0 or -ENOSPC if it would pass the segment's end.
  * Thread-safety: one writer. */
