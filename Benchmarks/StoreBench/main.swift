@@ -261,8 +261,9 @@ print("    storeServiceThreadNice=10 (dispatch and commit yield the CPU to the w
 print(pad("body", 7) + pad("writers", 9) + pad("msgs/s", 12) + pad("MB/s", 9) + pad("bound msgs/s", 14) + pad("bound MB/s", 12) + "ratio")
 for size in [128, 1024, 4096] {
     let count = quick ? 100_000 : (size == 4096 ? 300_000 : 1_000_000)
-    let bound = crcMemcpyBound(size: size, count: count)
     for (writers, mode) in [(1, ""), (2, ""), (1, "warm"), (1, "pool")] {
+        // The bound is taken right before each row: this VM's speed drifts over minutes.
+        let bound = crcMemcpyBound(size: size, count: count)
         let r = try appendRate(size: size, count: count, writers: writers, warm: mode == "warm", pool: mode == "pool")
         print(pad("\(size)", 7) + pad("\(writers)\(mode.isEmpty ? "" : " " + mode)", 9) + pad(fmt(r.msgsPerSec), 12) + pad(fmt(r.mbPerSec), 9)
               + pad(fmt(bound.msgsPerSec), 14) + pad(fmt(bound.mbPerSec), 12) + fmt(r.msgsPerSec / bound.msgsPerSec * 100, 1) + "%")
