@@ -1,5 +1,6 @@
 /* fuzz_record.c: libFuzzer target over the record decoder, property lookup and batch-item reader.
- * Pair check: whatever the decoder accepts must re-encode from its own fields to the same bytes. */
+ * Pair check: whatever the decoder accepts must re-encode from its own fields to the same bytes, whole and
+ * split (fixed part + topic/properties part, the body placed between them as the put lock does). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* A v1 record whose topic is over 127 bytes cannot exist (the length byte is signed). */
         APUS_ASSERT(n == info.total_size);
         APUS_ASSERT(memcmp(buf, data, (size_t)n) == 0);
+        uint32_t body_at = 0;
+        int64_t m = apus_record_encode_split(&f, buf, (size_t)info.total_size + 64, &body_at);
+        APUS_ASSERT(m == n && body_at == info.body_pos);
+        APUS_ASSERT(memcmp(buf, data, body_at) == 0);
+        APUS_ASSERT(memcmp(buf + body_at, data + body_at + info.body_len, (size_t)n - body_at - info.body_len) == 0);
         free(buf);
     }
     struct apus_batch_item item;
