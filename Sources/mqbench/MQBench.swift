@@ -16,6 +16,9 @@ final class Stats: Sendable {
     let responseFailed = Atomic<Int>(0)
     let rtSumUs = Atomic<Int>(0)
     let rtMaxUs = Atomic<Int>(0)
+    /// Acknowledged, but not SEND_OK (FLUSH_DISK_TIMEOUT under SYNC_FLUSH, slave statuses): the broker stored
+    /// the message without the durability the producer asked for.
+    let notSendOK = Atomic<Int>(0)
     /// Latencies in microseconds, 1 µs to 60 s at three significant digits (HdrHistogram).
     private let histogram = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three))
 
@@ -163,7 +166,8 @@ struct ProducerBench: AsyncParsableCommand {
                             if messageQuantity == 0 && ContinuousClock.now >= stopAt { break }
                             let start = ContinuousClock.now
                             do {
-                                _ = try await producer.send([Message](repeating: makeMessage(), count: batchSize))
+                                let r = try await producer.send([Message](repeating: makeMessage(), count: batchSize))
+                                if r.sendStatus != .sendOK { stats.notSendOK.wrappingAdd(1, ordering: .relaxed) }
                                 let d = ContinuousClock.now - start
                                 stats.record(us: Int(d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000))
                             } catch {
@@ -186,7 +190,8 @@ struct ProducerBench: AsyncParsableCommand {
                     let start = ContinuousClock.now
                     producer.send(makeMessage()) { result in
                         switch result {
-                        case .success:
+                        case .success(let r):
+                            if r.sendStatus != .sendOK { stats.notSendOK.wrappingAdd(1, ordering: .relaxed) }
                             let d = ContinuousClock.now - start
                             stats.record(us: Int(d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000))
                         case .failure(let error):
@@ -207,8 +212,8 @@ struct ProducerBench: AsyncParsableCommand {
         let p = stats.percentiles()
         let msgs = ok * max(1, batchSize)
         print("[Complete] Send Total: \(ok + stats.sendFailed.load(ordering: .relaxed)) | Send TPS: \(Int(Double(ok) / secs)) | Max RT(ms): \(stats.rtMaxUs.load(ordering: .relaxed) / 1000) | Average RT(ms): \(String(format: "%7.3f", ok > 0 ? Double(stats.rtSumUs.load(ordering: .relaxed)) / Double(ok) / 1000 : 0)) | Send Failed: \(stats.sendFailed.load(ordering: .relaxed)) | Response Failed: \(stats.responseFailed.load(ordering: .relaxed))")
-        print(String(format: "[Summary] msgs/s: %.0f | p50(ms): %.3f | p99(ms): %.3f | p99.9(ms): %.3f | total msgs: %d | seconds: %.1f",
-                     Double(msgs) / secs, p.p50, p.p99, p.p999, msgs, secs))
+        print(String(format: "[Summary] msgs/s: %.0f | p50(ms): %.3f | p99(ms): %.3f | p99.9(ms): %.3f | total msgs: %d | seconds: %.1f | not SEND_OK: %d",
+                     Double(msgs) / secs, p.p50, p.p99, p.p999, msgs, secs, stats.notSendOK.load(ordering: .relaxed)))
         await producer.shutdown()
     }
 }
