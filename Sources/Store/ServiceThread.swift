@@ -65,21 +65,7 @@ public final class ServiceThread: @unchecked Sendable {
     /// Sleeps up to `intervalMs` unless woken. Returns true if woken.
     @discardableResult
     public func waitForRunning(_ intervalMs: Int64) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        if notified || stopped {
-            notified = false
-            notifiedFlag.store(false, ordering: .relaxed)
-            return true
-        }
-        let deadline = Date(timeIntervalSinceNow: Double(intervalMs) / 1000)
-        while !notified && !stopped {
-            if !condition.wait(until: deadline) { break }
-        }
-        let woken = notified
-        notified = false
-        notifiedFlag.store(false, ordering: .relaxed)
-        return woken
+        waitForRunning(nanoseconds: UInt64(max(0, intervalMs)) * 1_000_000)
     }
 
     /// Sleeps up to `intervalNs` nanoseconds unless woken. Returns true if woken.
