@@ -31,9 +31,9 @@ final class TransientStorePool: Sendable {
             }
             // Huge pages where the kernel allows them (MADV_HUGEPAGE): the writer's copies walk the buffer
             // sequentially and would otherwise miss the TLB every 4 KiB.
-            _ = madvise(p, bufferBytes, 14)
+            _ = madvise(p, bufferBytes, MADV_HUGEPAGE)
             // MADV_POPULATE_WRITE (Linux 5.14) faults every page in one call; touching each page is the fallback.
-            if madvise(p, bufferBytes, 23) != 0 {
+            if madvise(p, bufferBytes, MADV_POPULATE_WRITE) != 0 {
                 var at = 0
                 while at < bufferBytes { p.storeBytes(of: 0, toByteOffset: at, as: UInt8.self); at += 4096 }
             }
