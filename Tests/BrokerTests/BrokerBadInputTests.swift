@@ -10,28 +10,16 @@ import NIOPosix
 import Remoting
 import XCTest
 
-final class BrokerBadInputTests: XCTestCase {
-    var group: MultiThreadedEventLoopGroup!
-    var client: RemotingClient!
-    var cluster: Cluster!
+final class BrokerBadInputTests: BrokerClusterTestCase {
     var c: TestClient!
 
     override func setUp() async throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        client = RemotingClient(group: group, logger: Logger(label: "test"))
-        cluster = try Cluster(extraConfig: ["autoCreateTopicEnable": "false", "maxMessageSize": "1024"])
-        try await cluster.startBroker()
-        c = TestClient(client: client, address: cluster.brokerAddr)
+        try await super.setUp()
+        c = try await start(["autoCreateTopicEnable": "false", "maxMessageSize": "1024"], namesrv: false)
         try await c.createTopic("GoodTopic", queues: 4)
         let r = try await c.send(topic: "GoodTopic", body: [1, 2, 3], queueId: 1)
         XCTAssertEqual(r.responseCode, .success)
         _ = try await c.dispatchedMaxOffset(topic: "GoodTopic", queueId: 1, atLeast: 1)
-    }
-
-    override func tearDown() async throws {
-        await client.shutdown()
-        if let cluster { await cluster.stopAll() }
-        try await group.shutdownGracefully()
     }
 
     func assertStillServing(file: StaticString = #filePath, line: UInt = #line) async throws {

@@ -11,29 +11,7 @@ import NIOPosix
 import Remoting
 import XCTest
 
-final class BrokerIntegrationTests: XCTestCase {
-    var group: MultiThreadedEventLoopGroup!
-    var client: RemotingClient!
-    var cluster: Cluster!
-
-    override func setUp() async throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        client = RemotingClient(group: group, logger: Logger(label: "test"))
-    }
-
-    override func tearDown() async throws {
-        await client.shutdown()
-        if let cluster { await cluster.stopAll() }
-        try await group.shutdownGracefully()
-    }
-
-    func start(_ extra: [String: String] = [:], namesrv: Bool = true) async throws -> TestClient {
-        cluster = try Cluster(extraConfig: extra)
-        if namesrv { try await cluster.startNamesrv() }
-        try await cluster.startBroker()
-        return TestClient(client: client, address: cluster.brokerAddr)
-    }
-
+final class BrokerIntegrationTests: BrokerClusterTestCase {
     func testMixedSizeMessagesComeBackByteIdenticalInQueueOrderWithOffsetsAndProperties() async throws {
         let c = try await start()
         try await c.createTopic("MixedTopic", queues: 4)

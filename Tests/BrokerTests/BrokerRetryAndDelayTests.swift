@@ -11,27 +11,10 @@ import NIOPosix
 import Remoting
 import XCTest
 
-final class BrokerRetryAndDelayTests: XCTestCase {
-    var group: MultiThreadedEventLoopGroup!
-    var client: RemotingClient!
-    var cluster: Cluster!
-
-    override func setUp() async throws {
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-        client = RemotingClient(group: group, logger: Logger(label: "test"))
-    }
-
-    override func tearDown() async throws {
-        await client.shutdown()
-        if let cluster { await cluster.stopAll() }
-        try await group.shutdownGracefully()
-    }
-
+final class BrokerRetryAndDelayTests: BrokerClusterTestCase {
     func start() async throws -> TestClient {
         // Level n waits n seconds here (RocketMQ's default table starts 1s 5s 10s ...).
-        cluster = try Cluster(extraConfig: ["messageDelayLevel": "1s 2s 1s 1s 1s 1s"])
-        try await cluster.startBroker()
-        return TestClient(client: client, address: cluster.brokerAddr)
+        try await start(["messageDelayLevel": "1s 2s 1s 1s 1s 1s"], namesrv: false)
     }
 
     /// Polls a queue until it holds `count` messages or 10 s pass.

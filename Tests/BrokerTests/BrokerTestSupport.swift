@@ -152,3 +152,30 @@ struct TestClient: Sendable {
         return try (r.decodeHeader() as OffsetResponseHeader).offset
     }
 }
+
+/// The fixture the broker test classes share: an event loop group, a remoting client, and the cluster a
+/// test started (stopped in tearDown, so no process outlives its test).
+class BrokerClusterTestCase: XCTestCase {
+    var group: MultiThreadedEventLoopGroup!
+    var client: RemotingClient!
+    var cluster: Cluster!
+
+    override func setUp() async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        client = RemotingClient(group: group, logger: Logger(label: "test"))
+    }
+
+    override func tearDown() async throws {
+        await client.shutdown()
+        if let cluster { await cluster.stopAll() }
+        try await group.shutdownGracefully()
+    }
+
+    /// Starts a broker (and a NameServer unless `namesrv` is false) with `extra` broker settings.
+    func start(_ extra: [String: String] = [:], namesrv: Bool = true) async throws -> TestClient {
+        cluster = try Cluster(extraConfig: extra)
+        if namesrv { try await cluster.startNamesrv() }
+        try await cluster.startBroker()
+        return TestClient(client: client, address: cluster.brokerAddr)
+    }
+}
