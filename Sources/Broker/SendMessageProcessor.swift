@@ -67,9 +67,9 @@ struct SendMessageProcessor: RemotingRequestProcessor {
 
         let header: SendMessageRequestHeader
         do {
-            let fields = request.extFields ?? [:]
             let v2 = request.requestCode == .sendMessageV2 || request.requestCode == .sendBatchMessage
-            header = v2 ? try SendMessageRequestHeader(v2ExtFields: fields) : try SendMessageRequestHeader(extFields: fields)
+            header = v2 ? try request.decodeHeader(SendMessageRequestHeaderV2.self).header
+                : try request.decodeHeader(SendMessageRequestHeader.self)
         } catch {
             return answer(.systemError, "\(error)")
         }

@@ -167,9 +167,9 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
             bornTimestamp: MQFaultStrategy.nowMs(), flag: msg.flag, properties: MessageProperties.encode(msg.properties),
             reconsumeTimes: reconsume, unitMode: false, maxReconsumeTimes: maxReconsume, batch: batch != nil,
             brokerName: queue.brokerName)
-        var req = RemotingCommand.request(batch != nil ? .sendBatchMessage : .sendMessageV2, header: nil,
+        var req = RemotingCommand.request(batch != nil ? .sendBatchMessage : .sendMessageV2,
+                                          header: SendMessageRequestHeaderV2(header),
                                           body: ByteBuffer(bytes: body), serializeType: config.serializeType)
-        req.extFields = header.toV2ExtFields()
         req.language = config.language
         let uniq = batch == nil ? msg.uniqueKey : msg.properties[MessageConst.uniqueClientMessageIdKeyIndex]
         return Prepared(request: req, uniqID: uniq)

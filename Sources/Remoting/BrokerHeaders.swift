@@ -1,6 +1,8 @@
 // Typed headers of the requests a broker serves (spec remoting.md §9): send, pull, offsets, clients.
 // Decoded by the broker's processors, encoded by clients, tests and tools; plain values, any task.
 
+import NIOCore
+
 /// SEND_MESSAGE (10) with V1 names; SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) carry the same
 /// fields under the letters `a`…`n` (§9.1).
 public struct SendMessageRequestHeader: CommandCustomHeader, Equatable {
@@ -115,6 +117,110 @@ public struct SendMessageRequestHeader: CommandCustomHeader, Equatable {
 
     /// The single-letter form the Java and C++ clients send with code 310 (and Java with 320).
     public func toV2ExtFields() -> [String: String] { fields(v2: true) }
+
+    public init(binaryExtFields: BinaryExtFields) throws(RemotingError) { try self.init(binary: binaryExtFields, v2: false) }
+
+    public func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int { writeBinary(into: &buffer, v2: false) }
+
+    static let v1Keys: [StaticString] = [
+        "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp",
+        "flag", "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "bname",
+    ]
+
+    /// Every send decodes this: the section is read in place, with a String made only for the text fields
+    /// and numbers parsed from their bytes. Same rules and errors as `init(fields:v2:)`.
+    init(binary section: BinaryExtFields, v2: Bool) throws(RemotingError) {
+        var group, topic, defaultTopic, properties, brokerName: String?
+        var queueNums, queueId, sysFlag, born, flag, reconsume, maxReconsume: Int64??
+        var unitMode, batch: Bool?
+        section.forEachField { key, value in
+            let index: Int
+            if v2 {
+                guard key.count == 1, key[0] >= UInt8(ascii: "a"), key[0] <= UInt8(ascii: "n") else { return }
+                index = Int(key[0] - UInt8(ascii: "a"))
+            } else {
+                guard let i = Self.v1Keys.firstIndex(where: { ExtFieldBytes.matches(key, $0) }) else { return }
+                index = i
+            }
+            switch index {
+            case 0: group = ExtFieldBytes.string(value)
+            case 1: topic = ExtFieldBytes.string(value)
+            case 2: defaultTopic = ExtFieldBytes.string(value)
+            case 3: queueNums = .some(ExtFieldBytes.int64(value))
+            case 4: queueId = .some(ExtFieldBytes.int64(value))
+            case 5: sysFlag = .some(ExtFieldBytes.int64(value))
+            case 6: born = .some(ExtFieldBytes.int64(value))
+            case 7: flag = .some(ExtFieldBytes.int64(value))
+            case 8: properties = ExtFieldBytes.string(value)
+            case 9: reconsume = .some(ExtFieldBytes.int64(value))
+            case 10: unitMode = ExtFieldBytes.bool(value)
+            case 11: maxReconsume = .some(ExtFieldBytes.int64(value))
+            case 12: batch = ExtFieldBytes.bool(value)
+            default: brokerName = ExtFieldBytes.string(value)
+            }
+        }
+        func key(_ i: Int) -> String { v2 ? Self.names[i].v2 : Self.names[i].v1 }
+        // Absent and unparsable are the same error for a required number, as on the text path.
+        func required(_ v: Int64??, _ i: Int) throws(RemotingError) -> Int64 {
+            guard let v = v ?? nil else { throw .missingHeaderField(key(i)) }
+            return v
+        }
+        func required32(_ v: Int64??, _ i: Int) throws(RemotingError) -> Int32 {
+            guard let v = Int32(exactly: try required(v, i)) else { throw .missingHeaderField(key(i)) }
+            return v
+        }
+        guard let group else { throw .missingHeaderField(key(0)) }
+        guard let topic else { throw .missingHeaderField(key(1)) }
+        guard let defaultTopic else { throw .missingHeaderField(key(2)) }
+        producerGroup = group
+        self.topic = topic
+        self.defaultTopic = defaultTopic
+        defaultTopicQueueNums = try required32(queueNums, 3)
+        self.queueId = try required32(queueId, 4)
+        self.sysFlag = try required32(sysFlag, 5)
+        bornTimestamp = try required(born, 6)
+        self.flag = try required32(flag, 7)
+        self.properties = properties
+        reconsumeTimes = (reconsume ?? nil).flatMap { Int32(exactly: $0) }
+        self.unitMode = unitMode
+        maxReconsumeTimes = (maxReconsume ?? nil).flatMap { Int32(exactly: $0) }
+        self.batch = batch
+        self.brokerName = brokerName
+    }
+
+    /// Writes the fields straight into a binary header, in the letters (V2) or the long names.
+    func writeBinary(into buffer: inout ByteBuffer, v2: Bool) -> Int {
+        var n = 0
+        n += buffer.writeExtField(v2 ? "a" : "producerGroup", producerGroup)
+        n += buffer.writeExtField(v2 ? "b" : "topic", topic)
+        n += buffer.writeExtField(v2 ? "c" : "defaultTopic", defaultTopic)
+        n += buffer.writeExtField(v2 ? "d" : "defaultTopicQueueNums", Int64(defaultTopicQueueNums))
+        n += buffer.writeExtField(v2 ? "e" : "queueId", Int64(queueId))
+        n += buffer.writeExtField(v2 ? "f" : "sysFlag", Int64(sysFlag))
+        n += buffer.writeExtField(v2 ? "g" : "bornTimestamp", bornTimestamp)
+        n += buffer.writeExtField(v2 ? "h" : "flag", Int64(flag))
+        if let properties { n += buffer.writeExtField(v2 ? "i" : "properties", properties) }
+        if let reconsumeTimes { n += buffer.writeExtField(v2 ? "j" : "reconsumeTimes", Int64(reconsumeTimes)) }
+        if let unitMode { n += buffer.writeExtField(v2 ? "k" : "unitMode", unitMode) }
+        if let maxReconsumeTimes { n += buffer.writeExtField(v2 ? "l" : "maxReconsumeTimes", Int64(maxReconsumeTimes)) }
+        if let batch { n += buffer.writeExtField(v2 ? "m" : "batch", batch) }
+        if let brokerName { n += buffer.writeExtField(v2 ? "n" : "bname", brokerName) }
+        return n
+    }
+}
+
+/// SendMessageRequestHeader in its single-letter form, as a header of its own so a request carries it
+/// typed (SEND_MESSAGE_V2 310, SEND_BATCH_MESSAGE 320) and the broker decodes it in place.
+public struct SendMessageRequestHeaderV2: CommandCustomHeader, Equatable {
+    public var header: SendMessageRequestHeader
+
+    public init(_ header: SendMessageRequestHeader) { self.header = header }
+    public init(extFields: [String: String]) throws(RemotingError) { header = try SendMessageRequestHeader(v2ExtFields: extFields) }
+    public init(binaryExtFields: BinaryExtFields) throws(RemotingError) {
+        header = try SendMessageRequestHeader(binary: binaryExtFields, v2: true)
+    }
+    public func toExtFields() -> [String: String] { header.toV2ExtFields() }
+    public func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int { header.writeBinary(into: &buffer, v2: true) }
 }
 
 /// Response of every send code, errors included (§9.1): the two extra keys are always present.
@@ -146,6 +252,35 @@ public struct SendMessageResponseHeader: CommandCustomHeader, Equatable {
         transactionId = r.optional("transactionId")
         msgRegion = r.optional("MSG_REGION") ?? "DefaultRegion"
         traceOn = r.bool("TRACE_ON") ?? true
+    }
+
+    /// Every send answer is read by this on the producer: in place, no dictionary.
+    public init(binaryExtFields section: BinaryExtFields) throws(RemotingError) {
+        var msgId, transactionId, region: String?
+        var queueId: Int32?
+        var queueOffset: Int64?
+        var traceOn: Bool?
+        section.forEachField { key, value in
+            if ExtFieldBytes.matches(key, "msgId") { msgId = ExtFieldBytes.string(value) }
+            else if ExtFieldBytes.matches(key, "queueId") { queueId = ExtFieldBytes.int32(value) }
+            else if ExtFieldBytes.matches(key, "queueOffset") { queueOffset = ExtFieldBytes.int64(value) }
+            else if ExtFieldBytes.matches(key, "transactionId") { transactionId = ExtFieldBytes.string(value) }
+            else if ExtFieldBytes.matches(key, "MSG_REGION") { region = ExtFieldBytes.string(value) }
+            else if ExtFieldBytes.matches(key, "TRACE_ON") { traceOn = ExtFieldBytes.bool(value) }
+        }
+        self.init(msgId: msgId, queueId: queueId, queueOffset: queueOffset, transactionId: transactionId,
+                  msgRegion: region ?? "DefaultRegion", traceOn: traceOn ?? true)
+    }
+
+    /// Every send answer is written by this on the broker: straight into the frame.
+    public func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int {
+        var n = buffer.writeExtField("MSG_REGION", msgRegion)
+        n += buffer.writeExtField("TRACE_ON", traceOn)
+        if let msgId { n += buffer.writeExtField("msgId", msgId) }
+        if let queueId { n += buffer.writeExtField("queueId", Int64(queueId)) }
+        if let queueOffset { n += buffer.writeExtField("queueOffset", queueOffset) }
+        if let transactionId { n += buffer.writeExtField("transactionId", transactionId) }
+        return n
     }
 
     public func toExtFields() -> [String: String] {

@@ -1,11 +1,29 @@
 // CommandCustomHeader: a typed request/response header built from and into extFields.
 // Implemented by every header struct; decoding happens at the edge (processor entry), any thread.
 
+import NIOCore
+
 /// A typed view of extFields (spec remoting.md §5). Missing required fields throw
 /// `RemotingError.missingHeaderField`, which servers turn into SYSTEM_ERROR.
 public protocol CommandCustomHeader: Sendable {
     init(extFields: [String: String]) throws(RemotingError)
     func toExtFields() -> [String: String]
+    /// Decodes the section of a binary header in place; by default through the dictionary. The send
+    /// path's headers read it directly.
+    init(binaryExtFields: BinaryExtFields) throws(RemotingError)
+    /// Appends this header as binary map entries and returns their byte count; by default from
+    /// toExtFields(). The send path's headers write their fields directly.
+    func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int
+}
+
+extension CommandCustomHeader {
+    public init(binaryExtFields: BinaryExtFields) throws(RemotingError) {
+        try self.init(extFields: binaryExtFields.dictionary)
+    }
+
+    public func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int {
+        RemotingCommand.writeBinaryExtFields(toExtFields(), into: &buffer)
+    }
 }
 
 /// Field readers used by the header structs. Values are text; C++ numbers were stringified by the

@@ -24,55 +24,75 @@ extension RemotingCommand {
         }
         let mapLengthIndex = buffer.writerIndex
         buffer.writeInteger(Int32(0))
-        var mapBytes = 0
-        if let extFields {
-            for (key, value) in extFields {
-                guard !key.isEmpty, !value.isEmpty, key.utf8.count <= Int16.max else {
-                    continue
-                }
-                buffer.writeInteger(Int16(key.utf8.count))
-                buffer.writeString(key)
-                buffer.writeInteger(Int32(value.utf8.count))
-                buffer.writeString(value)
-                mapBytes += 2 + key.utf8.count + 4 + value.utf8.count
+        let mapBytes: Int
+        switch headerFields {
+        case .none: mapBytes = 0
+        case .map(let fields): mapBytes = Self.writeBinaryExtFields(fields, into: &buffer)
+        case .typed(let header): mapBytes = header.writeBinaryExtFields(into: &buffer)
+        case .binary(let section):
+            var n = 0
+            section.forEachField { key, value in
+                guard value.count > 0, key.count <= Int(Int16.max) else { return }
+                buffer.writeInteger(Int16(key.count))
+                buffer.writeBytes(key)
+                buffer.writeInteger(Int32(value.count))
+                buffer.writeBytes(value)
+                n += 2 + key.count + 4 + value.count
             }
+            mapBytes = n
         }
         buffer.setInteger(Int32(mapBytes), at: mapLengthIndex)
     }
 
+    /// Writes `fields` as binary map entries, skipping empty keys and values; returns the bytes written.
+    static func writeBinaryExtFields(_ fields: [String: String], into buffer: inout ByteBuffer) -> Int {
+        var mapBytes = 0
+        for (key, value) in fields {
+            guard !key.isEmpty, !value.isEmpty, key.utf8.count <= Int16.max else { continue }
+            buffer.writeInteger(Int16(key.utf8.count))
+            buffer.writeString(key)
+            buffer.writeInteger(Int32(value.utf8.count))
+            buffer.writeString(value)
+            mapBytes += 2 + key.utf8.count + 4 + value.utf8.count
+        }
+        return mapBytes
+    }
+
     /// Parses a binary header of exactly `bytes.count` bytes.
     public static func readBinaryHeader(_ bytes: UnsafeRawBufferPointer) throws(RemotingError) -> RemotingCommand {
-        var r = BinaryReader(bytes: bytes)
-        let code = try r.int16()
-        let language = try r.uint8()
-        let version = try r.int16()
-        let opaque = try r.int32()
-        let flag = try r.int32()
-        let remarkLength = try r.int32()
-        let remark = remarkLength == 0 ? nil : try r.string(count: Int(remarkLength), what: "remark")
-        let mapLength = try r.int32()
-        guard mapLength >= 0, Int(mapLength) <= r.remaining else {
-            throw .malformedHeader("extFields section of \(mapLength) bytes exceeds the header")
-        }
-        var extFields: [String: String]? = nil
-        if mapLength > 0 {
-            // A send header has ~13 fields: size once instead of growing 1, 2, 4, 8, 16.
-            var fields: [String: String] = [:]
-            fields.reserveCapacity(16)
-            let end = r.index + Int(mapLength)
-            while r.index < end {
-                let keyLength = try r.int16()
-                let key = try r.string(count: Int(keyLength), what: "key", limit: end)
-                let valueLength = try r.int32()
-                let value = try r.string(count: Int(valueLength), what: "value", limit: end)
-                if !key.isEmpty { fields[key] = value }
+        try readBinaryHeader(ByteBuffer(bytes: bytes))
+    }
+
+    /// Parses a binary header of exactly `header.readableBytes` bytes; extFields stay in `header`'s storage,
+    /// read in place (BinaryExtFields).
+    public static func readBinaryHeader(_ header: ByteBuffer) throws(RemotingError) -> RemotingCommand {
+        let (command, mapStart, mapLength) = try header.withUnsafeReadableBytes {
+            bytes throws(RemotingError) -> (RemotingCommand, Int, Int) in
+            var r = BinaryReader(bytes: bytes)
+            let code = try r.int16()
+            let language = try r.uint8()
+            let version = try r.int16()
+            let opaque = try r.int32()
+            let flag = try r.int32()
+            let remarkLength = try r.int32()
+            let remark = remarkLength == 0 ? nil : try r.string(count: Int(remarkLength), what: "remark")
+            let mapLength = try r.int32()
+            guard mapLength >= 0, Int(mapLength) <= r.remaining else {
+                throw .malformedHeader("extFields section of \(mapLength) bytes exceeds the header")
             }
-            extFields = fields
+            let rest = r.remaining - Int(mapLength)
+            guard rest == 0 else { throw .malformedHeader("\(rest) bytes after the extFields section") }
+            let command = RemotingCommand(
+                code: Int32(code), language: LanguageCode(rawValue: language), version: Int32(version), opaque: opaque,
+                flag: flag, remark: remark, extFields: nil, body: nil, serializeType: .rocketmq)
+            return (command, r.index, Int(mapLength))
         }
-        guard r.remaining == 0 else { throw .malformedHeader("\(r.remaining) bytes after the extFields section") }
-        return RemotingCommand(
-            code: Int32(code), language: LanguageCode(rawValue: language), version: Int32(version), opaque: opaque,
-            flag: flag, remark: remark, extFields: extFields, body: nil, serializeType: .rocketmq)
+        var result = command
+        if mapLength > 0,
+           let section = header.getSlice(at: header.readerIndex + mapStart, length: mapLength) {
+            result.headerFields = .binary(try BinaryExtFields(validating: section))
+        }
+        return result
     }
 }
 
@@ -95,6 +115,10 @@ struct BinaryReader {
     mutating func int32() throws(RemotingError) -> Int32 {
         let b = try take(4)
         return Int32(bitPattern: UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3]))
+    }
+    mutating func skip(_ count: Int, what: String) throws(RemotingError) {
+        guard count >= 0, count <= remaining else { throw .malformedHeader("\(what) length \(count) exceeds the header") }
+        index += count
     }
     mutating func string(count: Int, what: String, limit: Int? = nil) throws(RemotingError) -> String {
         let end = limit ?? bytes.count

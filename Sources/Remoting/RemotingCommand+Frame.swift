@@ -57,7 +57,7 @@ extension RemotingCommand {
         }
         switch type {
         case .json: command = try headerSlice.withUnsafeReadableBytes { bytes throws(RemotingError) in try readJSONHeader(bytes) }
-        case .rocketmq: command = try headerSlice.withUnsafeReadableBytes { bytes throws(RemotingError) in try readBinaryHeader(bytes) }
+        case .rocketmq: command = try readBinaryHeader(headerSlice)
         }
         command.serializeType = type
         command.body = frame.readableBytes > 0 ? frame.readSlice(length: frame.readableBytes) : nil

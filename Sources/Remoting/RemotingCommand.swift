@@ -14,8 +14,30 @@ public struct RemotingCommand: Sendable {
     /// Bit 0 response, bit 1 one-way (§2.2); other bits kept as received.
     public var flag: Int32
     public var remark: String?
-    /// The "custom header"; nil when the frame had none (Java omits the member then).
-    public var extFields: [String: String]?
+    /// The "custom header"; nil when the frame had none (Java omits the member then). Built on demand from
+    /// how the header is held (see `HeaderFields`), so hot paths use `decodeHeader` instead.
+    public var extFields: [String: String]? {
+        get {
+            switch headerFields {
+            case .none: return nil
+            case .map(let fields): return fields
+            case .binary(let section): return section.dictionary
+            case .typed(let header): return header.toExtFields()
+            }
+        }
+        set { headerFields = newValue.map { .map($0) } ?? .none }
+    }
+    /// How the custom header is held: a received binary section is read in place and a typed header is
+    /// written straight into the frame, so the send path builds no dictionary on either side.
+    public enum HeaderFields: Sendable {
+        case none
+        case map([String: String])
+        /// As it arrived in a ROCKETMQ binary header.
+        case binary(BinaryExtFields)
+        /// Set by `request(_:header:)` and `makeResponse`; flattened only when encoded.
+        case typed(any CommandCustomHeader)
+    }
+    public var headerFields: HeaderFields
     /// Body bytes; nil for a zero-length body (§1.1).
     public var body: ByteBuffer?
     /// Bytes sent after `body` without copying through user space (pull responses). Outbound only.
@@ -41,7 +63,7 @@ public struct RemotingCommand: Sendable {
         self.opaque = opaque
         self.flag = flag
         self.remark = remark
-        self.extFields = extFields
+        self.headerFields = extFields.map { .map($0) } ?? .none
         self.body = body
         self.fileRegion = nil
         self.moreFileRegions = []
@@ -54,28 +76,36 @@ public struct RemotingCommand: Sendable {
     public var requestCode: RequestCode { RequestCode(code) }
     public var responseCode: ResponseCode { ResponseCode(code) }
 
-    /// A new request with a fresh opaque and the typed header flattened into extFields.
+    /// A new request with a fresh opaque and the typed header as its extFields.
     public static func request(
         _ code: RequestCode, header: (any CommandCustomHeader)? = nil, body: ByteBuffer? = nil,
         serializeType: SerializeType = .json
     ) -> RemotingCommand {
-        RemotingCommand(
+        var command = RemotingCommand(
             code: code.rawValue, language: .java, opaque: nextOpaque(), flag: 0, remark: nil,
-            extFields: header.map { $0.toExtFields() }, body: body, serializeType: serializeType)
+            extFields: nil, body: body, serializeType: serializeType)
+        command.headerFields = header.map { .typed($0) } ?? .none
+        return command
     }
 
     /// The response to this request: same opaque and serialisation, response flag set.
     public func makeResponse(
         _ code: ResponseCode, remark: String? = nil, header: (any CommandCustomHeader)? = nil, body: ByteBuffer? = nil
     ) -> RemotingCommand {
-        RemotingCommand(
+        var command = RemotingCommand(
             code: code.rawValue, language: .java, opaque: opaque, flag: Self.responseFlagBit, remark: remark,
-            extFields: header.map { $0.toExtFields() }, body: body, serializeType: serializeType)
+            extFields: nil, body: body, serializeType: serializeType)
+        command.headerFields = header.map { .typed($0) } ?? .none
+        return command
     }
 
     /// Decodes extFields into a typed header, accepting absent extFields as an empty map.
     public func decodeHeader<H: CommandCustomHeader>(_ type: H.Type = H.self) throws(RemotingError) -> H {
-        try H(extFields: extFields ?? [:])
+        switch headerFields {
+        case .binary(let section): return try H(binaryExtFields: section)
+        case .typed(let header as H): return header
+        default: return try H(extFields: extFields ?? [:])
+        }
     }
 
     /// Body bytes as an array (empty when there is none).

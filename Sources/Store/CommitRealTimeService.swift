@@ -23,7 +23,7 @@ final class CommitRealTimeService: Sendable {
         thread.start { [self] t in
             var lastThoroughNs = monotonicNs()
             while !t.isStopped {
-                t.waitForRunning(config.commitIntervalCommitLogMs)
+                t.waitForRunning(config.commitIntervalCommitLogMs, coalescingNs: StoreLimits.wakeupCoalescingNs)
                 let now = monotonicNs()
                 var leastPages = Int(config.commitCommitLogLeastPages)
                 if now - lastThoroughNs >= UInt64(max(0, config.commitCommitLogThoroughIntervalMs)) * 1_000_000 {

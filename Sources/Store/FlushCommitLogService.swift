@@ -26,7 +26,7 @@ final class FlushCommitLogService: Sendable {
         thread.start { [self] t in
             var lastThoroughNs = monotonicNs()
             while !t.isStopped {
-                t.waitForRunning(config.flushIntervalCommitLogMs)
+                t.waitForRunning(config.flushIntervalCommitLogMs, coalescingNs: StoreLimits.wakeupCoalescingNs)
                 let now = monotonicNs()
                 let thorough = now - lastThoroughNs >= UInt64(config.flushCommitLogThoroughIntervalMs) * 1_000_000
                 if thorough { lastThoroughNs = now }

@@ -88,6 +88,28 @@ public final class ServiceThread: @unchecked Sendable {
         return woken
     }
 
+    /// Like waitForRunning, but a wake-up is answered `coalescingNs` late: meanwhile the wake-up stays
+    /// pending, so the further wakeup() calls of a put-per-message hot path cost one load each and the
+    /// sleeping thread is signalled at most once per period instead of once per message. For services
+    /// whose work may lag a millisecond (async commit and flush), never for group commit.
+    @discardableResult
+    public func waitForRunning(_ intervalMs: Int64, coalescingNs: UInt64) -> Bool {
+        let woken = waitForRunning(intervalMs)
+        guard woken && coalescingNs > 0 else { return woken }
+        condition.lock()
+        defer { condition.unlock() }
+        notified = true
+        notifiedFlag.store(true, ordering: .relaxed)
+        let deadline = Date(timeIntervalSinceNow: Double(coalescingNs) / 1e9)
+        while !stopped {
+            if !condition.wait(until: deadline) { break }
+        }
+        // The work that follows covers every wake-up that arrived during the pause.
+        notified = false
+        notifiedFlag.store(false, ordering: .relaxed)
+        return true
+    }
+
     /// Asks the loop to stop and waits until `body` has returned (if the thread was started).
     public func shutdown() {
         condition.lock()

@@ -20,6 +20,9 @@ public enum StoreLimits {
     public static let indexQueryResultsMax = 64
     /// Dispatch reads at most this many bytes per pass before checking for stop and shutdown.
     public static let dispatchPassBytesMax: Int64 = 8 << 20
+    /// How late the async commit and flush services answer a put's wake-up, so that a burst of puts
+    /// signals them once (ServiceThread.waitForRunning(_:coalescingNs:)); dispatch polls at 1 ms anyway.
+    public static let wakeupCoalescingNs: UInt64 = 1_000_000
     /// Pull batches never exceed 128 MiB (broker.md §3.3).
     public static let getMessageBytesMax = 128 << 20
 }

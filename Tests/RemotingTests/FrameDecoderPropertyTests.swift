@@ -32,6 +32,14 @@ final class FrameDecoderPropertyTests: XCTestCase {
                 body: ByteBuffer(bytes: Array("{\"a\":{0:\"x\"}}".utf8)), serializeType: type)
             frames.append(try c.encodeFrame().allBytes)
             frames.append(try RemotingCommand(code: 0, flag: 1, serializeType: type).encodeFrame().allBytes)
+            let send = SendMessageRequestHeader(
+                producerGroup: "g", topic: "T", queueId: 1, bornTimestamp: 12, properties: "K\u{1}V\u{2}",
+                reconsumeTimes: 1, unitMode: false, maxReconsumeTimes: 2, batch: true, brokerName: "b")
+            frames.append(try RemotingCommand.request(.sendMessageV2, header: SendMessageRequestHeaderV2(send),
+                                                      serializeType: type).encodeFrame().allBytes)
+            frames.append(try RemotingCommand(code: 310, opaque: 5, serializeType: type)
+                .makeResponse(.success, header: SendMessageResponseHeader(msgId: "M", queueId: 1, queueOffset: 9))
+                .encodeFrame().allBytes)
         }
         return frames
     }
@@ -74,8 +82,14 @@ final class FrameDecoderPropertyTests: XCTestCase {
             case .success(let commands):
                 decoded += commands.count
                 if commands.isEmpty { partial += 1 }
-                // A frame the parser accepted must re-encode and decode to the same fields.
+                // A frame the parser accepted must re-encode and decode to the same fields, and the send
+                // path's in-place header readers must agree with the dictionary readers.
                 for c in commands {
+                    let fields = c.extFields ?? [:]
+                    XCTAssertEqual(try? c.decodeHeader(SendMessageRequestHeaderV2.self).header,
+                                   try? SendMessageRequestHeader(v2ExtFields: fields))
+                    XCTAssertEqual(try? c.decodeHeader(SendMessageRequestHeader.self), try? SendMessageRequestHeader(extFields: fields))
+                    XCTAssertEqual(try? c.decodeHeader(SendMessageResponseHeader.self), try? SendMessageResponseHeader(extFields: fields))
                     guard var again = try? c.encodeFrame() else { continue }
                     let back = try? parser.decodeAll(&again)
                     XCTAssertEqual(back?.first?.code, c.code)

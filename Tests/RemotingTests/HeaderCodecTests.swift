@@ -146,6 +146,85 @@ final class HeaderCodecTests: XCTestCase {
         XCTAssertThrowsError(try mapTooLong.withUnsafeBytes { try RemotingCommand.readBinaryHeader($0) })
     }
 
+    func sendHeader(optionals: Bool) -> SendMessageRequestHeader {
+        SendMessageRequestHeader(
+            producerGroup: "pg", topic: "TopicTest", defaultTopic: "TBW102", defaultTopicQueueNums: 4, queueId: -1,
+            sysFlag: 0x4, bornTimestamp: 1_700_000_000_123, flag: -7,
+            properties: optionals ? "UNIQ_KEY\u{1}ABC\u{2}TAGS\u{1}t\u{2}" : nil, reconsumeTimes: optionals ? 3 : nil,
+            unitMode: optionals ? true : nil, maxReconsumeTimes: optionals ? 16 : nil, batch: optionals ? false : nil,
+            brokerName: optionals ? "broker-a" : nil)
+    }
+
+    func testSendHeadersAreWrittenTypedAndReadInPlace() throws {
+        for optionals in [true, false] {
+            let h = sendHeader(optionals: optionals)
+            // V2 letters and V1 names, in both serialisations: the in-place reader (binary) and the dictionary
+            // reader (JSON) decode the same header, and the flattened fields are the dictionary writer's.
+            for (code, typed) in [(RequestCode.sendMessageV2, SendMessageRequestHeaderV2(h) as any CommandCustomHeader),
+                                  (.sendMessage, h)] {
+                for type in [SerializeType.rocketmq, .json] {
+                    var frame = try RemotingCommand.request(code, header: typed, serializeType: type).encodeFrame()
+                    let c = try XCTUnwrap(try RemotingFrameParser().decodeAll(&frame).first)
+                    if type == .rocketmq, case .binary = c.headerFields {} else if type == .rocketmq { XCTFail("not read in place") }
+                    XCTAssertEqual(c.extFields, typed.toExtFields())
+                    let back = code == .sendMessageV2 ? try c.decodeHeader(SendMessageRequestHeaderV2.self).header
+                        : try c.decodeHeader(SendMessageRequestHeader.self)
+                    XCTAssertEqual(back, h)
+                }
+            }
+        }
+        let r = SendMessageResponseHeader(msgId: "0A00000100002A9F0000000000000064", queueId: 3, queueOffset: -1,
+                                          transactionId: "tx", msgRegion: "R", traceOn: false)
+        for type in [SerializeType.rocketmq, .json] {
+            var frame = try RemotingCommand(code: 10, serializeType: type).makeResponse(.success, header: r).encodeFrame()
+            let c = try XCTUnwrap(try RemotingFrameParser().decodeAll(&frame).first)
+            XCTAssertEqual(c.extFields, r.toExtFields())
+            XCTAssertEqual(try c.decodeHeader(SendMessageResponseHeader.self), r)
+        }
+    }
+
+    func testInPlaceReadersFollowTheTextRules() throws {
+        // Numbers: spaces around, a sign, overflow and junk as Int64(String) after trimming spaces.
+        for text in ["0", " 42 ", "+7", "-7", "-", "+", "", "  ", "9223372036854775807", "9223372036854775808",
+                     "-9223372036854775808", "-9223372036854775809", "1e3", "12a", "٣", "0x10", "2147483648"] {
+            let bytes = Array(text.utf8)
+            let parsed = bytes.withUnsafeBytes { ExtFieldBytes.int64($0) }
+            XCTAssertEqual(parsed, Int64(text.trimmingSpaces), text)
+            XCTAssertEqual(bytes.withUnsafeBytes { ExtFieldBytes.int32($0) }, Int32(text.trimmingSpaces), text)
+        }
+        for text in ["true", "TRUE", "True", "tru", "truee", "false", "", "1"] {
+            XCTAssertEqual(Array(text.utf8).withUnsafeBytes { ExtFieldBytes.bool($0) }, text.lowercased() == "true", text)
+        }
+        // A repeated key: the last one wins, as in the dictionary; a required number that does not parse is
+        // reported missing, as on the text path.
+        var fields = SendMessageRequestHeaderV2(sendHeader(optionals: false)).toExtFields()
+        var command = RemotingCommand(code: 310, extFields: fields, serializeType: .rocketmq)
+        var frame = try command.encodeFrame()
+        var bytes = frame.readBytes(length: frame.readableBytes)!
+        bytes += [0, 1, UInt8(ascii: "b"), 0, 0, 0, 2, UInt8(ascii: "T"), UInt8(ascii: "2")]
+        let mapLengthAt = bytes.count - 9 - fieldsBytes(fields) - 4
+        let mapLength = UInt32(fieldsBytes(fields) + 9)
+        bytes.replaceSubrange(mapLengthAt..<(mapLengthAt + 4), with: withUnsafeBytes(of: mapLength.bigEndian, Array.init))
+        let frameLength = UInt32(bytes.count - 4), headerLength = UInt32(bytes.count - 8) | 1 << 24
+        bytes.replaceSubrange(0..<4, with: withUnsafeBytes(of: frameLength.bigEndian, Array.init))
+        bytes.replaceSubrange(4..<8, with: withUnsafeBytes(of: headerLength.bigEndian, Array.init))
+        var buffer = ByteBuffer(bytes: bytes)
+        let c = try XCTUnwrap(try RemotingFrameParser().decodeAll(&buffer).first)
+        XCTAssertEqual(try c.decodeHeader(SendMessageRequestHeaderV2.self).header.topic, "T2")
+        XCTAssertEqual(c.extFields?["b"], "T2")
+        fields["e"] = "x1"
+        command.extFields = fields
+        frame = try command.encodeFrame()
+        let bad = try XCTUnwrap(try RemotingFrameParser().decodeAll(&frame).first)
+        XCTAssertThrowsError(try bad.decodeHeader(SendMessageRequestHeaderV2.self)) {
+            XCTAssertEqual($0 as? RemotingError, .missingHeaderField("e"))
+        }
+    }
+
+    private func fieldsBytes(_ fields: [String: String]) -> Int {
+        fields.reduce(0) { $0 + 2 + $1.key.utf8.count + 4 + $1.value.utf8.count }
+    }
+
     func testBinaryCannotCarryCodesBeyondSixteenBits() {
         let c = RemotingCommand(code: 200_050, serializeType: .rocketmq)
         XCTAssertThrowsError(try c.encodeFrame())
