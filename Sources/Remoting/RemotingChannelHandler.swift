@@ -29,6 +29,8 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     /// flushed together at channelReadComplete (one write system call for many answers).
     private var readInProgress = false
     private var flushPending = false
+    /// Frames written since the last flush while a read batch was in progress.
+    private var unflushed = 0
 
     init(dispatcher: RemotingDispatcher, logger: Logger) {
         self.dispatcher = dispatcher
@@ -83,20 +85,37 @@ final class RemotingChannelHandler: ChannelInboundHandler {
         readInProgress = false
         if flushPending {
             flushPending = false
+            unflushed = 0
             context.flush()
         }
         context.fireChannelReadComplete()
     }
 
-    /// Writes a response on the event loop; flushed now, or at the end of the current read batch.
+    /// Writes a frame on the event loop. Outside a read batch it is flushed at once. Inside one (answers to
+    /// the requests just read; the next requests a client sends from its completions) it is flushed with
+    /// the next few, at most `RemotingLimits.framesPerFlush` per system call, or at channelReadComplete.
+    /// Holding everything until channelReadComplete made client and broker take turns with the whole
+    /// window (a third less throughput, half the CPU idle); small groups keep both sides busy.
+    private func write(_ frame: RemotingCommand, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+        guard readInProgress else {
+            context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
+            return
+        }
+        context.write(wrapOutboundOut(frame), promise: promise)
+        unflushed += 1
+        if unflushed >= RemotingLimits.framesPerFlush {
+            unflushed = 0
+            flushPending = false
+            context.flush()
+        } else {
+            flushPending = true
+        }
+    }
+
+    /// Writes a response on the event loop (see `write`).
     func writeResponse(_ response: RemotingCommand) {
         guard let context else { return }
-        if readInProgress {
-            context.write(wrapOutboundOut(response), promise: nil)
-            flushPending = true
-        } else {
-            context.writeAndFlush(wrapOutboundOut(response), promise: nil)
-        }
+        write(response, promise: nil, context: context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -126,9 +145,7 @@ final class RemotingChannelHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { error in loopBound.value.fail(opaque: opaque, error: error) }
-        // Flushed at once even inside a read batch: holding requests until channelReadComplete made client
-        // and broker take turns with the whole window (measured: a third less throughput, half the CPU idle).
-        context.writeAndFlush(wrapOutboundOut(request), promise: written)
+        write(request, promise: written, context: context)
     }
 
     /// Makes sure a sweep runs no later than `deadline`.
