@@ -7,14 +7,13 @@ import Synchronization
 
 enum MessageClientIDSetter {
     private struct State {
-        var prefix: [UInt8]
         var counter: UInt16
         var monthStartMs: Int64
         var nextMonthStartMs: Int64
     }
 
     private static let state = Mutex<State>(State(
-        prefix: makePrefix(), counter: 0, monthStartMs: 0, nextMonthStartMs: 0))
+        counter: 0, monthStartMs: 0, nextMonthStartMs: 0))
 
     private static func makePrefix() -> [UInt8] {
         var p: [UInt8] = ClientConfig.localIPv4Bytes()
@@ -35,27 +34,27 @@ enum MessageClientIDSetter {
 
     private static let hex: [UInt8] = Array("0123456789ABCDEF".utf8)
 
-    /// A fresh id.
+    /// IP, pid and the random value in hex: the first 20 characters of every id.
+    private static let prefixHex: [UInt8] = makePrefix().flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0xF)]] }
+
+    /// A fresh id. Written straight into the string's storage: one per send.
     static func createUniqID() -> String {
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
-        var bytes: [UInt8] = state.withLock { s in
+        let (delta, counter) = state.withLock { s -> (UInt32, UInt16) in
             if nowMs >= s.nextMonthStartMs {
                 (s.monthStartMs, s.nextMonthStartMs) = monthBounds(now: Date())
             }
-            var b = s.prefix
-            let delta = Int32(truncatingIfNeeded: max(0, nowMs - s.monthStartMs))
-            let d = UInt32(bitPattern: delta)
-            b += [UInt8(d >> 24), UInt8((d >> 16) & 0xFF), UInt8((d >> 8) & 0xFF), UInt8(d & 0xFF)]
             let c = s.counter
             s.counter &+= 1
-            b += [UInt8(c >> 8), UInt8(c & 0xFF)]
-            return b
+            return (UInt32(bitPattern: Int32(truncatingIfNeeded: max(0, nowMs - s.monthStartMs))), c)
         }
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(hex[Int(b >> 4)]); out.append(hex[Int(b & 0xF)]) }
-        bytes.removeAll()
-        return String(decoding: out, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: prefixHex.count + 12) { out in
+            var i = 0
+            for b in prefixHex { out[i] = b; i += 1 }
+            for shift in stride(from: 28, through: 0, by: -4) { out[i] = hex[Int((delta >> UInt32(shift)) & 0xF)]; i += 1 }
+            for shift in stride(from: 12, through: 0, by: -4) { out[i] = hex[Int((counter >> UInt16(shift)) & 0xF)]; i += 1 }
+            return i
+        }
     }
 
     /// Sets UNIQ_KEY if absent.

@@ -112,29 +112,31 @@ public enum ExtFieldBytes {
 }
 
 /// Map entries of a binary header written straight from typed values (the send path's headers), each
-/// returning the bytes it wrote. Empty values are skipped: they cannot travel in this form (§4.1).
+/// returning the bytes it wrote. Empty values are skipped: they cannot travel in this form (§4.1). Each
+/// entry is one capacity check and a few stores; ByteBuffer's per-integer writes cost several times more.
 extension ByteBuffer {
     @discardableResult
     public mutating func writeExtField(_ key: StaticString, _ value: String) -> Int {
-        guard !value.isEmpty else { return 0 }
-        writeInteger(Int16(key.utf8CodeUnitCount))
-        writeStaticString(key)
-        let lengthIndex = writerIndex
-        writeInteger(Int32(0))
-        let n = writeString(value)
-        setInteger(Int32(n), at: lengthIndex)
-        return 2 + key.utf8CodeUnitCount + 4 + n
+        let n = value.utf8.count
+        guard n > 0 else { return 0 }
+        var value = value
+        return value.withUTF8 { v in writeExtField(key, bytes: UnsafeRawBufferPointer(v)) }
     }
 
     @discardableResult
     public mutating func writeExtField(_ key: StaticString, _ value: Int64) -> Int {
-        writeInteger(Int16(key.utf8CodeUnitCount))
-        writeStaticString(key)
-        let lengthIndex = writerIndex
-        writeInteger(Int32(0))
-        let n = writeExtFieldDecimal(value)
-        setInteger(Int32(n), at: lengthIndex)
-        return 2 + key.utf8CodeUnitCount + 4 + n
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: 19 digits and a sign fit
+        return withUnsafeMutableBytes(of: &digits) { scratch in
+            var magnitude = value.magnitude
+            var i = scratch.count
+            repeat {
+                i -= 1
+                scratch[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 { i -= 1; scratch[i] = UInt8(ascii: "-") }
+            return writeExtField(key, bytes: UnsafeRawBufferPointer(rebasing: scratch[i...]))
+        }
     }
 
     @discardableResult
@@ -142,19 +144,17 @@ extension ByteBuffer {
         writeExtField(key, value ? "true" : "false")
     }
 
-    /// Decimal text of `value` without a String in between.
-    private mutating func writeExtFieldDecimal(_ value: Int64) -> Int {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: 19 digits and a sign fit
-        return withUnsafeMutableBytes(of: &digits) { scratch in
-            var magnitude = value.magnitude
-            var i = scratch.count
-            repeat {
-                i -= 1
-                scratch[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude > 0
-            if value < 0 { i -= 1; scratch[i] = UInt8(ascii: "-") }
-            return writeBytes(UnsafeRawBufferPointer(rebasing: scratch[i...]))
+    private mutating func writeExtField(_ key: StaticString, bytes value: UnsafeRawBufferPointer) -> Int {
+        let k = key.utf8CodeUnitCount, n = value.count
+        let total = 6 + k + n
+        writeWithUnsafeMutableBytes(minimumWritableBytes: total) { out in
+            guard let base = out.baseAddress else { return 0 }
+            base.storeBytes(of: UInt16(k).bigEndian, toByteOffset: 0, as: UInt16.self)
+            base.advanced(by: 2).copyMemory(from: key.utf8Start, byteCount: k)
+            base.storeBytes(of: UInt32(n).bigEndian, toByteOffset: 2 + k, as: UInt32.self)
+            if let v = value.baseAddress { base.advanced(by: 6 + k).copyMemory(from: v, byteCount: n) }
+            return total
         }
+        return total
     }
 }

@@ -10,7 +10,9 @@ import NIOCore
 
 final class RemotingChannelHandler: ChannelInboundHandler {
     typealias InboundIn = RemotingCommand
-    typealias OutboundOut = RemotingCommand
+    /// Frames are encoded here (RemotingCommandEncoder.write), not by the encoder handler, which sits
+    /// behind this one and serves writes made on the channel itself.
+    typealias OutboundOut = IOData
 
     private struct PendingCall {
         let promise: EventLoopPromise<RemotingCommand>
@@ -96,12 +98,12 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     /// the next few, at most `RemotingLimits.framesPerFlush` per system call, or at channelReadComplete.
     /// Holding everything until channelReadComplete made client and broker take turns with the whole
     /// window (a third less throughput, half the CPU idle); small groups keep both sides busy.
-    private func write(_ frame: RemotingCommand, promise: EventLoopPromise<Void>?, context: ChannelHandlerContext) {
+    private func write(_ frame: RemotingCommand, context: ChannelHandlerContext) throws(RemotingError) {
+        try RemotingCommandEncoder.write(frame, to: context, promise: nil)
         guard readInProgress else {
-            context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
+            context.flush()
             return
         }
-        context.write(wrapOutboundOut(frame), promise: promise)
         unflushed += 1
         if unflushed >= RemotingLimits.framesPerFlush {
             unflushed = 0
@@ -115,7 +117,11 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     /// Writes a response on the event loop (see `write`).
     func writeResponse(_ response: RemotingCommand) {
         guard let context else { return }
-        write(response, promise: nil, context: context)
+        do {
+            try write(response, context: context)
+        } catch {
+            logger.warning("response not sent", metadata: ["opaque": "\(response.opaque)", "error": "\(error)"])
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -142,10 +148,13 @@ final class RemotingChannelHandler: ChannelInboundHandler {
         let deadline = NIODeadline.now() + .milliseconds(timeoutMs)
         pending[opaque] = PendingCall(promise: promise, deadline: deadline, timeoutMs: timeoutMs)
         armSweep(at: deadline, context: context)
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let written = context.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { error in loopBound.value.fail(opaque: opaque, error: error) }
-        write(request, promise: written, context: context)
+        // No write promise per request: a frame that cannot be encoded fails here, and a failed socket
+        // write closes the channel, which fails every pending call (channelInactive).
+        do {
+            try write(request, context: context)
+        } catch {
+            fail(opaque: opaque, error: error)
+        }
     }
 
     /// Makes sure a sweep runs no later than `deadline`.
@@ -197,7 +206,8 @@ enum RemotingPipeline {
     {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameBytesMax: frameBytesMax)))
-        try sync.addHandler(RemotingCommandEncoder())
         try sync.addHandler(RemotingChannelHandler(dispatcher: dispatcher, logger: logger))
+        // Last, so only writes made on the channel (from other threads) pass through it.
+        try sync.addHandler(RemotingCommandEncoder())
     }
 }

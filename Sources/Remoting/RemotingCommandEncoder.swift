@@ -14,35 +14,46 @@ public final class RemotingCommandEncoder: ChannelOutboundHandler {
     public init() {}
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let command = unwrapOutboundIn(data)
+        do {
+            try Self.write(unwrapOutboundIn(data), to: context, promise: promise)
+        } catch {
+            promise?.fail(error)
+        }
+    }
+
+    /// Encodes `command` and writes its parts from `context` toward the head. Throws, having written
+    /// nothing, if it cannot be encoded. RemotingChannelHandler calls this directly, so the frames it
+    /// writes are never boxed as RemotingCommand in an NIOAny.
+    static func write(_ command: RemotingCommand, to context: ChannelHandlerContext, promise: EventLoopPromise<Void>?)
+        throws(RemotingError)
+    {
         let bodyBufferBytes = command.body?.readableBytes ?? 0
         let regionBytes = (command.fileRegion?.readableBytes ?? 0) + command.moreFileRegions.reduce(0) { $0 + $1.readableBytes }
         var header = context.channel.allocator.buffer(capacity: 192 + min(bodyBufferBytes, Self.inlineBodyBytesMax))
-        do {
-            try command.encodeFrameHeader(into: &header, bodyLength: bodyBufferBytes + regionBytes)
-        } catch {
-            promise?.fail(error)
-            return
-        }
+        try command.encodeFrameHeader(into: &header, bodyLength: bodyBufferBytes + regionBytes)
         let inline = bodyBufferBytes <= Self.inlineBodyBytesMax
         if inline, var body = command.body { header.writeBuffer(&body) }
-        let tail: [IOData] =
-            (inline ? [] : command.body.map { [IOData.byteBuffer($0)] } ?? [])
-            + (command.fileRegion.map { [IOData.fileRegion($0)] } ?? [])
-            + command.moreFileRegions.map { IOData.fileRegion($0) }
         var promise = promise
         if let owner = command.retainUntilWritten {
             let p = promise ?? context.eventLoop.makePromise(of: Void.self)
             p.futureResult.whenComplete { _ in withExtendedLifetime(owner) {} }
             promise = p
         }
-        if tail.isEmpty {
-            context.write(wrapOutboundOut(.byteBuffer(header)), promise: promise)
+        if inline && command.fileRegion == nil && command.moreFileRegions.isEmpty {
+            context.write(NIOAny(IOData.byteBuffer(header)), promise: promise)
             return
         }
-        context.write(wrapOutboundOut(.byteBuffer(header)), promise: nil)
+        let tail: [IOData] =
+            (inline ? [] : command.body.map { [IOData.byteBuffer($0)] } ?? [])
+            + (command.fileRegion.map { [IOData.fileRegion($0)] } ?? [])
+            + command.moreFileRegions.map { IOData.fileRegion($0) }
+        if tail.isEmpty {
+            context.write(NIOAny(IOData.byteBuffer(header)), promise: promise)
+            return
+        }
+        context.write(NIOAny(IOData.byteBuffer(header)), promise: nil)
         for (i, part) in tail.enumerated() {
-            context.write(wrapOutboundOut(part), promise: i == tail.count - 1 ? promise : nil)
+            context.write(NIOAny(part), promise: i == tail.count - 1 ? promise : nil)
         }
     }
 }
