@@ -109,7 +109,21 @@ struct SendMessageProcessor: RemotingRequestProcessor {
 
         let bornHost = Self.messageHost(channel.channel.remoteAddress)
         var properties = header.properties ?? ""
-        var uniqueKey = MessageProperties.value(of: MessageProperties.uniqueClientMessageIdKeyIndex, in: properties)
+        // One pass for the properties every send looks at (appending CLUSTER below changes none of them).
+        var uniqueKey: String?
+        var transactionPrepared = false
+        var delayLevel: Int32?
+        var hasDelay = false
+        MessageProperties.forEachPair(properties) { name, value in
+            if ExtFieldBytes.matches(name, "UNIQ_KEY") {
+                uniqueKey = String(decoding: value, as: UTF8.self)
+            } else if ExtFieldBytes.matches(name, "TRAN_MSG") {
+                transactionPrepared = ExtFieldBytes.bool(value)
+            } else if ExtFieldBytes.matches(name, "DELAY") {
+                hasDelay = true
+                delayLevel = Int32(String(decoding: value, as: UTF8.self))
+            }
+        }
         if uniqueKey == nil && !isBatch {
             let id = controller.uniqIDSetter.createUniqID()
             Self.append(&properties, MessageProperties.uniqueClientMessageIdKeyIndex, id)
@@ -138,9 +152,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         // Half messages (broker.md §8.1) wait in RMQ_SYS_TRANS_HALF_TOPIC until END_TRANSACTION; a half
         // message coming back through a delay level (a retry) is not prepared a second time.
         var sysFlag = header.sysFlag
-        if !isBatch, !deadLetter, Self.isTransactionPrepared(properties),
-           !((header.reconsumeTimes ?? 0) > 0
-             && (MessageProperties.value(of: MessageProperties.delayTimeLevel, in: properties).flatMap { Int32($0) } ?? 0) > 0) {
+        if !isBatch, !deadLetter, transactionPrepared, !((header.reconsumeTimes ?? 0) > 0 && (delayLevel ?? 0) > 0) {
             if config.rejectTransactionMessage {
                 return answer(.noPermission, "the broker[\(config.brokerIP1)] sending transaction message is forbidden")
             }
@@ -150,7 +162,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             storeTopic = half.topic
             storeQueueId = half.queueId
             sysFlag = half.sysFlag
-        } else if !isBatch, !deadLetter, let delayed = ScheduleMessageService.transformDelayLevelMessage(
+        } else if !isBatch, !deadLetter, hasDelay, let delayed = ScheduleMessageService.transformDelayLevelMessage(
             topic: header.topic, queueId: queueId, properties: &properties, sysFlag: header.sysFlag,
             maxLevel: controller.scheduleMessageService.maxLevel) {
             storeTopic = delayed.topic
@@ -196,11 +208,6 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             return p.request.makeResponse(code, remark: code == .success ? nil : result.status.rawValue, header: responseHeader)
         }
         return p.request.makeResponse(code, remark: result.remark ?? result.status.rawValue, header: responseHeader)
-    }
-
-    /// TRAN_MSG as Java's `Boolean.parseBoolean` reads it.
-    static func isTransactionPrepared(_ properties: String) -> Bool {
-        MessageProperties.value(of: MessageProperties.transactionPrepared, in: properties)?.lowercased() == "true"
     }
 
     /// Appends `key=value` in the stored properties form.

@@ -70,8 +70,14 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        received(unwrapInboundIn(data))
+    }
+
+    /// A decoded command: a response completes its call, a request goes to the dispatcher. Called by the
+    /// frame decoder directly (RemotingPipeline), or through channelRead.
+    func received(_ command: RemotingCommand) {
+        guard let context else { return }
         readInProgress = true
-        let command = unwrapInboundIn(data)
         if command.isResponse {
             guard let call = pending.removeValue(forKey: command.opaque) else {
                 logger.debug("response to unknown opaque dropped", metadata: ["opaque": "\(command.opaque)"])
@@ -205,8 +211,9 @@ enum RemotingPipeline {
         throws
     {
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameBytesMax: frameBytesMax)))
-        try sync.addHandler(RemotingChannelHandler(dispatcher: dispatcher, logger: logger))
+        let handler = RemotingChannelHandler(dispatcher: dispatcher, logger: logger)
+        try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameBytesMax: frameBytesMax, sink: handler)))
+        try sync.addHandler(handler)
         // Last, so only writes made on the channel (from other threads) pass through it.
         try sync.addHandler(RemotingCommandEncoder())
     }

@@ -10,8 +10,18 @@ public final class RemotingFrameDecoder: ByteToMessageDecoder {
     /// Bound on `4 + frameLength`.
     public let frameBytesMax: Int
 
+    /// The channel's RemotingChannelHandler when installed by RemotingPipeline: decoded commands are handed
+    /// to it directly instead of through fireChannelRead, which boxes each one in an NIOAny.
+    let sink: RemotingChannelHandler?
+
     public init(frameBytesMax: Int = RemotingLimits.frameBytesMaxDefault) {
         self.frameBytesMax = frameBytesMax
+        self.sink = nil
+    }
+
+    init(frameBytesMax: Int, sink: RemotingChannelHandler) {
+        self.frameBytesMax = frameBytesMax
+        self.sink = sink
     }
 
     /// Checks a length prefix: the frame it declares must fit the bound and hold the header word.
@@ -30,7 +40,12 @@ public final class RemotingFrameDecoder: ByteToMessageDecoder {
         guard buffer.readableBytes >= 4 + Int(frameLength) else { return .needMoreData }
         buffer.moveReaderIndex(forwardBy: 4)
         guard let frame = buffer.readSlice(length: Int(frameLength)) else { return .needMoreData }
-        context.fireChannelRead(wrapInboundOut(try RemotingCommand.decodeFrame(frame)))
+        let command = try RemotingCommand.decodeFrame(frame)
+        if let sink {
+            sink.received(command)
+        } else {
+            context.fireChannelRead(wrapInboundOut(command))
+        }
         return .continue
     }
 

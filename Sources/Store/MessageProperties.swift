@@ -1,6 +1,8 @@
 // MessageProperties: the properties string of a record (store.md §3.4): name \u{1} value \u{2} for each
 // pair, every pair terminated. Parsing follows Java's rules (segments under 3 chars, empty names or
 // values ignored; a later duplicate wins). Well-known keys are named as in RocketMQ's MessageConst.
+import Glibc
+
 public enum MessageProperties {
     public static let nameValueSeparator: Character = "\u{1}"
     public static let propertySeparator: Character = "\u{2}"
@@ -39,28 +41,33 @@ public enum MessageProperties {
     /// The value of one property, or nil (a later duplicate wins, as in decode). No dictionary is built.
     public static func value(of key: String, in text: String) -> String? {
         var found: String?
-        let keyBytes = Array(key.utf8)
-        forEachPair(text) { name, value in
-            if name.elementsEqual(keyBytes) { found = String(decoding: value, as: UTF8.self) }
+        var key = key
+        key.withUTF8 { k in
+            forEachPair(text) { name, value in
+                if name.count == k.count, let n = name.baseAddress, let kb = k.baseAddress, memcmp(n, kb, k.count) == 0 {
+                    found = String(decoding: value, as: UTF8.self)
+                }
+            }
         }
         return found
     }
 
     /// Calls `body(name, value)` for each valid pair: segments split on \u{2}, under 3 bytes or without a
-    /// \u{1}, or with an empty name or value, are skipped.
-    static func forEachPair(_ text: String, _ body: (Slice<UnsafeBufferPointer<UInt8>>, Slice<UnsafeBufferPointer<UInt8>>) -> Void) {
+    /// \u{1}, or with an empty name or value, are skipped. The pointers are valid only during the call.
+    public static func forEachPair(_ text: String, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void) {
         var copy = text
         copy.withUTF8 { utf8 in
+            guard let base = utf8.baseAddress else { return }
+            let raw = UnsafeRawPointer(base)
             var start = 0
             let n = utf8.count
             while start < n {
-                var end = start
-                while end < n && utf8[end] != 2 { end += 1 }
-                if end - start >= 3 {
-                    var sep = start
-                    while sep < end && utf8[sep] != 1 { sep += 1 }
-                    if sep < end && sep > start && sep + 1 < end {
-                        body(utf8[start..<sep], utf8[(sep + 1)..<end])
+                let end = memchr(raw + start, 2, n - start).map { UnsafeRawPointer($0) - raw } ?? n
+                if end - start >= 3, let sepPtr = memchr(raw + start, 1, end - start) {
+                    let sep = UnsafeRawPointer(sepPtr) - raw
+                    if sep > start && sep + 1 < end {
+                        body(UnsafeRawBufferPointer(start: raw + start, count: sep - start),
+                             UnsafeRawBufferPointer(start: raw + sep + 1, count: end - sep - 1))
                     }
                 }
                 start = end + 1
