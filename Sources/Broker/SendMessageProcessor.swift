@@ -107,7 +107,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             return answer(.messageIllegal, "batch request does not support retry group \(header.topic)")
         }
 
-        let bornHost = Self.messageHost(channel.channel.remoteAddress)
+        let bornHost = Self.messageHost(channel.remoteSocketAddress ?? channel.channel.remoteAddress)
         var properties = header.properties ?? ""
         // One pass for the properties every send looks at (appending CLUSTER below changes none of them).
         var uniqueKey: String?
@@ -212,13 +212,15 @@ struct SendMessageProcessor: RemotingRequestProcessor {
 
     /// Appends `key=value` in the stored properties form.
     static func append(_ properties: inout String, _ key: String, _ value: String) {
-        if !properties.isEmpty && properties.last != MessageProperties.propertySeparator {
-            properties.append(MessageProperties.propertySeparator)
-        }
+        // Byte-level, with one reservation: Character appends and `last` (grapheme breaking) cost 2% of
+        // the event loop when every send appends CLUSTER.
+        let needsSeparator = !properties.isEmpty && properties.utf8.last != 2
+        properties.reserveCapacity(properties.utf8.count + key.utf8.count + value.utf8.count + 3)
+        if needsSeparator { properties.unicodeScalars.append("\u{2}") }
         properties += key
-        properties.append(MessageProperties.nameValueSeparator)
+        properties.unicodeScalars.append("\u{1}")
         properties += value
-        properties.append(MessageProperties.propertySeparator)
+        properties.unicodeScalars.append("\u{2}")
     }
 
     /// The producer's address as stored in BORNHOST (IPv4 if at all possible, clients decode v4 only), from

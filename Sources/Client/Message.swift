@@ -93,13 +93,24 @@ public struct Message: Sendable, Equatable {
 
 /// `name \x01 value \x02` repeated (remoting.md §13.3).
 enum MessageProperties {
+    /// name \u{1} value \u{2} per pair, names in byte order (stable output). Built straight into the
+    /// string's storage: this runs for every send.
     static func encode(_ properties: [String: String]) -> String {
-        var s = ""
-        s.reserveCapacity(properties.count * 24)
-        for (k, v) in properties.sorted(by: { $0.key < $1.key }) {
-            s += k; s += "\u{1}"; s += v; s += "\u{2}"
+        if properties.isEmpty { return "" }
+        var pairs = Array(properties)
+        if pairs.count > 1 { pairs.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } }
+        let total = pairs.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 2 }
+        return String(unsafeUninitializedCapacity: total) { out in
+            var i = 0
+            func put(_ text: String) {
+                for b in text.utf8 { out[i] = b; i += 1 }
+            }
+            for (k, v) in pairs {
+                put(k); out[i] = 1; i += 1
+                put(v); out[i] = 2; i += 1
+            }
+            return i
         }
-        return s
     }
 
     static func decode<C: Collection<UInt8>>(_ bytes: C) -> [String: String] {

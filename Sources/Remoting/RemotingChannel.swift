@@ -8,11 +8,14 @@ public struct RemotingChannel: Sendable, Hashable, CustomStringConvertible {
     let handler: NIOLoopBound<RemotingChannelHandler>
     /// `ip:port` of the peer ("unknown" if the socket has none).
     public let remoteAddress: String
+    /// The peer's socket address, read once (Channel.remoteAddress takes a lock on every call).
+    public let remoteSocketAddress: SocketAddress?
 
     init(channel: any Channel, handler: NIOLoopBound<RemotingChannelHandler>) {
         self.channel = channel
         self.handler = handler
-        self.remoteAddress = channel.remoteAddress.map(RemotingAddress.text(of:)) ?? "unknown"
+        self.remoteSocketAddress = channel.remoteAddress
+        self.remoteAddress = remoteSocketAddress.map(RemotingAddress.text(of:)) ?? "unknown"
     }
 
     public static func == (a: RemotingChannel, b: RemotingChannel) -> Bool { a.channel === b.channel }

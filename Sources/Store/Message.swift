@@ -135,7 +135,8 @@ public struct AppendMessageResult: Sendable, Equatable {
 
     /// The id a send response carries (store.md §3.10): one offset message id, or a batch's ids joined by commas.
     public var messageId: String {
-        recordPhysicalOffsets.map { OffsetMessageId.make(host: storeHost, physicalOffset: $0) }.joined(separator: ",")
+        if batchRecordSizes.isEmpty { return OffsetMessageId.make(host: storeHost, physicalOffset: physicalOffset) }
+        return recordPhysicalOffsets.map { OffsetMessageId.make(host: storeHost, physicalOffset: $0) }.joined(separator: ",")
     }
 }
 

@@ -4,10 +4,20 @@ import CStore
 
 public enum OffsetMessageId {
     public static func make(host: MessageHost, physicalOffset: Int64) -> String {
-        let addr = host.addressBytes
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 57) { out in
-            let n = apus_msg_id_format(addr, UInt32(addr.count), host.port, physicalOffset, out.baseAddress)
-            return String(decoding: UnsafeRawBufferPointer(start: out.baseAddress, count: Int(n)), as: UTF8.self)
+        // Runs for every send answer: the address bytes stay on the stack and the text is written straight
+        // into the string's storage.
+        var words: (UInt64, UInt64) = (0, 0)
+        let count: Int
+        switch host.address {
+        case .v4(let a): words.0 = UInt64(a.bigEndian); count = 4
+        case .v6(let h, let l): words = (h.bigEndian, l.bigEndian); count = 16
+        }
+        return withUnsafeBytes(of: &words) { addr in
+            // 57: the C side also writes a terminating NUL, which the returned count leaves out.
+            String(unsafeUninitializedCapacity: 57) { out in
+                Int(apus_msg_id_format(addr.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(count), host.port,
+                                       physicalOffset, UnsafeMutableRawPointer(out.baseAddress)?.assumingMemoryBound(to: CChar.self)))
+            }
         }
     }
 
