@@ -263,7 +263,9 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
     private func sendAsyncAttempt(_ message: Message, info: TopicPublishInfo, attempt: Int, lastBroker: String?, begin: Int64,
                                   timeoutMs: Int64, completion: @escaping @Sendable (Result<SendResult, MQClientError>) -> Void)
     {
-        let remaining = timeoutMs - (MQFaultStrategy.nowMs() - begin)
+        // The first attempt starts when the send did: one clock read less per send.
+        let now = attempt == 1 ? begin : MQFaultStrategy.nowMs()
+        let remaining = timeoutMs - (now - begin)
         guard remaining > 0 else { completion(.failure(.network("call timeout"))); return }
         guard let mq = faultStrategy.selectOneMessageQueue(info, lastBrokerName: lastBroker) else {
             completion(.failure(.topicRouteNotFound(topic: message.topic, reason: "no queue"))); return
@@ -274,7 +276,7 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
         guard let addr = inst.findBrokerAddressInPublish(mq.brokerName) else {
             completion(.failure(.brokerNotFound(mq.brokerName))); return
         }
-        let start = MQFaultStrategy.nowMs()
+        let start = now
         inst.remoting.invokeAsync(addr, p.request, timeoutMs: remaining).whenComplete { result in
             let latency = MQFaultStrategy.nowMs() - start
             switch result {

@@ -78,9 +78,13 @@ final class ConsumeQueue: Sendable {
             _ = apus_segment_write_at(file.segment, gapStart, blank, UInt32(unit))
             gapStart += unit
         }
-        var entry = [UInt8](repeating: 0, count: Int(unit))
-        apus_cq_entry_encode(&entry, physicalOffset, size, tagsCode)
-        let rc = apus_segment_write_at(file.segment, pos, entry, UInt32(unit))
+        // On the stack: this runs once per dispatched message.
+        var entry: (UInt64, UInt64, UInt32) = (0, 0, 0)
+        let rc = withUnsafeMutableBytes(of: &entry) { e -> Int32 in
+            precondition(e.count >= Int(unit))
+            apus_cq_entry_encode(e.baseAddress, physicalOffset, size, tagsCode)
+            return apus_segment_write_at(file.segment, pos, e.baseAddress, UInt32(unit))
+        }
         precondition(rc == 0, "ConsumeQueue unit outside its file")
         pos += unit
         state.withLock { $0.maxPhysicalEnd = physicalOffset + Int64(size) }
