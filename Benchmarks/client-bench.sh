@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench` step for the client: starts mqnamesrv + mqbroker (ASYNC_FLUSH with transientStorePoolEnable, the
 # setting RocketMQ recommends for throughput; BROKER_POOL=false for the default) on loopback in a temp dir,
-# runs `mqbench producer` (1 KiB, 64 in flight, 20 s) then `mqbench consumer` over what was sent, prints both.
+# prints the raw loopback bound for 1 KiB frames with 64 in flight (RemotingBench --loopback-only), runs
+# `mqbench producer` (1 KiB, 64 in flight, 20 s) then `mqbench consumer` over what was sent, prints both.
 set -euo pipefail
 BIN=${1:-.build/release}
 DIR=$(mktemp -d /tmp/apus-client-bench.XXXXXX)
@@ -22,5 +23,7 @@ CONF
 sleep 1
 HOME="$DIR" "$BIN/mqbroker" -c "$DIR/broker.conf" -n 127.0.0.1:19876 > "$DIR/broker.out" 2>&1 & BROKER=$!
 for _ in $(seq 100); do grep -q "boot success" "$DIR/broker.out" && break; sleep 0.1; done
+# The machine's bound for this work, measured right before the run: a raw TCP echo of 1 KiB frames, 64 in flight.
+"$BIN/RemotingBench" --loopback-only 1024 | tail -1
 "$BIN/mqbench" producer -n 127.0.0.1:19876 -t BenchmarkTest -w 64 -s 1024 --duration "${BENCH_SECONDS:-20}" -ri 5000
 "$BIN/mqbench" consumer -n 127.0.0.1:19876 -t BenchmarkTest -g bench_consumer -w 20 --duration "${BENCH_SECONDS:-20}" -ri 5000

@@ -14,6 +14,15 @@ enum RemotingBench {
     static func main() async throws {
         LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
         print("RemotingBench — \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        // `--loopback-only N`: just the raw echo bound for N-byte frames, 64 in flight (the client bench's
+        // bound: mqbench sends 1 KiB messages with 64 in flight).
+        if let i = CommandLine.arguments.firstIndex(of: "--loopback-only") {
+            let bytes = CommandLine.arguments.dropFirst(i + 1).first.flatMap { Int($0) } ?? 1024
+            let rate = try rawEchoBound(inFlight: 64, seconds: 3, frameBytes: bytes)
+            print(String(format: "loopback bound (raw TCP echo of %d-byte frames, 64 in flight, blocking sockets, no framing or parsing): %.0f frames/s, %.0f MB/s each way",
+                         bytes, rate, rate * Double(bytes) / 1e6))
+            return
+        }
         headerCodecs()
         if CommandLine.arguments.contains("--codecs-only") { return }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -82,7 +91,7 @@ enum RemotingBench {
     // MARK: Raw loopback bound
 
     /// Echo server on a thread; the client keeps `inFlight` 64-byte frames outstanding. Returns msgs/s.
-    static func rawEchoBound(inFlight: Int, seconds: Double) throws -> Double {
+    static func rawEchoBound(inFlight: Int, seconds: Double, frameBytes: Int = 64) throws -> Double {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -114,7 +123,7 @@ enum RemotingBench {
         _ = withUnsafePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(4))
-        let message = [UInt8](repeating: 0x5A, count: 64)
+        let message = [UInt8](repeating: 0x5A, count: frameBytes)
         let batch = Array(repeating: message, count: inFlight).flatMap { $0 }
         var buf = [UInt8](repeating: 0, count: batch.count)
         var count = 0

@@ -1,8 +1,6 @@
 // RemotingLimits: every bound the remoting layer enforces, in one place.
 // Read by the frame decoder, the header codecs and the server/client; constants only, any thread.
 
-import Glibc
-
 /// Bounds of the RocketMQ remoting wire format (spec remoting.md §1, §4).
 public enum RemotingLimits {
     /// Largest accepted `4 + frameLength` (Java `com.rocketmq.remoting.frameMaxLength`, 16 MiB, §1.1).
@@ -23,10 +21,7 @@ public enum RemotingLimits {
     public static let connectTimeoutMsDefault: Int64 = 3_000
     /// Unanswered outgoing requests one channel may hold; the next invocation fails at once (§7.3 semaphores).
     public static let pendingRequestsPerChannelMax = 65_535
-    /// Frames written during a read batch that share one flush (RemotingChannelHandler.write). Read from
-    /// APUS_FRAMES_PER_FLUSH once, for measurements.
-    public static let framesPerFlush: Int = {
-        if let v = getenv("APUS_FRAMES_PER_FLUSH").flatMap({ Int(String(cString: $0)) }), v > 0 { return v }
-        return 8
-    }()
+    /// Frames written during a read batch that share one flush (RemotingChannelHandler.write). Measured with
+    /// mqbench (1 KiB, 64 in flight): 1 → 68 k msgs/s, 4 → 83 k, 8 → 86 k, 16 → 83 k.
+    public static let framesPerFlush = 8
 }
