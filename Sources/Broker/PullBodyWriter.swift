@@ -63,7 +63,9 @@ enum PullBodyWriter {
             if handles[id] == nil {
                 let fd = dup(run.file.fd)
                 guard fd >= 0 else { return nil }
-                let handle = NIOFileHandle(descriptor: fd)
+                // NIO marks init(descriptor:) deprecated (use NIOFileSystem), but FileRegion, which sendfile needs,
+                // takes only an NIOFileHandle; this is the spelling NIO keeps for that.
+                let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)
                 owner.add(handle)
                 handles[id] = handle
             }

@@ -60,7 +60,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
     /// Header decoding, topic and queue checks, properties: everything before the store put.
     func prepare(_ request: RemotingCommand, channel: RemotingChannel) -> Prepared {
         let config = controller.brokerConfig
-        var responseHeader = SendMessageResponseHeader(msgRegion: config.regionId, traceOn: config.traceOn)
+        let responseHeader = SendMessageResponseHeader(msgRegion: config.regionId, traceOn: config.traceOn)
         func answer(_ code: ResponseCode, _ remark: String?) -> Prepared {
             .answer(request.makeResponse(code, remark: remark, header: responseHeader))
         }

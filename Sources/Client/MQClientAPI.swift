@@ -84,7 +84,7 @@ final class MQClientAPI: Sendable {
                 let e = MQClientError.from(error)
                 lastError = e
                 if !e.isNetwork { throw e }
-                _ = namesrvChoice.withLock { $0 += 1 }
+                namesrvChoice.withLock { $0 += 1 }
             }
         }
         throw MQClientError.network("no name server reachable among \(list): \(lastError)")
