@@ -247,24 +247,26 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
         let timeout = timeoutMs ?? options.sendMsgTimeoutMs
         let begin = MQFaultStrategy.nowMs()
         if let info = state.withLock({ $0.publishInfo[message.topic] }), info.ok {
-            sendAsyncAttempt(message, info: info, attempt: 1, lastBroker: nil, begin: begin, timeoutMs: timeout, completion: completion)
+            // Cached route: the attempt starts now, so `begin` serves as its clock reading too.
+            sendAsyncAttempt(message, info: info, attempt: 1, lastBroker: nil, begin: begin, now: begin, timeoutMs: timeout,
+                             completion: completion)
             return
         }
         Task {
             do {
                 let info = try await self.topicPublishInfo(message.topic)
-                self.sendAsyncAttempt(message, info: info, attempt: 1, lastBroker: nil, begin: begin, timeoutMs: timeout, completion: completion)
+                self.sendAsyncAttempt(message, info: info, attempt: 1, lastBroker: nil, begin: begin, now: MQFaultStrategy.nowMs(),
+                                      timeoutMs: timeout, completion: completion)
             } catch {
                 completion(.failure(MQClientError.from(error)))
             }
         }
     }
 
-    private func sendAsyncAttempt(_ message: Message, info: TopicPublishInfo, attempt: Int, lastBroker: String?, begin: Int64,
+    /// `now`: the clock when this attempt starts (the route lookup and earlier attempts count against the timeout).
+    private func sendAsyncAttempt(_ message: Message, info: TopicPublishInfo, attempt: Int, lastBroker: String?, begin: Int64, now: Int64,
                                   timeoutMs: Int64, completion: @escaping @Sendable (Result<SendResult, MQClientError>) -> Void)
     {
-        // The first attempt starts when the send did: one clock read less per send.
-        let now = attempt == 1 ? begin : MQFaultStrategy.nowMs()
         let remaining = timeoutMs - (now - begin)
         guard remaining > 0 else { completion(.failure(.network("call timeout"))); return }
         guard let mq = faultStrategy.selectOneMessageQueue(info, lastBrokerName: lastBroker) else {
@@ -293,6 +295,7 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
                 self.faultStrategy.updateFaultItem(mq.brokerName, latency: latency, isolation: true, reachable: true)
                 if attempt <= self.options.retryTimesWhenSendAsyncFailed {
                     self.sendAsyncAttempt(message, info: info, attempt: attempt + 1, lastBroker: mq.brokerName, begin: begin,
+                                          now: MQFaultStrategy.nowMs(),
                                           timeoutMs: timeoutMs, completion: completion)
                 } else {
                     completion(.failure(MQClientError.from(error)))

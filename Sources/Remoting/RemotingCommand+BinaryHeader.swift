@@ -37,16 +37,9 @@ extension RemotingCommand {
         case .map(let fields): mapBytes = Self.writeBinaryExtFields(fields, into: &buffer)
         case .typed(let header): mapBytes = header.writeBinaryExtFields(into: &buffer)
         case .binary(let section):
-            var n = 0
-            section.forEachField { key, value in
-                guard value.count > 0, key.count <= Int(Int16.max) else { return }
-                buffer.writeInteger(Int16(key.count))
-                buffer.writeBytes(key)
-                buffer.writeInteger(Int32(value.count))
-                buffer.writeBytes(value)
-                n += 2 + key.count + 4 + value.count
-            }
-            mapBytes = n
+            // Rare (a received command sent on): through the dictionary, so a repeated key keeps only its last
+            // value, as when the header was decoded eagerly.
+            mapBytes = Self.writeBinaryExtFields(section.dictionary, into: &buffer)
         }
         buffer.setInteger(Int32(mapBytes), at: mapLengthIndex)
     }

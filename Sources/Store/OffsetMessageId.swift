@@ -9,7 +9,9 @@ public enum OffsetMessageId {
         var words: (UInt64, UInt64) = (0, 0)
         let count: Int
         switch host.address {
-        case .v4(let a): words.0 = UInt64(a.bigEndian); count = 4
+        case .v4(let a):
+            withUnsafeMutableBytes(of: &words) { $0.storeBytes(of: a.bigEndian, as: UInt32.self) }
+            count = 4
         case .v6(let h, let l): words = (h.bigEndian, l.bigEndian); count = 16
         }
         return withUnsafeBytes(of: &words) { addr in
