@@ -13,29 +13,34 @@ import Store
 struct SendMessageProcessor: RemotingRequestProcessor {
     let controller: BrokerController
 
-    /// A send that passed every check and waits for its store put.
+    /// A send that passed every check and waits for its store put: what its answer needs. The request
+    /// itself is not kept (only a header-less copy to answer), so the store's completion does not carry the
+    /// request's header and body along.
     struct PreparedSend: Sendable {
-        let request: RemotingCommand
+        let answerTo: RemotingCommand
         var responseHeader: SendMessageResponseHeader
         let queueId: Int32
         let uniqueKey: String?
         let bodyBytes: Int
-        let message: MessageToStore?
-        let batch: MessageBatchToStore?
+    }
+
+    enum ToStore: Sendable {
+        case message(MessageToStore)
+        case batch(MessageBatchToStore)
     }
 
     enum Prepared: Sendable {
         case answer(RemotingCommand)
-        case put(PreparedSend)
+        case put(PreparedSend, ToStore)
     }
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
         switch prepare(request, channel: channel) {
         case .answer(let response):
             return response
-        case .put(let p):
-            if let batch = p.batch { return finish(p, await controller.store.putMessages(batch)) }
-            guard let message = p.message else { return nil }
+        case .put(let p, .batch(let batch)):
+            return finish(p, await controller.store.putMessages(batch))
+        case .put(let p, .message(let message)):
             return finish(p, await controller.store.putMessage(message))
         }
     }
@@ -46,12 +51,11 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         switch prepare(request, channel: channel) {
         case .answer(let response):
             channel.writeResponse(response, to: request)
-        case .put(let p):
-            let done: @Sendable (PutMessageResult) -> Void = { result in channel.writeResponse(finish(p, result), to: request) }
-            if let batch = p.batch {
-                controller.store.putMessages(batch, completion: done)
-            } else if let message = p.message {
-                controller.store.putMessage(message, completion: done)
+        case .put(let p, let toStore):
+            let done: @Sendable (PutMessageResult) -> Void = { result in channel.writeResponse(finish(p, result), to: p.answerTo) }
+            switch toStore {
+            case .batch(let batch): controller.store.putMessages(batch, completion: done)
+            case .message(let message): controller.store.putMessage(message, completion: done)
             }
         }
         return true
@@ -169,22 +173,21 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             storeQueueId = delayed.queueId
         }
 
+        let answerTo = RemotingCommand(code: request.code, language: request.language, version: request.version,
+                                       opaque: request.opaque, flag: request.flag, serializeType: request.serializeType)
         if isBatch {
-            return .put(PreparedSend(
-                request: request, responseHeader: responseHeader, queueId: queueId,
-                uniqueKey: uniqueKey, bodyBytes: body.count, message: nil,
-                batch: MessageBatchToStore(topic: header.topic, queueId: queueId, body: body, sysFlag: header.sysFlag,
-                                           bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
-                                           reconsumeTimes: header.reconsumeTimes ?? 0)))
+            return .put(PreparedSend(answerTo: answerTo, responseHeader: responseHeader, queueId: queueId,
+                                     uniqueKey: uniqueKey, bodyBytes: body.count),
+                        .batch(MessageBatchToStore(topic: header.topic, queueId: queueId, body: body, sysFlag: header.sysFlag,
+                                                   bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
+                                                   reconsumeTimes: header.reconsumeTimes ?? 0)))
         }
         if body.isEmpty { return answer(.messageIllegal, "the message body is empty") }
-        return .put(PreparedSend(
-            request: request, responseHeader: responseHeader, queueId: queueId,
-            uniqueKey: uniqueKey, bodyBytes: body.count,
-            message: MessageToStore(topic: storeTopic, queueId: storeQueueId, body: body, properties: properties, flag: header.flag,
-                                    sysFlag: sysFlag, bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
-                                    reconsumeTimes: header.reconsumeTimes ?? 0),
-            batch: nil))
+        return .put(PreparedSend(answerTo: answerTo, responseHeader: responseHeader, queueId: queueId,
+                                 uniqueKey: uniqueKey, bodyBytes: body.count),
+                    .message(MessageToStore(topic: storeTopic, queueId: storeQueueId, body: body, properties: properties,
+                                            flag: header.flag, sysFlag: sysFlag, bornTimestampMs: header.bornTimestamp,
+                                            bornHost: bornHost, reconsumeTimes: header.reconsumeTimes ?? 0)))
     }
 
     /// The answer to a send once the store has put it.
@@ -205,9 +208,9 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             responseHeader.queueId = p.queueId
             responseHeader.queueOffset = append.queueOffset
             responseHeader.transactionId = p.uniqueKey
-            return p.request.makeResponse(code, remark: code == .success ? nil : result.status.rawValue, header: responseHeader)
+            return p.answerTo.makeResponse(code, remark: code == .success ? nil : result.status.rawValue, header: responseHeader)
         }
-        return p.request.makeResponse(code, remark: result.remark ?? result.status.rawValue, header: responseHeader)
+        return p.answerTo.makeResponse(code, remark: result.remark ?? result.status.rawValue, header: responseHeader)
     }
 
     /// Appends `key=value` in the stored properties form.
