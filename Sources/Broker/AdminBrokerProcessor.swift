@@ -14,11 +14,14 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         .updateAndCreateSubscriptionGroup, .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup,
         .getSubscriptionGroupConfig, .getBrokerRuntimeInfo, .getTopicStatsInfo, .getConsumeStats, .getBrokerConfig,
         .updateBrokerConfig, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset, .getEarliestMsgStoretime,
+        .lockBatchMQ, .unlockBatchMQ,
     ]
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
         do {
             switch request.requestCode {
+            case .lockBatchMQ: return try lockBatchMQ(request)
+            case .unlockBatchMQ: return try unlockBatchMQ(request)
             case .updateAndCreateTopic: return try updateAndCreateTopic(request)
             case .deleteTopicInBroker: return try deleteTopic(request)
             case .getAllTopicConfig:

@@ -40,6 +40,9 @@ public struct BrokerConfig: Sendable {
     public var zeroCopyThresholdBytes: Int64 = 32_768
     /// Apus: how often parked pulls are checked for their deadline (Java: 5000 for long polling).
     public var pullHoldCheckIntervalMs: Int64 = 1000
+    /// A queue lock of an orderly consumer not renewed for this long may be taken by another client (ms;
+    /// RocketMQ's system property rocketmq.broker.rebalance.lockMaxLiveTime, accepted under both names).
+    public var rebalanceLockMaxLiveTime: Int64 = 60_000
     /// Half messages younger than this are not checked yet (ms).
     public var transactionTimeOut: Int64 = 6000
     /// Checks per half message before it is discarded to TRANS_CHECK_MAX_TIME_TOPIC.
@@ -131,6 +134,8 @@ public struct BrokerConfig: Sendable {
         int64("zeroCopyThresholdBytes", \.zeroCopyThresholdBytes),
         int64("pullHoldCheckIntervalMs", \.pullHoldCheckIntervalMs),
         int64("transactionTimeOut", \.transactionTimeOut),
+        int64("rebalanceLockMaxLiveTime", \.rebalanceLockMaxLiveTime),
+        int64("rocketmq.broker.rebalance.lockMaxLiveTime", \.rebalanceLockMaxLiveTime),
         int32("transactionCheckMax", \.transactionCheckMax),
         int64("transactionCheckInterval", \.transactionCheckInterval),
         bool("rejectTransactionMessage", \.rejectTransactionMessage),

@@ -21,6 +21,7 @@ public final class BrokerController: Sendable {
     public let producerManager = ProducerManager()
     public let stats = BrokerStats()
     let pullRequestHoldService: PullRequestHoldService
+    let rebalanceLockManager: RebalanceLockManager
     let scheduleMessageService: ScheduleMessageService
     let brokerOuterAPI: BrokerOuterAPI
     let uniqIDSetter: MessageClientIDSetter
@@ -76,6 +77,7 @@ public final class BrokerController: Sendable {
         consumerOffsetManager = ConsumerOffsetManager(path: configDir + "/consumerOffset.json", logger: logger)
         scheduleMessageService = ScheduleMessageService(store: store, path: configDir + "/delayOffset.json", logger: logger)
         brokerOuterAPI = BrokerOuterAPI(group: group, logger: logger)
+        rebalanceLockManager = RebalanceLockManager(maxLiveTimeMs: brokerConfig.rebalanceLockMaxLiveTime, logger: logger)
         uniqIDSetter = MessageClientIDSetter(ipv4: brokerConfig.brokerIP1)
         let relayBox = ControllerBox()
         pullRequestHoldService = PullRequestHoldService(

@@ -143,7 +143,9 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         if !isBatch, header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix) {
             let group = String(header.topic.dropFirst(TopicValidator.retryGroupTopicPrefix.count))
             let maxTimes = header.maxReconsumeTimes ?? controller.subscriptionGroupManager.find(group)?.retryMaxTimes ?? 16
-            if (header.reconsumeTimes ?? 0) > maxTimes {
+            // A retry of an orderly group (one that holds queue locks) goes to the DLQ at once: the orderly
+            // consumer retried locally already (broker.md §9).
+            if (header.reconsumeTimes ?? 0) > maxTimes || !controller.rebalanceLockManager.isLockAllExpired(group: group) {
                 deadLetter = true
                 storeTopic = TopicValidator.dlqGroupTopicPrefix + group
                 storeQueueId = 0

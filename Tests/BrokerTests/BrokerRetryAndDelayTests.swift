@@ -17,18 +17,6 @@ final class BrokerRetryAndDelayTests: BrokerClusterTestCase {
         try await start(["messageDelayLevel": "1s 2s 1s 1s 1s 1s"], namesrv: false)
     }
 
-    /// Polls a queue until it holds `count` messages or 10 s pass.
-    func waitForMessages(_ c: TestClient, topic: String, queueId: Int32, count: Int) async throws -> [DecodedMessage] {
-        let deadline = ContinuousClock.now + .seconds(10)
-        var got: [DecodedMessage] = []
-        while ContinuousClock.now < deadline {
-            got = try await c.pullAll(group: "Probe", topic: topic, queueId: queueId)
-            if got.count >= count { return got }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return got
-    }
-
     func testDelayedMessageIsDeliveredToItsTopicAfterTheLevelDelay() async throws {
         let c = try await start()
         try await c.createTopic("DelayTopic", queues: 2)

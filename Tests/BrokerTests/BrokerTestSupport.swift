@@ -171,6 +171,19 @@ class BrokerClusterTestCase: XCTestCase {
         try await group.shutdownGracefully()
     }
 
+    /// Polls a queue until it holds `count` messages or 10 s pass (dispatch follows an acknowledged send
+    /// within about a millisecond).
+    func waitForMessages(_ c: TestClient, topic: String, queueId: Int32, count: Int) async throws -> [DecodedMessage] {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var got: [DecodedMessage] = []
+        while ContinuousClock.now < deadline {
+            got = try await c.pullAll(group: "Probe", topic: topic, queueId: queueId)
+            if got.count >= count { return got }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return got
+    }
+
     /// Starts a broker (and a NameServer unless `namesrv` is false) with `extra` broker settings.
     func start(_ extra: [String: String] = [:], namesrv: Bool = true) async throws -> TestClient {
         cluster = try Cluster(extraConfig: extra)
