@@ -149,7 +149,10 @@ struct SendMessageProcessor: RemotingRequestProcessor {
                 deadLetter = true
                 storeTopic = TopicValidator.dlqGroupTopicPrefix + group
                 storeQueueId = 0
-                _ = controller.topicConfigManager.createTopicIfAbsent(storeTopic, queueNums: 1, perm: 6)
+                // A new DLQ topic is registered at once, so consumers and tools can route to it.
+                if controller.topicConfigManager.createTopicIfAbsent(storeTopic, queueNums: 1, perm: 6).created {
+                    controller.registerBrokerAllSoon()
+                }
                 var pairs = MessageProperties.decode(properties).filter { $0.key != MessageProperties.delayTimeLevel }.map { ($0.key, $0.value) }
                 pairs.append((MessageProperties.delayTimeLevel, "-1"))
                 properties = MessageProperties.encode(pairs)

@@ -40,6 +40,27 @@ public struct ConsumeConcurrentlyContext: Sendable {
 public typealias MessageListenerConcurrently =
     @Sendable (_ messages: [MessageExt], _ context: ConsumeConcurrentlyContext) async -> ConsumeConcurrentlyStatus
 
+/// What an orderly listener answers (client.md §8.12). Java's deprecated COMMIT/ROLLBACK and
+/// `autoCommit=false` are not offered: SUCCESS always commits past the batch.
+public enum ConsumeOrderlyStatus: String, Sendable {
+    case success = "SUCCESS"
+    /// Put the messages back and consume them again after the context's suspend time, before anything later
+    /// in the queue.
+    case suspendCurrentQueueAMoment = "SUSPEND_CURRENT_QUEUE_A_MOMENT"
+}
+
+public struct ConsumeOrderlyContext: Sendable {
+    public let messageQueue: MessageQueue
+    /// How long SUSPEND_CURRENT_QUEUE_A_MOMENT waits; -1 = the consumer's suspendCurrentQueueTimeMillis.
+    public var suspendCurrentQueueTimeMillis: Int64 = -1
+    public init(messageQueue: MessageQueue) { self.messageQueue = messageQueue }
+}
+
+/// An orderly listener sees the messages of one queue one batch at a time, in queue order, never two batches
+/// of a queue at once; in clustering only while this client holds the queue's broker lock.
+public typealias MessageListenerOrderly =
+    @Sendable (_ messages: [MessageExt], _ context: inout ConsumeOrderlyContext) async -> ConsumeOrderlyStatus
+
 /// Tag expressions: "*" or "A || B" (FilterAPI.buildSubscriptionData).
 enum FilterAPI {
     static func buildSubscriptionData(topic: String, expression: String?) -> SubscriptionData {

@@ -203,6 +203,24 @@ final class MQClientAPI: Sendable {
         }
     }
 
+    /// LOCK_BATCH_MQ (41, broker.md §10): the queues of `mqs` this client holds afterwards. Timeout 1 s, as Java.
+    func lockBatchMQ(_ addr: String, group: String, clientId: String, mqs: Set<MessageQueue>) async throws(MQClientError)
+        -> Set<MessageQueue>
+    {
+        let body = LockBatchRequestBody(consumerGroup: group, clientId: clientId, mqSet: mqs)
+        let resp = try await invoke(addr, request(.lockBatchMQ, body: body.encode()), timeoutMs: 1_000)
+        guard resp.responseCode == .success, let data = resp.body else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
+        do { return try LockBatchResponseBody.decode(data).lockOKMQSet } catch {
+            throw .broker(code: resp.code, remark: "bad lock answer: \(error)")
+        }
+    }
+
+    /// UNLOCK_BATCH_MQ (42): one-way during rebalance, waited for at shutdown.
+    func unlockBatchMQ(_ addr: String, group: String, clientId: String, mqs: Set<MessageQueue>, oneway: Bool) async {
+        let req = request(.unlockBatchMQ, body: LockBatchRequestBody(consumerGroup: group, clientId: clientId, mqSet: mqs).encode())
+        if oneway { await self.oneway(addr, req) } else { _ = try? await invoke(addr, req, timeoutMs: 1_000) }
+    }
+
     /// CONSUMER_SEND_MSG_BACK (remoting.md §9.6).
     func consumerSendMessageBack(_ addr: String, message: MessageExt, group: String, delayLevel: Int32,
                                  maxReconsumeTimes: Int32) async throws(MQClientError)

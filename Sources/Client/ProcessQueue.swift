@@ -1,6 +1,8 @@
 // ProcessQueue: fetched-but-not-yet-consumed messages of one queue, sorted by queue offset, with count
 // and byte totals for flow control; `removeMessages` returns the offset to commit — the smallest offset
-// still in flight, or one past the highest ever put (client.md §8.10). Behind a Mutex; any task.
+// still in flight, or one past the highest ever put (client.md §8.10). Orderly consumption (§8.12) also
+// keeps here the broker lock's state, the messages taken by the running consume loop, and whether a loop
+// is scheduled. Behind a Mutex; any task.
 
 import Foundation
 import Synchronization
@@ -11,7 +13,15 @@ final class ProcessQueue: Sendable {
         var msgSize: Int64 = 0
         var queueOffsetMax: Int64 = -1
         var lastPullTimestamp = Date()
+        // Orderly consumption.
+        var consumingTree: [Int64: MessageExt] = [:]
+        var consuming = false
+        var locked = false
+        var lastLockTimestampMs: Int64 = 0
+        var loopRunning = false
     }
+    /// A lock not renewed for this long is treated as lost (rocketmq.client.rebalance.lockMaxLiveTime).
+    static let lockMaxLiveTimeMs: Int64 = 30_000
     private let state = Mutex<State>(State())
     private let droppedFlag = Atomic<Bool>(false)
 
@@ -20,15 +30,84 @@ final class ProcessQueue: Sendable {
         set { droppedFlag.store(newValue, ordering: .releasing) }
     }
 
-    func putMessages(_ msgs: [MessageExt]) {
+    /// Caches pulled messages; true if an orderly consume loop should be started for them (none is
+    /// consuming this queue yet), as Java's `dispatchToConsume`.
+    @discardableResult
+    func putMessages(_ msgs: [MessageExt]) -> Bool {
         state.withLock { s in
             for m in msgs where s.msgTree[m.queueOffset] == nil {
                 s.msgTree[m.queueOffset] = m
                 s.msgSize += Int64(m.body.count)
                 s.queueOffsetMax = max(s.queueOffsetMax, m.queueOffset)
             }
+            guard !s.msgTree.isEmpty, !s.consuming else { return false }
+            s.consuming = true
+            return true
         }
     }
+
+    // MARK: orderly
+
+    /// The `count` lowest cached messages, moved to the consuming set; empty (and no longer consuming) if
+    /// nothing is cached.
+    func takeMessages(_ count: Int) -> [MessageExt] {
+        state.withLock { s in
+            let keys = s.msgTree.keys.sorted().prefix(max(1, count))
+            if keys.isEmpty { s.consuming = false; return [] }
+            var out: [MessageExt] = []
+            for k in keys {
+                if let m = s.msgTree.removeValue(forKey: k) { out.append(m); s.consumingTree[k] = m }
+            }
+            return out
+        }
+    }
+
+    /// Forgets the consuming set; returns the offset to commit (one past its highest), or -1 if it was empty.
+    func commit() -> Int64 {
+        state.withLock { s in
+            guard let hi = s.consumingTree.keys.max() else { return -1 }
+            for m in s.consumingTree.values { s.msgSize -= Int64(m.body.count) }
+            s.consumingTree = [:]
+            return hi + 1
+        }
+    }
+
+    /// Puts `msgs` back in front of the cache (with their updated reconsume counts) to be taken again.
+    func makeMessagesToConsumeAgain(_ msgs: [MessageExt]) {
+        state.withLock { s in
+            for m in msgs {
+                s.consumingTree[m.queueOffset] = nil
+                s.msgTree[m.queueOffset] = m
+            }
+        }
+    }
+
+    var locked: Bool { state.withLock { $0.locked } }
+
+    func setLocked(_ locked: Bool, nowMs: Int64) {
+        state.withLock { s in
+            s.locked = locked
+            if locked { s.lastLockTimestampMs = nowMs }
+        }
+    }
+
+    func lockExpired(nowMs: Int64) -> Bool { state.withLock { nowMs - $0.lastLockTimestampMs > Self.lockMaxLiveTimeMs } }
+
+    /// Claims the queue's single consume loop; false if one is running (Java's per-queue consume lock).
+    func beginConsumeLoop() -> Bool {
+        state.withLock { s in
+            if s.loopRunning { return false }
+            s.loopRunning = true
+            return true
+        }
+    }
+
+    func endConsumeLoop() { state.withLock { $0.loopRunning = false } }
+
+    var consumeLoopRunning: Bool { state.withLock { $0.loopRunning } }
+
+    /// Cached plus consuming messages (orderly removal waits for them before unlocking).
+    var hasCachedMessages: Bool { state.withLock { !$0.msgTree.isEmpty || !$0.consumingTree.isEmpty } }
 
     /// Removes consumed messages; returns the offset to commit, or -1 if the queue was already empty.
     func removeMessages(_ msgs: [MessageExt]) -> Int64 {

@@ -1,6 +1,7 @@
 // PushConsumer (DefaultMQPushConsumer): subscribes with tag expressions, lets RebalanceImpl assign queues,
 // long-polls each assigned queue with flow control (client.md §8.8–8.9) and hands messages to the
-// concurrent listener through ConsumeMessageConcurrentlyService. Offsets: RemoteBrokerOffsetStore when
+// concurrent listener through ConsumeMessageConcurrentlyService, or to an orderly listener through
+// ConsumeMessageOrderlyService (queues locked at the broker in clustering, locks renewed every 20 s). Offsets: RemoteBrokerOffsetStore when
 // clustering, LocalFileOffsetStore when broadcasting. One pull task per assigned queue; state behind a Mutex.
 
 import Foundation
@@ -23,6 +24,8 @@ public struct PushConsumerOptions: Sendable {
     public var pullIntervalMs: Int64 = 0
     public var brokerSuspendMaxTimeMillis: Int64 = 15_000
     public var consumerTimeoutMillisWhenSuspend: Int64 = 30_000
+    /// Orderly: how long SUSPEND_CURRENT_QUEUE_A_MOMENT waits unless the context says otherwise (10…30 000).
+    public var suspendCurrentQueueTimeMillis: Int64 = 1_000
     public init() {}
 }
 
@@ -33,13 +36,24 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
     public let options: PushConsumerOptions
     private var config: ClientConfig
 
+    private enum Listener {
+        case concurrently(MessageListenerConcurrently)
+        case orderly(MessageListenerOrderly)
+    }
+
+    private enum ConsumeService: Sendable {
+        case concurrently(ConsumeMessageConcurrentlyService)
+        case orderly(ConsumeMessageOrderlyService)
+    }
+
     private struct State {
         var subscriptions: [String: String] = [:]
-        var listener: MessageListenerConcurrently?
+        var listener: Listener?
         var instance: MQClientInstance?
         var rebalance: RebalanceImpl?
         var offsetStore: (any OffsetStore)?
-        var consumeService: ConsumeMessageConcurrentlyService?
+        var consumeService: ConsumeService?
+        var lockTask: Task<Void, Never>?
         var running = false
     }
     private let state = Mutex<State>(State())
@@ -69,7 +83,12 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
     }
 
     public func registerMessageListener(_ listener: @escaping MessageListenerConcurrently) {
-        state.withLock { $0.listener = listener }
+        state.withLock { $0.listener = .concurrently(listener) }
+    }
+
+    /// An orderly listener (Java's MessageListenerOrderly): each queue's messages one batch at a time, in order.
+    public func registerMessageListener(orderly listener: @escaping MessageListenerOrderly) {
+        state.withLock { $0.listener = .orderly(listener) }
     }
 
     /// Starts: offset store, consume workers, routes, heartbeat, first rebalance (client.md §8.2).
@@ -84,14 +103,23 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
             ? RemoteBrokerOffsetStore(instance: inst, group: group)
             : LocalFileOffsetStore(directory: config.localOffsetStoreDir, clientID: inst.clientID, group: group)
         try store.load()
-        let service = ConsumeMessageConcurrentlyService(consumer: self, instance: inst, listener: listener, offsetStore: store)
+        var isOrder = false
+        if case .orderly = listener { isOrder = true }
         let rebalance = RebalanceImpl(
             group: group, messageModel: options.messageModel, strategy: options.allocateStrategy,
-            consumeFromWhere: options.consumeFromWhere, instance: inst, offsetStore: store,
+            consumeFromWhere: options.consumeFromWhere, instance: inst, offsetStore: store, isOrder: isOrder,
             onQueueAdded: { [weak self] mq, pq, offset in
                 guard let self else { return }
                 Task { await self.pullLoop(mq, pq, offset) }
             })
+        let service: ConsumeService
+        switch listener {
+        case .concurrently(let l):
+            service = .concurrently(ConsumeMessageConcurrentlyService(consumer: self, instance: inst, listener: l, offsetStore: store))
+        case .orderly(let l):
+            service = .orderly(ConsumeMessageOrderlyService(consumer: self, instance: inst, listener: l, offsetStore: store,
+                                                            lockQueue: { [weak rebalance] mq in await rebalance?.lock(mq) ?? false }))
+        }
         var subs = state.withLock { $0.subscriptions }
         if options.messageModel == .clustering { subs["%RETRY%" + group] = "*" }
         for (t, e) in subs { rebalance.setSubscription(FilterAPI.buildSubscriptionData(topic: t, expression: e)) }
@@ -104,7 +132,18 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         }
         try inst.registerConsumer(group, self)
         inst.start()
-        service.start(workers: options.consumeThreadCount)
+        if case .concurrently(let s) = service { s.start(workers: options.consumeThreadCount) }
+        if isOrder && options.messageModel == .clustering {
+            // Renew every lock every 20 s, the first after 1 s (rocketmq.client.rebalance.lockInterval).
+            let task = Task { [weak rebalance] in
+                try? await Task.sleep(for: .seconds(1))
+                while !Task.isCancelled, let rb = rebalance {
+                    await rb.lockAll()
+                    try? await Task.sleep(for: .seconds(20))
+                }
+            }
+            state.withLock { $0.lockTask = task }
+        }
         for t in subs.keys.sorted() {
             do { try await inst.updateTopicRouteInfo(t) } catch {
                 if error.isNetwork || error == .noNameServer {
@@ -120,16 +159,25 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
 
     /// Stops pulling, persists offsets, unregisters from the brokers.
     public func shutdown() async {
-        let (inst, rb, store, service) = state.withLock { s in
-            defer { s.running = false; s.instance = nil }
-            return (s.instance, s.rebalance, s.offsetStore, s.consumeService)
+        let (inst, rb, store, service, lockTask) = state.withLock { s in
+            defer { s.running = false; s.instance = nil; s.lockTask = nil }
+            return (s.instance, s.rebalance, s.offsetStore, s.consumeService, s.lockTask)
         }
         guard let inst else { return }
-        service?.stop()
+        lockTask?.cancel()
+        if case .concurrently(let s)? = service { s.stop() }
         if let rb, let store {
             let queues = Set(rb.processQueueTable.keys)
+            let dropped = rb.dropAll()
+            // Orderly: let running batches finish (bounded) so their offsets are committed before unlocking.
+            if rb.isOrder {
+                let deadline = ContinuousClock.now + .seconds(5)
+                while dropped.values.contains(where: \.consumeLoopRunning) && ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
             await store.persistAll(queues)
-            _ = rb.dropAll()
+            await rb.unlockAll(queues: Array(queues))
         }
         await inst.unregisterConsumer(group)
     }
@@ -170,7 +218,7 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
     // MARK: pull loop
 
     private func pullLoop(_ mq: MessageQueue, _ pq: ProcessQueue, _ startOffset: Int64) async {
-        guard let (inst, rb, store, service) = state.withLock({ s -> (MQClientInstance, RebalanceImpl, any OffsetStore, ConsumeMessageConcurrentlyService)? in
+        guard let (inst, rb, store, service) = state.withLock({ s -> (MQClientInstance, RebalanceImpl, any OffsetStore, ConsumeService)? in
             guard let i = s.instance, let r = s.rebalance, let o = s.offsetStore, let c = s.consumeService else { return nil }
             return (i, r, o, c)
         }) else { return }
@@ -179,9 +227,13 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         let sizeLimit = Int64(options.pullThresholdSizeForQueueMiB) * 1024 * 1024
         while !pq.dropped && isRunning {
             if pq.messageCount > options.pullThresholdForQueue || pq.messageBytes > sizeLimit
-                || pq.maxSpan > options.consumeConcurrentlyMaxSpan
+                || (!rb.isOrder && pq.maxSpan > options.consumeConcurrentlyMaxSpan)
             {
                 try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            if rb.isOrder && options.messageModel == .clustering && !pq.locked {
+                try? await Task.sleep(for: .milliseconds(config.pullTimeDelayMillsWhenException))
                 continue
             }
             guard let sub = rb.subscription(mq.topic) else {
@@ -210,13 +262,16 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
                     nextOffset = r.nextBeginOffset
                     let msgs = Self.prepareMessages(r, mq: mq, sub: sub)
                     if !msgs.isEmpty {
-                        pq.putMessages(msgs)
-                        service.submit(msgs, pq: pq, mq: mq, batchSize: options.consumeMessageBatchMaxSize)
+                        let dispatch = pq.putMessages(msgs)
+                        switch service {
+                        case .concurrently(let s): s.submit(msgs, pq: pq, mq: mq, batchSize: options.consumeMessageBatchMaxSize)
+                        case .orderly(let s): s.submit(pq: pq, mq: mq, dispatch: dispatch)
+                        }
                     }
                     if options.pullIntervalMs > 0 { try? await Task.sleep(for: .milliseconds(options.pullIntervalMs)) }
                 case .noNewMessage, .noMatchedMessage:
                     nextOffset = r.nextBeginOffset
-                    if pq.messageCount == 0 { store.updateOffset(mq, nextOffset, increaseOnly: true) }
+                    if !pq.hasCachedMessages { store.updateOffset(mq, nextOffset, increaseOnly: true) }
                 case .offsetIllegal:
                     pq.dropped = true
                     store.updateOffset(mq, r.nextBeginOffset, increaseOnly: false)

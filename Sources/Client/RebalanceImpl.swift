@@ -2,6 +2,8 @@
 // broadcasting; in clustering the strategy's share of the sorted queue list among the sorted consumer ids
 // from GET_CONSUMER_LIST_BY_GROUP. Applies the result to the process-queue table: drops removed queues
 // (persisting their offsets) and creates new ones at the offset ConsumeFromWhere gives (§8.7).
+// Orderly clustering consumers (§8.12) lock a queue at its broker before taking it, unlock it once its
+// consume loop has stopped when giving it up, and renew all their locks every 20 s (`lockAll`).
 // Called by the instance's rebalance service and by consumers; passes are serialised by a flag.
 
 import Foundation
@@ -15,6 +17,8 @@ final class RebalanceImpl: Sendable {
     let consumeFromWhere: ConsumeFromWhereSetting
     let instance: MQClientInstance
     let offsetStore: any OffsetStore
+    /// Orderly consumption: queues are locked at the broker (clustering only).
+    let isOrder: Bool
     /// Starts pulling a new queue from `offset`.
     let onQueueAdded: @Sendable (MessageQueue, ProcessQueue, Int64) -> Void
 
@@ -29,8 +33,9 @@ final class RebalanceImpl: Sendable {
 
     init(group: String, messageModel: ConsumeMessageModel, strategy: any AllocateMessageQueueStrategy,
          consumeFromWhere: ConsumeFromWhereSetting, instance: MQClientInstance, offsetStore: any OffsetStore,
-         onQueueAdded: @escaping @Sendable (MessageQueue, ProcessQueue, Int64) -> Void)
+         isOrder: Bool = false, onQueueAdded: @escaping @Sendable (MessageQueue, ProcessQueue, Int64) -> Void)
     {
+        self.isOrder = isOrder
         self.group = group
         self.messageModel = messageModel
         self.strategy = strategy
@@ -93,7 +98,12 @@ final class RebalanceImpl: Sendable {
             for k in gone.keys { s.processQueueTable[k] = nil }
             return gone
         }
-        for (mq, pq) in stale { pq.dropped = true; await offsetStore.persist(mq); offsetStore.removeOffset(mq) }
+        for (mq, pq) in stale {
+            pq.dropped = true
+            await offsetStore.persist(mq)
+            offsetStore.removeOffset(mq)
+            if locksQueues { unlockWhenIdle(mq, pq) }
+        }
         if changed {
             state.withLock { s in
                 let now = Int64(Date().timeIntervalSince1970 * 1000)
@@ -115,14 +125,22 @@ final class RebalanceImpl: Sendable {
             pq.dropped = true
             await offsetStore.persist(mq)
             offsetStore.removeOffset(mq)
+            if locksQueues { unlockWhenIdle(mq, pq) }
             changed = true
         }
         let current = Set(state.withLock { $0.processQueueTable.keys })
+        var lockRefused = false
         for mq in mqSet.sorted() where !current.contains(mq) {
+            // Another client of the group may still be consuming it: skip, and try again shortly.
+            if locksQueues, await !lock(mq) {
+                lockRefused = true
+                continue
+            }
             offsetStore.removeOffset(mq)
             let offset = await computePullFromWhere(mq)
             guard offset >= 0 else { continue }
             let pq = ProcessQueue()
+            if locksQueues { pq.setLocked(true, nowMs: MQFaultStrategy.nowMs()) }
             let added = state.withLock { s -> Bool in
                 guard s.processQueueTable[mq] == nil else { return false }
                 s.processQueueTable[mq] = pq
@@ -133,7 +151,72 @@ final class RebalanceImpl: Sendable {
                 changed = true
             }
         }
+        if lockRefused {
+            Task { [self] in
+                try? await Task.sleep(for: .milliseconds(500))
+                await doRebalance()
+            }
+        }
         return changed
+    }
+
+    // MARK: orderly locks (client.md §8.12)
+
+    private var locksQueues: Bool { isOrder && messageModel == .clustering }
+
+    private func masterAddress(_ brokerName: String) -> String? {
+        instance.findBrokerAddressInSubscribe(brokerName, brokerId: 0)
+    }
+
+    /// Locks one queue at its broker; marks its process queue (if any) locked. True if this client holds it.
+    func lock(_ mq: MessageQueue) async -> Bool {
+        guard let addr = masterAddress(mq.brokerName) else { return false }
+        guard let granted = try? await instance.api.lockBatchMQ(addr, group: group, clientId: instance.clientID, mqs: [mq])
+        else { return false }
+        let now = MQFaultStrategy.nowMs()
+        for q in granted { processQueue(q)?.setLocked(true, nowMs: now) }
+        return granted.contains(mq)
+    }
+
+    /// Renews the locks of every queue this client consumes, one request per broker; queues refused are
+    /// marked unlocked (their consume loops stop until a lock succeeds).
+    func lockAll() async {
+        let table = processQueueTable
+        let byBroker = Dictionary(grouping: table.keys, by: \.brokerName)
+        for (brokerName, queues) in byBroker {
+            guard let addr = masterAddress(brokerName) else { continue }
+            guard let granted = try? await instance.api.lockBatchMQ(addr, group: group, clientId: instance.clientID,
+                                                                       mqs: Set(queues)) else { continue }
+            let now = MQFaultStrategy.nowMs()
+            for mq in queues {
+                let ok = granted.contains(mq)
+                if !ok, table[mq]?.locked == true {
+                    instance.logger.warning("the message queue lock failed, group=\(group) \(mq.topic)/\(mq.brokerName)/\(mq.queueId)")
+                }
+                table[mq]?.setLocked(ok, nowMs: now)
+            }
+        }
+    }
+
+    /// Releases every lock (shutdown), waiting for the brokers' answers.
+    func unlockAll(queues: [MessageQueue]) async {
+        guard locksQueues else { return }
+        for (brokerName, qs) in Dictionary(grouping: queues, by: \.brokerName) {
+            guard let addr = masterAddress(brokerName) else { continue }
+            await instance.api.unlockBatchMQ(addr, group: group, clientId: instance.clientID, mqs: Set(qs), oneway: false)
+        }
+    }
+
+    /// A queue given up: its lock is released once its consume loop has stopped (at most 20 s, RocketMQ's
+    /// unlockDelayTimeMills), so the next holder never consumes alongside the batch still running here.
+    private func unlockWhenIdle(_ mq: MessageQueue, _ pq: ProcessQueue) {
+        Task { [self] in
+            let deadline = ContinuousClock.now + .seconds(20)
+            while pq.consumeLoopRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+            pq.setLocked(false, nowMs: 0)
+            guard let addr = masterAddress(mq.brokerName) else { return }
+            await instance.api.unlockBatchMQ(addr, group: group, clientId: instance.clientID, mqs: [mq], oneway: true)
+        }
     }
 
     func computePullFromWhere(_ mq: MessageQueue) async -> Int64 {
