@@ -116,7 +116,7 @@ let brokerTargets: [Target] = [
     ),
     .testTarget(
         name: "BrokerTests",
-        dependencies: nio + ["ApusTestSupport", "Remoting", "Store", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["ApusTestSupport", "Remoting", "Store", "Broker", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 

@@ -43,6 +43,10 @@ public struct BrokerConfig: Sendable {
     /// A queue lock of an orderly consumer not renewed for this long may be taken by another client (ms;
     /// RocketMQ's system property rocketmq.broker.rebalance.lockMaxLiveTime, accepted under both names).
     public var rebalanceLockMaxLiveTime: Int64 = 60_000
+    /// SQL92 selectors (expressionType SQL92) are served; otherwise such pulls fail with SYSTEM_ERROR.
+    public var enablePropertyFilter = false
+    /// SQL92 selectors also filter the group's %RETRY% topic.
+    public var filterSupportRetry = false
     /// Half messages younger than this are not checked yet (ms).
     public var transactionTimeOut: Int64 = 6000
     /// Checks per half message before it is discarded to TRANS_CHECK_MAX_TIME_TOPIC.
@@ -135,6 +139,8 @@ public struct BrokerConfig: Sendable {
         int64("pullHoldCheckIntervalMs", \.pullHoldCheckIntervalMs),
         int64("transactionTimeOut", \.transactionTimeOut),
         int64("rebalanceLockMaxLiveTime", \.rebalanceLockMaxLiveTime),
+        bool("enablePropertyFilter", \.enablePropertyFilter),
+        bool("filterSupportRetry", \.filterSupportRetry),
         int64("rocketmq.broker.rebalance.lockMaxLiveTime", \.rebalanceLockMaxLiveTime),
         int32("transactionCheckMax", \.transactionCheckMax),
         int64("transactionCheckInterval", \.transactionCheckInterval),

@@ -22,6 +22,7 @@ public final class BrokerController: Sendable {
     public let stats = BrokerStats()
     let pullRequestHoldService: PullRequestHoldService
     let rebalanceLockManager: RebalanceLockManager
+    let sqlFilterCache = SQLFilterCache()
     let scheduleMessageService: ScheduleMessageService
     let brokerOuterAPI: BrokerOuterAPI
     let uniqIDSetter: MessageClientIDSetter
@@ -108,6 +109,7 @@ public final class BrokerController: Sendable {
         let clientManage = ClientManageProcessor(controller: self)
         server.registerProcessor(.heartBeat, clientManage)
         server.registerProcessor(.unregisterClient, clientManage)
+        server.registerProcessor(.checkClientConfig, clientManage)
         server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(controller: self))
         let query = QueryMessageProcessor(controller: self)
         server.registerProcessor(.viewMessageById, query)

@@ -11,6 +11,7 @@ struct ClientManageProcessor: RemotingRequestProcessor {
         switch request.requestCode {
         case .heartBeat: return heartbeat(request, channel: channel)
         case .unregisterClient: return unregister(request, channel: channel)
+        case .checkClientConfig: return checkClientConfig(request)
         default: return RemotingDispatcher.notSupported(request)
         }
     }
@@ -46,6 +47,25 @@ struct ClientManageProcessor: RemotingRequestProcessor {
         var response = request.makeResponse(.success)
         response.extFields = ["IS_SUPPORT_HEART_BEAT_V2": "true", "IS_SUB_CHANGE": "true"]
         return response
+    }
+
+    /// CHECK_CLIENT_CONFIG (46): Java consumers subscribing with SQL92 ask every broker at start whether it
+    /// can serve the selector, and refuse to start on anything but SUCCESS.
+    func checkClientConfig(_ request: RemotingCommand) -> RemotingCommand {
+        guard let body = request.body, let json = try? JSONValue.parse(body),
+              let object = json.objectValue
+        else { return request.makeResponse(.success) }
+        guard let subJSON = object["subscriptionData"], let sub = try? SubscriptionData(json: subJSON) else {
+            return request.makeResponse(.success)
+        }
+        if sub.expressionType.isEmpty || sub.expressionType == "TAG" { return request.makeResponse(.success) }
+        guard sub.expressionType == "SQL92", controller.brokerConfig.enablePropertyFilter else {
+            return request.makeResponse(.systemError, remark: "The broker does not support consumer to filter message by \(sub.expressionType)")
+        }
+        if case .failure(let e) = controller.sqlFilterCache.compile(sub.subString) {
+            return request.makeResponse(.subscriptionParseFailed, remark: "\(e)")
+        }
+        return request.makeResponse(.success)
     }
 
     func unregister(_ request: RemotingCommand, channel: RemotingChannel) -> RemotingCommand {

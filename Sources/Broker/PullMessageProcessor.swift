@@ -53,13 +53,15 @@ struct PullMessageProcessor: RemotingRequestProcessor {
         }
 
         // Subscription: posted with the request, or the one the consumer registered by heartbeat.
-        let tagsCodes: Set<Int32>
-        let expressionType = header.expressionType ?? "TAG"
-        if expressionType != "TAG" {
-            return answer(.systemError, "The broker does not support consumer to filter message by \(expressionType)")
-        }
+        var tagsCodes: Set<Int32> = []
+        var expressionType = header.expressionType ?? "TAG"
+        var sqlText: String?
         if header.sysFlag & PullSysFlag.subscription != 0 {
-            tagsCodes = FilterAPI.tagsCodes(ofExpression: header.subscription)
+            if expressionType == "TAG" {
+                tagsCodes = FilterAPI.tagsCodes(ofExpression: header.subscription)
+            } else {
+                sqlText = header.subscription ?? ""
+            }
         } else {
             guard let info = controller.consumerManager.groupInfo(header.consumerGroup) else {
                 return answer(.subscriptionNotExist, "the consumer's group info not exist")
@@ -74,12 +76,32 @@ struct PullMessageProcessor: RemotingRequestProcessor {
             if sub.subVersion < header.subVersion {
                 return answer(.subscriptionNotLatest, "the consumer's subscription not latest")
             }
-            tagsCodes = FilterAPI.tagsCodes(of: SubscriptionDataView(subString: sub.subString, tagsSet: sub.tagsSet))
+            expressionType = sub.expressionType.isEmpty ? "TAG" : sub.expressionType
+            if expressionType == "TAG" {
+                tagsCodes = FilterAPI.tagsCodes(of: SubscriptionDataView(subString: sub.subString, tagsSet: sub.tagsSet))
+            } else {
+                sqlText = sub.subString
+            }
+        }
+        // SQL92 (broker.md §4.2): only with enablePropertyFilter; evaluated against each candidate's properties.
+        var sqlFilter: SQLFilterExpression?
+        if let sqlText {
+            guard expressionType == "SQL92", config.enablePropertyFilter else {
+                return answer(.systemError, "The broker does not support consumer to filter message by \(expressionType)")
+            }
+            switch controller.sqlFilterCache.compile(sqlText) {
+            case .success(let f): sqlFilter = f
+            case .failure(let e):
+                controller.logger.warning("parse the consumer's subscription[\(sqlText)] failed, group: \(header.consumerGroup): \(e)")
+                return answer(.subscriptionParseFailed, "parse the consumer's subscription failed")
+            }
+            if header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix) && !config.filterSupportRetry { sqlFilter = nil }
         }
 
         let maxNums = Int(max(1, min(header.maxMsgNums, 2048)))
         let result = controller.store.getMessage(topic: header.topic, queueId: header.queueId, offset: header.queueOffset,
-                                                 maxMsgNums: maxNums, tagsCodes: tagsCodes)
+                                                 maxMsgNums: maxNums, tagsCodes: tagsCodes,
+                                                 propertiesFilter: sqlFilter.map { f in { f.matches($0) } })
         responseHeader.nextBeginOffset = result.nextBeginOffset
         responseHeader.minOffset = result.minOffset
         responseHeader.maxOffset = result.maxOffset

@@ -61,8 +61,28 @@ public struct ConsumeOrderlyContext: Sendable {
 public typealias MessageListenerOrderly =
     @Sendable (_ messages: [MessageExt], _ context: inout ConsumeOrderlyContext) async -> ConsumeOrderlyStatus
 
+/// What a consumer selects (RocketMQ's MessageSelector): a tag expression, or an SQL92 selector over the
+/// message properties, served by brokers with `enablePropertyFilter=true` (broker.md §4.2).
+public struct MessageSelector: Sendable, Equatable {
+    /// "TAG" or "SQL92", as on the wire.
+    public let expressionType: String
+    public let expression: String
+
+    /// "*" or "TagA || TagB".
+    public static func byTag(_ expression: String) -> MessageSelector { MessageSelector(expressionType: "TAG", expression: expression) }
+    /// e.g. "a > 5 AND b = 'abc'"; missing properties are null and never match a comparison.
+    public static func bySql(_ sql: String) -> MessageSelector { MessageSelector(expressionType: "SQL92", expression: sql) }
+}
+
 /// Tag expressions: "*" or "A || B" (FilterAPI.buildSubscriptionData).
 enum FilterAPI {
+    static func buildSubscriptionData(topic: String, selector: MessageSelector) -> SubscriptionData {
+        guard selector.expressionType == "SQL92" else { return buildSubscriptionData(topic: topic, expression: selector.expression) }
+        // No tags and no client-side filter: the broker evaluates the selector.
+        return SubscriptionData(topic: topic, subString: selector.expression, subVersion: Int64(Date().timeIntervalSince1970 * 1000),
+                                expressionType: "SQL92")
+    }
+
     static func buildSubscriptionData(topic: String, expression: String?) -> SubscriptionData {
         let expr = expression?.trimmingCharacters(in: .whitespaces) ?? "*"
         let version = Int64(Date().timeIntervalSince1970 * 1000)

@@ -203,6 +203,21 @@ final class MQClientAPI: Sendable {
         }
     }
 
+    /// CHECK_CLIENT_CONFIG (46): does the broker serve this subscription's selector?
+    func checkClientInBroker(_ addr: String, group: String, clientId: String, subscription: SubscriptionData)
+        async throws(MQClientError)
+    {
+        var w = JSONWriter(style: .fastjson)
+        w.beginObject()
+        w.field("clientId", clientId)
+        w.field("group", group)
+        w.key("subscriptionData")
+        subscription.writeJSON(to: &w)
+        w.endObject()
+        let resp = try await invoke(addr, request(.checkClientConfig, body: w.buffer), timeoutMs: config.mqClientApiTimeoutMs)
+        guard resp.responseCode == .success else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
+    }
+
     /// LOCK_BATCH_MQ (41, broker.md §10): the queues of `mqs` this client holds afterwards. Timeout 1 s, as Java.
     func lockBatchMQ(_ addr: String, group: String, clientId: String, mqs: Set<MessageQueue>) async throws(MQClientError)
         -> Set<MessageQueue>

@@ -276,6 +276,13 @@ public final class MQClientInstance: Sendable {
         }
     }
 
+    /// Every address of every broker holding `topic` (CHECK_CLIENT_CONFIG goes to all of them, as Java's).
+    func brokerAddresses(ofTopic topic: String) -> [String] {
+        state.withLock { s in
+            (s.topicRouteTable[topic]?.brokerDatas ?? []).flatMap { $0.brokerAddrs.values }.sorted()
+        }
+    }
+
     func allBrokerAddrs(mastersOnly: Bool = false) -> [String] {
         state.withLock { s in
             s.brokerAddrTable.values.flatMap { m in mastersOnly ? m.filter { $0.key == 0 }.map(\.value) : Array(m.values) }

@@ -47,7 +47,7 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
     }
 
     private struct State {
-        var subscriptions: [String: String] = [:]
+        var subscriptions: [String: MessageSelector] = [:]
         var listener: Listener?
         var instance: MQClientInstance?
         var rebalance: RebalanceImpl?
@@ -66,13 +66,18 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
 
     /// Subscribes `topic` with "*" or "TagA || TagB"; may be called before or after start.
     public func subscribe(_ topic: String, _ expression: String = "*") throws(MQClientError) {
+        try subscribe(topic, selector: .byTag(expression))
+    }
+
+    /// Subscribes `topic` with a tag or SQL92 selector; may be called before or after start.
+    public func subscribe(_ topic: String, selector: MessageSelector) throws(MQClientError) {
         try Validators.checkTopic(topic)
         let rb = state.withLock { s in
-            s.subscriptions[topic] = expression
+            s.subscriptions[topic] = selector
             return s.rebalance
         }
         if let rb {
-            rb.setSubscription(FilterAPI.buildSubscriptionData(topic: topic, expression: expression))
+            rb.setSubscription(FilterAPI.buildSubscriptionData(topic: topic, selector: selector))
             Task { [weak self] in
                 guard let inst = self?.state.withLock({ $0.instance }) else { return }
                 _ = try? await inst.updateTopicRouteInfo(topic)
@@ -121,8 +126,8 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
                                                             lockQueue: { [weak rebalance] mq in await rebalance?.lock(mq) ?? false }))
         }
         var subs = state.withLock { $0.subscriptions }
-        if options.messageModel == .clustering { subs["%RETRY%" + group] = "*" }
-        for (t, e) in subs { rebalance.setSubscription(FilterAPI.buildSubscriptionData(topic: t, expression: e)) }
+        if options.messageModel == .clustering { subs["%RETRY%" + group] = .byTag("*") }
+        for (t, e) in subs { rebalance.setSubscription(FilterAPI.buildSubscriptionData(topic: t, selector: e)) }
         state.withLock { s in
             s.instance = inst
             s.rebalance = rebalance
@@ -151,6 +156,16 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
                     throw error
                 }
                 if !t.hasPrefix("%RETRY%") { inst.logger.warning("\(error)") }
+            }
+        }
+        // As Java's checkClientInBroker: every broker of an SQL92 topic must accept the selector (CHECK_CLIENT_CONFIG).
+        for (topic, selector) in subs where selector.expressionType != "TAG" {
+            let sub = FilterAPI.buildSubscriptionData(topic: topic, selector: selector)
+            for addr in inst.brokerAddresses(ofTopic: topic) {
+                do { try await inst.api.checkClientInBroker(addr, group: group, clientId: inst.clientID, subscription: sub) } catch {
+                    await shutdown()
+                    throw error
+                }
             }
         }
         await inst.sendHeartbeatToAllBrokers()

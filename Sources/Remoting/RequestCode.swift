@@ -31,6 +31,7 @@ public struct RequestCode: RawRepresentable, Sendable, Hashable, CustomStringCon
     public static let notifyConsumerIdsChanged = RequestCode(40)
     public static let lockBatchMQ = RequestCode(41)
     public static let unlockBatchMQ = RequestCode(42)
+    public static let checkClientConfig = RequestCode(46)
     public static let putKVConfig = RequestCode(100)
     public static let getKVConfig = RequestCode(101)
     public static let deleteKVConfig = RequestCode(102)

@@ -6,8 +6,11 @@ import Glibc
 extension MessageStore {
     /// Reads up to `maxMsgNums` messages of a queue from `offset` (broker.md §3.3). `tagsCodes`, if not
     /// empty, keeps only messages whose tags hash (as an Int32) is in the set.
+    /// `propertiesFilter` (SQL92 selectors) sees each candidate's properties after the tag check; a record it
+    /// refuses is skipped like a tag mismatch.
     public func getMessage(topic: String, queueId: Int32, offset: Int64, maxMsgNums: Int,
-                           tagsCodes: Set<Int32> = [], maxTotalBytes: Int = StoreLimits.getMessageBytesMax) -> GetMessageResult {
+                           tagsCodes: Set<Int32> = [], maxTotalBytes: Int = StoreLimits.getMessageBytesMax,
+                           propertiesFilter: (([String: String]) -> Bool)? = nil) -> GetMessageResult {
         guard let cq = consumeQueues.find(TopicQueueKey(topic: topic, queueId: queueId)) else {
             return GetMessageResult(status: .noMatchedLogicQueue, nextBeginOffset: 0, minOffset: 0, maxOffset: 0)
         }
@@ -53,6 +56,10 @@ extension MessageStore {
                 lastStatus = .messageWasRemoving
                 continue
             }
+            if let propertiesFilter, !propertiesFilter(Self.properties(of: r)) {
+                lastStatus = .noMatchedMessage
+                continue
+            }
             result.messages.append(r)
             result.queueOffsets.append(index)
             bytes += Int(e.size)
@@ -64,6 +71,18 @@ extension MessageStore {
             result.suggestPullingFromSlave = maxPhysical - last.physicalOffset > physicalMemoryBytesForReads
         }
         return result
+    }
+
+    /// The properties of a selected record (empty if it does not parse).
+    static func properties(of r: SelectMappedBufferResult) -> [String: String] {
+        let b = r.bytes
+        var info = apus_record_info()
+        guard let base = b.baseAddress,
+              apus_record_check(base.assumingMemoryBound(to: UInt8.self), b.count, 0, &info) == APUS_RECORD_MESSAGE,
+              Int(info.props_pos) + Int(info.props_len) <= b.count
+        else { return [:] }
+        let props = UnsafeRawBufferPointer(rebasing: b[Int(info.props_pos)..<(Int(info.props_pos) + Int(info.props_len))])
+        return MessageProperties.decode(String(decoding: props, as: UTF8.self))
     }
 
     var physicalMemoryBytesForReads: Int64 {

@@ -105,12 +105,14 @@ struct TestClient: Sendable {
     }
 
     func pull(group: String, topic: String, queueId: Int32, offset: Int64, maxNums: Int32 = 32, sysFlag: Int32 = 4,
-              suspendMs: Int64 = 0, subscription: String = "*", commitOffset: Int64 = 0, timeoutMs: Int64 = 30_000)
+              suspendMs: Int64 = 0, subscription: String = "*", commitOffset: Int64 = 0, timeoutMs: Int64 = 30_000,
+              expressionType: String? = nil)
         async throws -> RemotingCommand
     {
         let h = PullMessageRequestHeader(consumerGroup: group, topic: topic, queueId: queueId, queueOffset: offset,
                                          maxMsgNums: maxNums, sysFlag: sysFlag, commitOffset: commitOffset,
-                                         suspendTimeoutMillis: suspendMs, subscription: subscription, subVersion: 0)
+                                         suspendTimeoutMillis: suspendMs, subscription: subscription, subVersion: 0,
+                                         expressionType: expressionType)
         return try await client.invokeSync(address, .request(.pullMessage, header: h), timeoutMs: timeoutMs)
     }
 
