@@ -50,7 +50,7 @@ final class SQLFilterCache: Sendable {
 
 // MARK: values and nodes
 
-private enum Value: Equatable {
+private enum Value: Equatable, Sendable {
     case null
     case bool(Bool)
     case long(Int64)
@@ -61,7 +61,7 @@ private enum Value: Equatable {
 private struct EvaluationError: Error {}
 
 private indirect enum Node: Sendable {
-    case constant(ConstantValue)
+    case constant(Value)
     case property(String)
     case and(Node, Node)
     case or(Node, Node)
@@ -83,7 +83,7 @@ private indirect enum Node: Sendable {
 
     func evaluate(_ props: [String: String]) throws -> Value {
         switch self {
-        case .constant(let c): return c.value
+        case .constant(let c): return c
         case .property(let name): return props[name].map { .string($0) } ?? .null
         case .and(let l, let r):
             let a = try l.evaluate(props).truth, b = try r.evaluate(props).truth
@@ -116,8 +116,8 @@ private indirect enum Node: Sendable {
             return .bool(isNull != negated)
         case .between(let e, let lo, let hi, let negated):
             let v = try e.evaluate(props)
-            let r = try Node.and(.constant(.wrap(try Self.compare(v, .ge, try lo.evaluate(props)))),
-                                 .constant(.wrap(try Self.compare(v, .le, try hi.evaluate(props))))).evaluate(props)
+            let r = try Node.and(.constant(try Self.compare(v, .ge, try lo.evaluate(props))),
+                                 .constant(try Self.compare(v, .le, try hi.evaluate(props)))).evaluate(props)
             guard let t = try r.truth else { return .null }
             return .bool(t != negated)
         case .inList(let e, let list, let negated):
@@ -172,35 +172,6 @@ private indirect enum Node: Sendable {
         case .le: return .bool(order <= 0)
         case .gt: return .bool(order > 0)
         case .ge: return .bool(order >= 0)
-        }
-    }
-}
-
-/// Literal values kept in the tree (Sendable, unlike a tree of Value with computed wrappers).
-private enum ConstantValue: Sendable {
-    case null
-    case bool(Bool)
-    case long(Int64)
-    case double(Double)
-    case string(String)
-
-    var value: Value {
-        switch self {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .long(let v): return .long(v)
-        case .double(let v): return .double(v)
-        case .string(let s): return .string(s)
-        }
-    }
-
-    static func wrap(_ v: Value) -> ConstantValue {
-        switch v {
-        case .null: return .null
-        case .bool(let b): return .bool(b)
-        case .long(let x): return .long(x)
-        case .double(let x): return .double(x)
-        case .string(let s): return .string(s)
         }
     }
 }
@@ -405,7 +376,7 @@ private struct Parser {
                 try expect(.keyword("AND"))
                 let hi = try unaryExpr()
                 if case .constant(let a) = lo, case .constant(let b) = hi,
-                   case .bool(true)? = try? Node.compare(a.value, .gt, b.value) {
+                   case .bool(true)? = try? Node.compare(a, .gt, b) {
                     throw .syntax("Illegal values of between, values should be in ascending order")
                 }
                 n = .between(n, lo, hi, negated: negated)
