@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -172,19 +173,27 @@ static void apus_segment_publish_append(struct apus_segment *seg, int64_t end) {
     if (!seg->write_buffer) atomic_store_explicit(&seg->wrote_position, end, memory_order_release);
 }
 
+/* Where the next `len` bytes go (file position, and the write buffer or the mapping), or false when they do
+ * not fit: the rest of the file is then closed with a BLANK record (if there is room for one) and published
+ * as full, RocketMQ's END_OF_FILE. Only the writer changes append_position, so a relaxed load of our own
+ * value is enough. */
+static inline bool segment_claim(struct apus_segment *seg, uint64_t len, int64_t *pos, uint8_t **dest) {
+    *pos = atomic_load_explicit(&seg->append_position, memory_order_relaxed);
+    int64_t room = (int64_t)seg->size_bytes - *pos;
+    *dest = seg->write_buffer ? seg->write_buffer : seg->base;
+    if ((int64_t)len + APUS_BLANK_BYTES_MIN <= room) return true;
+    if (room >= APUS_BLANK_BYTES_MIN) apus_record_write_blank(*dest + *pos, (int32_t)room);
+    apus_segment_publish_append(seg, (int64_t)seg->size_bytes);
+    return false;
+}
+
 int apus_segment_append_records(struct apus_segment *seg, uint8_t *recs, uint32_t len, uint32_t count,
                                 int64_t queue_offset_first, int64_t store_timestamp_ms, int64_t *file_position) {
     APUS_ASSERT(count > 0 && len > 0);
     if ((uint64_t)len + APUS_BLANK_BYTES_MIN > seg->size_bytes) return -EINVAL;
-    /* Only the writer changes append_position, so a relaxed load of our own value is enough. */
-    int64_t pos = atomic_load_explicit(&seg->append_position, memory_order_relaxed);
-    int64_t room = (int64_t)seg->size_bytes - pos;
-    uint8_t *dest = seg->write_buffer ? seg->write_buffer : seg->base;
-    if ((int64_t)len + APUS_BLANK_BYTES_MIN > room) {
-        if (room >= APUS_BLANK_BYTES_MIN) apus_record_write_blank(dest + pos, (int32_t)room);
-        apus_segment_publish_append(seg, (int64_t)seg->size_bytes);
-        return APUS_SEGMENT_END_OF_FILE;
-    }
+    int64_t pos;
+    uint8_t *dest;
+    if (!segment_claim(seg, len, &pos, &dest)) return APUS_SEGMENT_END_OF_FILE;
     int64_t physical = seg->start_offset + pos;
     uint32_t at = 0;
     for (uint32_t i = 0; i < count; i++) {
@@ -215,14 +224,9 @@ int apus_segment_append_split(struct apus_segment *seg, uint8_t *head, uint32_t 
     uint64_t len = (uint64_t)body_at + body_len + tail_len;
     APUS_ASSERT(len == apus_get_be32(head) && body_at >= 8);
     if (len + APUS_BLANK_BYTES_MIN > seg->size_bytes) return -EINVAL;
-    int64_t pos = atomic_load_explicit(&seg->append_position, memory_order_relaxed);
-    int64_t room = (int64_t)seg->size_bytes - pos;
-    uint8_t *dest = seg->write_buffer ? seg->write_buffer : seg->base;
-    if ((int64_t)len + APUS_BLANK_BYTES_MIN > room) {
-        if (room >= APUS_BLANK_BYTES_MIN) apus_record_write_blank(dest + pos, (int32_t)room);
-        apus_segment_publish_append(seg, (int64_t)seg->size_bytes);
-        return APUS_SEGMENT_END_OF_FILE;
-    }
+    int64_t pos;
+    uint8_t *dest;
+    if (!segment_claim(seg, len, &pos, &dest)) return APUS_SEGMENT_END_OF_FILE;
     apus_record_patch(head, queue_offset, seg->start_offset + pos, store_timestamp_ms);
     memcpy(dest + pos, head, body_at);
     if (body_len) memcpy(dest + pos + body_at, body, body_len);

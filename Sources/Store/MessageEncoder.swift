@@ -87,12 +87,7 @@ struct MessageEncoder {
         var props = m.properties
         let result: Result<EncodedMessages, EncodeFailure> = topic.withUTF8 { t in
             props.withUTF8 { p in
-                f.topic = t.baseAddress
-                f.topic_len = UInt32(t.count)
-                f.props = p.baseAddress
-                f.props_len = UInt32(p.count)
-                f.body = b.baseAddress
-                f.body_len = UInt32(b.count)
+                f.point(topic: t, properties: p, body: b)
                 let len = apus_record_length(&f)
                 if len < 0 { return .failure(Self.describe(len, bodyCount: b.count, max: bodyBytesMax)) }
                 let headBytes = Int(len) - b.count
@@ -163,5 +158,17 @@ struct MessageEncoder {
         case .success(let e): return e
         case .failure(let e): throw e
         }
+    }
+}
+
+extension apus_record_fields {
+    /// Points the variable-length parts at borrowed bytes; valid only while those buffers are.
+    mutating func point(topic: UnsafeBufferPointer<UInt8>, properties: UnsafeBufferPointer<UInt8>, body: UnsafeBufferPointer<UInt8>) {
+        self.topic = topic.baseAddress
+        topic_len = UInt32(topic.count)
+        props = properties.baseAddress
+        props_len = UInt32(properties.count)
+        self.body = body.baseAddress
+        body_len = UInt32(body.count)
     }
 }

@@ -34,12 +34,7 @@ extension StoredMessage {
         return topicText.withUTF8 { t in
             propsText.withUTF8 { p in
                 body.withUnsafeBufferPointer { b -> [UInt8]? in
-                    f.topic = t.baseAddress
-                    f.topic_len = UInt32(t.count)
-                    f.props = p.baseAddress
-                    f.props_len = UInt32(p.count)
-                    f.body = b.baseAddress
-                    f.body_len = UInt32(b.count)
+                    f.point(topic: t, properties: p, body: b)
                     let len = apus_record_length(&f)
                     guard len > 0 else { return nil }
                     var failed = false
