@@ -52,7 +52,8 @@ let remotingTargets: [Target] = [
     // RocketMQ remoting wire protocol: frames, both header serialisations, typed headers, bodies, server, client.
     .target(
         name: "Remoting",
-        dependencies: nio + ["CZlib", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["CZlib", .product(name: "Logging", package: "swift-log"),
+                             .product(name: "DequeModule", package: "swift-collections")]
     ),
     // Route registry and request processors of the NameServer.
     .target(
@@ -181,6 +182,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: storeTargets + remotingTargets + brokerTargets + clientTargets + adminTargets,
     swiftLanguageModes: [.v6]

@@ -56,6 +56,41 @@ public struct BrokerConfig: Sendable {
     /// Half messages (TRAN_MSG=true) are refused with NO_PERMISSION.
     public var rejectTransactionMessage = false
 
+    // Request executors (broker.md §15): threads and queue capacity per kind of request, RocketMQ's keys
+    // and defaults. A full queue answers SYSTEM_BUSY [OVERLOAD].
+    public var sendMessageThreadPoolNums = min(BrokerConfig.cores, 4)
+    public var pullMessageThreadPoolNums = 16 + 2 * BrokerConfig.cores
+    public var litePullMessageThreadPoolNums = 16 + 2 * BrokerConfig.cores
+    public var queryMessageThreadPoolNums = 8 + BrokerConfig.cores
+    public var adminBrokerThreadPoolNums = 16
+    public var clientManageThreadPoolNums = 32
+    public var consumerManageThreadPoolNums = 32
+    public var heartbeatThreadPoolNums = min(32, BrokerConfig.cores)
+    public var endTransactionThreadPoolNums = max(8 + 2 * BrokerConfig.cores, 4 * min(BrokerConfig.cores, 4))
+    public var sendThreadPoolQueueCapacity = 10_000
+    public var pullThreadPoolQueueCapacity = 100_000
+    public var litePullThreadPoolQueueCapacity = 100_000
+    public var queryThreadPoolQueueCapacity = 20_000
+    public var adminBrokerThreadPoolQueueCapacity = 10_000
+    public var clientManagerThreadPoolQueueCapacity = 1_000_000
+    public var consumerManagerThreadPoolQueueCapacity = 1_000_000
+    public var heartbeatThreadPoolQueueCapacity = 50_000
+    public var endTransactionPoolQueueCapacity = 100_000
+    /// Broker fast failure: queued requests older than these (ms) are answered SYSTEM_BUSY
+    /// [TIMEOUT_CLEAN_QUEUE], and queued sends [PCBUSY_CLEAN_QUEUE] while the page cache is busy.
+    public var brokerFastFailureEnable = true
+    public var waitTimeMillsInSendQueue: Int64 = 200
+    public var waitTimeMillsInPullQueue: Int64 = 5_000
+    public var waitTimeMillsInLitePullQueue: Int64 = 5_000
+    public var waitTimeMillsInHeartbeatQueue: Int64 = 31_000
+    public var waitTimeMillsInTransactionQueue: Int64 = 3_000
+    /// Outbound bytes queued for one connection above which it stops being read until it drained below
+    /// the low mark (RocketMQ's NettyServerConfig keys; Netty's defaults).
+    public var writeBufferHighWaterMark = 64 * 1024
+    public var writeBufferLowWaterMark = 32 * 1024
+
+    static var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
     public init() {
         brokerName = BrokerConfig.localHostName()
         namesrvAddr = ProcessInfo.processInfo.environment["NAMESRV_ADDR"] ?? ""
@@ -87,6 +122,15 @@ public struct BrokerConfig: Sendable {
             return true
         })
     }
+    /// A positive count (threads, capacities, bytes): 0 or less is a bad value.
+    private static func int(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int> & Sendable) -> Key {
+        Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in
+            guard let x = Int(v), x > 0 else { return false }
+            c[keyPath: kp] = x
+            return true
+        })
+    }
+
     private static func int32(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int32> & Sendable) -> Key {
         Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in
             guard let x = Int32(v) else { return false }
@@ -145,6 +189,32 @@ public struct BrokerConfig: Sendable {
         int32("transactionCheckMax", \.transactionCheckMax),
         int64("transactionCheckInterval", \.transactionCheckInterval),
         bool("rejectTransactionMessage", \.rejectTransactionMessage),
+        int("sendMessageThreadPoolNums", \.sendMessageThreadPoolNums),
+        int("pullMessageThreadPoolNums", \.pullMessageThreadPoolNums),
+        int("litePullMessageThreadPoolNums", \.litePullMessageThreadPoolNums),
+        int("queryMessageThreadPoolNums", \.queryMessageThreadPoolNums),
+        int("adminBrokerThreadPoolNums", \.adminBrokerThreadPoolNums),
+        int("clientManageThreadPoolNums", \.clientManageThreadPoolNums),
+        int("consumerManageThreadPoolNums", \.consumerManageThreadPoolNums),
+        int("heartbeatThreadPoolNums", \.heartbeatThreadPoolNums),
+        int("endTransactionThreadPoolNums", \.endTransactionThreadPoolNums),
+        int("sendThreadPoolQueueCapacity", \.sendThreadPoolQueueCapacity),
+        int("pullThreadPoolQueueCapacity", \.pullThreadPoolQueueCapacity),
+        int("litePullThreadPoolQueueCapacity", \.litePullThreadPoolQueueCapacity),
+        int("queryThreadPoolQueueCapacity", \.queryThreadPoolQueueCapacity),
+        int("adminBrokerThreadPoolQueueCapacity", \.adminBrokerThreadPoolQueueCapacity),
+        int("clientManagerThreadPoolQueueCapacity", \.clientManagerThreadPoolQueueCapacity),
+        int("consumerManagerThreadPoolQueueCapacity", \.consumerManagerThreadPoolQueueCapacity),
+        int("heartbeatThreadPoolQueueCapacity", \.heartbeatThreadPoolQueueCapacity),
+        int("endTransactionPoolQueueCapacity", \.endTransactionPoolQueueCapacity),
+        bool("brokerFastFailureEnable", \.brokerFastFailureEnable),
+        int64("waitTimeMillsInSendQueue", \.waitTimeMillsInSendQueue),
+        int64("waitTimeMillsInPullQueue", \.waitTimeMillsInPullQueue),
+        int64("waitTimeMillsInLitePullQueue", \.waitTimeMillsInLitePullQueue),
+        int64("waitTimeMillsInHeartbeatQueue", \.waitTimeMillsInHeartbeatQueue),
+        int64("waitTimeMillsInTransactionQueue", \.waitTimeMillsInTransactionQueue),
+        int("writeBufferHighWaterMark", \.writeBufferHighWaterMark),
+        int("writeBufferLowWaterMark", \.writeBufferLowWaterMark),
     ]
 
     public static var keyNames: Set<String> { Set(keys.map(\.name)) }
@@ -197,6 +267,7 @@ public enum StoreConfigPrinter {
             "flushDiskType=\(c.flushDiskType.rawValue)", "brokerRole=\(c.brokerRole.rawValue)",
             "maxMessageSize=\(c.maxMessageSizeBytes)", "flushIntervalCommitLog=\(c.flushIntervalCommitLogMs)",
             "flushCommitLogLeastPages=\(c.flushCommitLogLeastPages)", "syncFlushTimeout=\(c.syncFlushTimeoutMs)",
+            "osPageCacheBusyTimeOutMills=\(c.osPageCacheBusyTimeOutMills)",
             "fileReservedTime=\(c.fileReservedTimeHours)", "deleteWhen=\(c.deleteWhen)",
             "diskMaxUsedSpaceRatio=\(c.diskMaxUsedSpaceRatioPercent)", "messageIndexEnable=\(c.messageIndexEnable)",
             "maxTransferBytesOnMessageInMemory=\(c.maxTransferBytesOnMessageInMemory)",

@@ -26,6 +26,8 @@ public final class BrokerController: Sendable {
     let scheduleMessageService: ScheduleMessageService
     let brokerOuterAPI: BrokerOuterAPI
     let uniqIDSetter: MessageClientIDSetter
+    /// Where each kind of request runs (declared at registration, registerProcessors).
+    let executors: BrokerRequestExecutors
     let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
     private let stopped = Atomic<Bool>(false)
@@ -40,8 +42,9 @@ public final class BrokerController: Sendable {
                              logger: Logger) async throws -> BrokerController {
         var brokerConfig = brokerConfig
         var storeConfig = storeConfig
-        let server = RemotingServer(config: RemotingServerConfig(host: "0.0.0.0", port: brokerConfig.listenPort),
-                                    group: group, logger: logger)
+        let server = RemotingServer(config: RemotingServerConfig(
+            host: "0.0.0.0", port: brokerConfig.listenPort, writeBufferHighWaterMark: brokerConfig.writeBufferHighWaterMark,
+            writeBufferLowWaterMark: brokerConfig.writeBufferLowWaterMark), group: group, logger: logger)
         let bound = try await server.start()
         brokerConfig.listenPort = bound.port ?? brokerConfig.listenPort
         guard let storeHost = MessageHost(ipv4: brokerConfig.brokerIP1, port: Int32(brokerConfig.listenPort)) else {
@@ -80,45 +83,51 @@ public final class BrokerController: Sendable {
         brokerOuterAPI = BrokerOuterAPI(group: group, logger: logger)
         rebalanceLockManager = RebalanceLockManager(maxLiveTimeMs: brokerConfig.rebalanceLockMaxLiveTime, logger: logger)
         uniqIDSetter = MessageClientIDSetter(ipv4: brokerConfig.brokerIP1)
+        let executors = BrokerRequestExecutors(brokerConfig)
+        self.executors = executors
         let relayBox = ControllerBox()
         pullRequestHoldService = PullRequestHoldService(
             maxOffset: { [store] topic, queueId in store.maxOffsetInQueue(topic: topic, queueId: queueId) },
             execute: { request in
-                Task {
-                    guard let controller = relayBox.controller else { return }
-                    let response = PullMessageProcessor(controller: controller)
-                        .process(request.request, channel: request.channel, brokerAllowSuspend: false)
-                    if let response { request.channel.writeResponse(response, to: request.request) }
-                }
+                // Re-executed on the pull executor, as a fresh pull would be (a cold read may wait there).
+                guard let controller = relayBox.controller else { return }
+                PullMessageProcessor(controller: controller).reexecute(request, on: executors.pull)
             })
         relayBox.set(self)
         topicConfigManager.persist()
         subscriptionGroupManager.persist()
     }
 
+    /// Every processor with where it runs, as RocketMQ's registerProcessor pairs each with its pool. Only
+    /// sends start on the event loop, and only their never-waiting path (SendMessageProcessor).
     private func registerProcessors() {
-        let send = SendMessageProcessor(controller: self)
-        for code in [RequestCode.sendMessage, .sendMessageV2, .sendBatchMessage] { server.registerProcessor(code, send) }
+        let e = executors
+        let send = SendMessageProcessor(environment: BrokerSendEnvironment(controller: self))
+        for code in [RequestCode.sendMessage, .sendMessageV2, .sendBatchMessage] {
+            server.registerProcessor(code, send, on: .eventLoopThen(e.send))
+        }
+        server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(controller: self), on: .executor(e.send))
         let pull = PullMessageProcessor(controller: self)
-        server.registerProcessor(.pullMessage, pull)
-        server.registerProcessor(.litePullMessage, pull)
+        server.registerProcessor(.pullMessage, pull, on: .executor(e.pull))
+        server.registerProcessor(.litePullMessage, pull, on: .executor(e.litePull))
         let consumerManage = ConsumerManageProcessor(controller: self)
         for code in [RequestCode.queryConsumerOffset, .updateConsumerOffset, .getConsumerListByGroup] {
-            server.registerProcessor(code, consumerManage)
+            server.registerProcessor(code, consumerManage, on: .executor(e.consumerManage))
         }
         let clientManage = ClientManageProcessor(controller: self)
-        server.registerProcessor(.heartBeat, clientManage)
-        server.registerProcessor(.unregisterClient, clientManage)
-        server.registerProcessor(.checkClientConfig, clientManage)
-        server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(controller: self))
+        server.registerProcessor(.heartBeat, clientManage, on: .executor(e.heartbeat))
+        server.registerProcessor(.unregisterClient, clientManage, on: .executor(e.clientManage))
+        server.registerProcessor(.checkClientConfig, clientManage, on: .executor(e.clientManage))
         let query = QueryMessageProcessor(controller: self)
-        server.registerProcessor(.viewMessageById, query)
-        server.registerProcessor(.queryMessage, query)
+        server.registerProcessor(.viewMessageById, query, on: .executor(e.query))
+        server.registerProcessor(.queryMessage, query, on: .executor(e.query))
         let admin = AdminBrokerProcessor(controller: self)
-        for code in AdminBrokerProcessor.codes { server.registerProcessor(code, admin) }
-        for code in ConnectionQueryProcessor.codes { server.registerProcessor(code, ConnectionQueryProcessor(controller: self)) }
-        server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(controller: self))
-        server.registerProcessor(.endTransaction, EndTransactionProcessor(controller: self))
+        for code in AdminBrokerProcessor.codes { server.registerProcessor(code, admin, on: .executor(e.admin)) }
+        for code in ConnectionQueryProcessor.codes {
+            server.registerProcessor(code, ConnectionQueryProcessor(controller: self), on: .executor(e.admin))
+        }
+        server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(controller: self), on: .executor(e.admin))
+        server.registerProcessor(.endTransaction, EndTransactionProcessor(controller: self), on: .executor(e.endTransaction))
         server.addChannelEventListener(ClientHousekeepingService(controller: self))
     }
 
@@ -141,7 +150,9 @@ public final class BrokerController: Sendable {
             // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
             every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() },
             every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
-        ]
+        ] + (c.brokerFastFailureEnable ? [
+            every(10) { [self] in executors.cleanExpiredRequests(pageCacheBusy: store.isOSPageCacheBusy) },
+        ] : [])
         // Delay levels (broker.md §7: every 100 ms, offsets saved every 10 s) and transaction checks
         // (§8.3: every transactionCheckInterval) run on a master only.
         let checkService = TransactionalMessageCheckService(controller: self)
@@ -235,6 +246,7 @@ public final class BrokerController: Sendable {
         pullRequestHoldService.wakeAll()
         try? await Task.sleep(for: .milliseconds(50))
         await server.shutdown()
+        executors.shutdown()
         store.shutdown()
         consumerOffsetManager.persist(force: true)
         scheduleMessageService.persist()

@@ -115,7 +115,7 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
             return request.makeResponse(.messageIllegal, remark: "The message is illegal, maybe msg body or properties length not matched.")
         case .serviceNotAvailable:
             return request.makeResponse(.serviceNotAvailable, remark: "Service not available now.")
-        case .flushQueueFull:
+        case .flushQueueFull, .osPageCacheBusy:
             return request.makeResponse(.systemBusy, remark: result.remark ?? result.status.rawValue)
         case .unknownError:
             return request.makeResponse(.systemError, remark: "UNKNOWN_ERROR")

@@ -13,7 +13,41 @@ struct PullMessageProcessor: RemotingRequestProcessor {
     let controller: BrokerController
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
-        process(request, channel: channel, brokerAllowSuspend: true)
+        // A consumer that stopped reading its socket gets no more bodies until it drained what it has:
+        // the pull waits for the channel (reading from it is paused meanwhile, so such waits are few).
+        if !channel.isWritable {
+            channel.whenWritable { [self] in submit(request, channel: channel, brokerAllowSuspend: true) }
+            return nil
+        }
+        return process(request, channel: channel, brokerAllowSuspend: true)
+    }
+
+    /// A parked pull woken by an arrival or its deadline: executed again, on the pull executor.
+    func reexecute(_ parked: PullRequest, on executor: RequestExecutor) {
+        submit(parked.request, channel: parked.channel, brokerAllowSuspend: false, executor: executor)
+    }
+
+    /// Runs one execution on the executor of its request code, once the channel is writable.
+    private func submit(_ request: RemotingCommand, channel: RemotingChannel, brokerAllowSuspend: Bool,
+                        executor: RequestExecutor? = nil) {
+        let executor = executor ?? (request.requestCode == .litePullMessage ? controller.executors.litePull : controller.executors.pull)
+        guard channel.isWritable else {
+            channel.whenWritable { [self] in submit(request, channel: channel, brokerAllowSuspend: brokerAllowSuspend, executor: executor) }
+            return
+        }
+        let queued = RequestExecutor.QueuedRequest(
+            run: { [self] in
+                Task(executorPreference: executor) {
+                    defer { executor.finished() }
+                    if let response = process(request, channel: channel, brokerAllowSuspend: brokerAllowSuspend) {
+                        channel.writeResponse(response, to: request)
+                    }
+                }
+            },
+            refuse: { remark in channel.writeResponse(request.makeResponse(.systemBusy, remark: remark), to: request) })
+        if !executor.submit(queued) {
+            channel.writeResponse(request.makeResponse(.systemBusy, remark: RemotingDispatcher.overloadRemark), to: request)
+        }
     }
 
     /// One execution of a pull. `brokerAllowSuspend` is false when a parked request is re-executed: it is then

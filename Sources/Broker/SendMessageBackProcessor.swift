@@ -2,7 +2,7 @@
 // not consume; the broker stores a copy for the group's retry topic %RETRY%<group> through the delay level
 // (3 + reconsumeTimes by default, so retries come 10 s ... 2 h later), or, once reconsumeTimes reached the
 // maximum (or the client asked with a negative level), into the dead-letter topic %DLQ%<group>.
-// Runs on the dispatcher's per-request task.
+// Routed by MessageRouter.routeSendBack; runs on the send executor (it may create topics and wait).
 
 import Remoting
 import Store
@@ -17,49 +17,37 @@ struct SendMessageBackProcessor: RemotingRequestProcessor {
         } catch {
             return request.makeResponse(.systemError, remark: "\(error)")
         }
-        let config = controller.brokerConfig
-        guard let group = controller.subscriptionGroupManager.findOrCreate(header.group, autoCreate: config.autoCreateSubscriptionGroup) else {
-            return request.makeResponse(.subscriptionGroupNotExist, remark: "subscription group not exist, \(header.group)")
-        }
-        guard config.brokerPermission & 2 != 0 else {
-            return request.makeResponse(.noPermission, remark: "the broker[\(config.brokerName)] sending message is forbidden")
-        }
-        if group.retryQueueNums <= 0 { return request.makeResponse(.success) }
-
+        let environment = BrokerSendEnvironment(controller: controller)
+        // The stored message is looked up first only when a route needs it; its group and permissions come first.
         guard let record = controller.store.lookMessage(physicalOffset: header.offset), let original = StoredMessage(record) else {
+            let config = controller.brokerConfig
+            if controller.subscriptionGroupManager.findOrCreate(header.group, autoCreate: config.autoCreateSubscriptionGroup) == nil {
+                return request.makeResponse(.subscriptionGroupNotExist, remark: "subscription group not exist, \(header.group) " + MessageRouter.faqSuffix)
+            }
             return request.makeResponse(.systemError, remark: "look message by offset failed, \(header.offset)")
         }
-        var decoded = MessageProperties.decode(original.properties)
-        if decoded["RETRY_TOPIC"] == nil { decoded["RETRY_TOPIC"] = original.topic }
-        if decoded["ORIGIN_MESSAGE_ID"] == nil {
-            decoded["ORIGIN_MESSAGE_ID"] = header.originMsgId ?? decoded[MessageProperties.uniqueClientMessageIdKeyIndex] ?? original.offsetMessageId
+        let inbound = InboundSendBack(group: header.group, delayLevel: header.delayLevel, maxReconsumeTimes: header.maxReconsumeTimes,
+                                      properties: original.properties, originalTopic: original.topic, sysFlag: original.sysFlag,
+                                      reconsumeTimes: original.reconsumeTimes, offsetMessageId: original.offsetMessageId)
+        func route() -> RouteDecision {
+            MessageRouter(settings: environment.routingSettings, tables: environment.tables,
+                          makeUniqueKey: { environment.makeUniqueKey() }).routeSendBack(inbound)
         }
-        let maxReconsumeTimes = header.maxReconsumeTimes ?? group.retryMaxTimes
-        var topic = TopicValidator.retryTopic(group: header.group)
-        var queueCount = group.retryQueueNums
-        var delayLevel = header.delayLevel
-        if original.reconsumeTimes >= maxReconsumeTimes || delayLevel < 0 {
-            topic = TopicValidator.dlqGroupTopicPrefix + header.group
-            queueCount = 1
-            delayLevel = 0
-        } else if delayLevel == 0 {
-            delayLevel = 3 + original.reconsumeTimes
+        var decision = route()
+        for _ in 0..<3 {
+            guard case .create(let creations) = decision else { break }
+            environment.create(creations)
+            decision = route()
         }
-        let (_, created) = controller.topicConfigManager.createTopicIfAbsent(topic, queueNums: queueCount, perm: 6)
-        if created { controller.registerBrokerAllSoon() }
-        let queueId = Int32.random(in: 0..<max(1, queueCount))
-
-        decoded[MessageProperties.waitStoreMsgOk] = "false"
-        decoded[MessageProperties.delayTimeLevel] = nil
-        var pairs = decoded.map { ($0.key, $0.value) }
-        if delayLevel > 0 { pairs.append((MessageProperties.delayTimeLevel, String(delayLevel))) }
-        var properties = MessageProperties.encode(pairs)
-        var target = (topic: topic, queueId: queueId)
-        if let delayed = ScheduleMessageService.transformDelayLevelMessage(
-            topic: topic, queueId: queueId, properties: &properties, sysFlag: original.sysFlag,
-            maxLevel: controller.scheduleMessageService.maxLevel) {
-            target = delayed
+        let plan: RoutePlan
+        switch decision {
+        case .refuse(let code, let remark): return request.makeResponse(code, remark: remark)
+        case .create: return request.makeResponse(.systemError, remark: "topic[\(TopicValidator.retryTopic(group: header.group))] not exist")
+        case .deliver(let p): plan = p
         }
+        if plan.topic.isEmpty { return request.makeResponse(.success) }  // retryQueueNums 0: dropped, as Java does
+        let properties = plan.properties
+        let target = (topic: plan.topic, queueId: plan.queueId)
         let result = await controller.store.putMessage(MessageToStore(
             topic: target.topic, queueId: target.queueId, body: original.body, properties: properties, flag: original.flag,
             sysFlag: original.sysFlag, bornTimestampMs: original.bornTimestampMs, bornHost: original.bornHost,

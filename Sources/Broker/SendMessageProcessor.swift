@@ -1,8 +1,10 @@
 // SendMessageProcessor: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310) and SEND_BATCH_MESSAGE (320) — header
-// decoding (V1 names or V2 letters), topic checks and auto-creation, queue choice, UNIQ_KEY/CLUSTER
-// properties, half messages of transactions (§8.1), the store put and the response (spec broker.md §2,
-// remoting.md §9.1). Every answer, errors included, carries MSG_REGION and TRACE_ON. Runs on the
-// dispatcher's per-request task.
+// decoding (V1 names or V2 letters), routing through MessageRouter (checks, auto-creation, retry -> DLQ,
+// half messages, delay levels, UNIQ_KEY/CLUSTER), the store put and the response (spec broker.md §2,
+// remoting.md §9.1). Every answer, errors included, carries MSG_REGION and TRACE_ON.
+// Registered `.eventLoopThen(send executor)`: on the event loop it answers what needs no waiting (a put
+// that `tryPutMessage` takes at once); a send that must create a topic or a group (file writes) or whose
+// put would wait for the allocator is declined there and runs again on the send executor.
 
 import Glibc
 import Logging
@@ -10,8 +12,31 @@ import NIOCore
 import Remoting
 import Store
 
+/// The store as the send path uses it.
+protocol MessageStoring: Sendable {
+    func putMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void)
+    func putMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void)
+    func tryPutMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool
+    func tryPutMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool
+    var isOSPageCacheBusy: Bool { get }
+}
+
+extension MessageStore: MessageStoring {}
+
+/// What sends need of the broker, and no more: a processor can be built over plain values in a test.
+protocol SendMessageEnvironment: Sendable {
+    /// One snapshot of the settings per request (routing, MSG_REGION, TRACE_ON).
+    var routingSettings: RoutingSettings { get }
+    var tables: any RoutingTables { get }
+    var messageStore: any MessageStoring { get }
+    func makeUniqueKey() -> String
+    /// Creates what a route asked for (writes config files, registers with the NameServers). May wait.
+    func create(_ creations: [RouteCreation])
+    func recordPut(messages: Int, bytes: Int, ok: Bool)
+}
+
 struct SendMessageProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let environment: any SendMessageEnvironment
 
     /// A send that passed every check and waits for its store put: what its answer needs. The request
     /// itself is not kept (only a header-less copy to answer), so the store's completion does not carry the
@@ -32,39 +57,56 @@ struct SendMessageProcessor: RemotingRequestProcessor {
     enum Prepared: Sendable {
         case answer(RemotingCommand)
         case put(PreparedSend, ToStore)
+        /// Something must be created first: not on the event loop.
+        case offload
     }
 
+    /// RocketMQ's rejectRequest for sends: a busy page cache refuses them before they queue.
+    func rejectRequest() -> Bool { environment.messageStore.isOSPageCacheBusy }
+
+    /// On the send executor: creates what the route needs, and the put may wait.
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
-        switch prepare(request, channel: channel) {
+        switch prepare(request, channel: channel, mayCreate: true) {
         case .answer(let response):
             return response
-        case .put(let p, .batch(let batch)):
-            return finish(p, await controller.store.putMessages(batch))
-        case .put(let p, .message(let message)):
-            return finish(p, await controller.store.putMessage(message))
+        case .offload:
+            return request.makeResponse(.systemError, remark: "route not settled after creating its topics")
+        case .put(let p, let toStore):
+            let result = await withCheckedContinuation { (c: CheckedContinuation<PutMessageResult, Never>) in
+                switch toStore {
+                case .batch(let batch): environment.messageStore.putMessages(batch) { c.resume(returning: $0) }
+                case .message(let message): environment.messageStore.putMessage(message) { c.resume(returning: $0) }
+                }
+            }
+            return finish(p, result)
         }
     }
 
-    /// Sends never block: checks, then the store's completion-based put, answered from its completion
-    /// (at once under ASYNC_FLUSH, from the group-commit thread under SYNC_FLUSH). No task, no thread hop.
+    /// On the event loop: checks, then a put that never waits, answered from the store's completion (at
+    /// once under ASYNC_FLUSH, from the group-commit thread under SYNC_FLUSH). No task, no thread hop.
+    /// Returns false, having done nothing, for a send that would wait.
     func processRequestInline(_ request: RemotingCommand, channel: RemotingChannel) -> Bool {
-        switch prepare(request, channel: channel) {
+        switch prepare(request, channel: channel, mayCreate: false) {
         case .answer(let response):
             channel.writeResponse(response, to: request)
+            return true
+        case .offload:
+            return false
         case .put(let p, let toStore):
             let done: @Sendable (PutMessageResult) -> Void = { result in channel.writeResponse(finish(p, result), to: p.answerTo) }
             switch toStore {
-            case .batch(let batch): controller.store.putMessages(batch, completion: done)
-            case .message(let message): controller.store.putMessage(message, completion: done)
+            case .batch(let batch): return environment.messageStore.tryPutMessages(batch, completion: done)
+            case .message(let message): return environment.messageStore.tryPutMessage(message, completion: done)
             }
         }
-        return true
     }
 
-    /// Header decoding, topic and queue checks, properties: everything before the store put.
-    func prepare(_ request: RemotingCommand, channel: RemotingChannel) -> Prepared {
-        let config = controller.brokerConfig
-        let responseHeader = SendMessageResponseHeader(msgRegion: config.regionId, traceOn: config.traceOn)
+    /// Header decoding and routing: everything before the store put. With `mayCreate` the topics and
+    /// groups a route asks for are created and the message routed again.
+    func prepare(_ request: RemotingCommand, channel: RemotingChannel, mayCreate: Bool) -> Prepared {
+        let env = environment
+        let settings = env.routingSettings
+        let responseHeader = SendMessageResponseHeader(msgRegion: settings.regionId, traceOn: settings.traceOn)
         func answer(_ code: ResponseCode, _ remark: String?) -> Prepared {
             .answer(request.makeResponse(code, remark: remark, header: responseHeader))
         }
@@ -78,126 +120,50 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             return answer(.systemError, "\(error)")
         }
         let isBatch = request.requestCode == .sendBatchMessage || header.batch == true
-
-        // Topic checks (broker.md §2.1 steps 5-7).
-        if let why = TopicValidator.validateTopic(header.topic) { return answer(.invalidParameter, why) }
-        if TopicValidator.notAllowedSendTopics.contains(header.topic) {
-            return answer(.noPermission, "Sending message to topic[\(header.topic)] is forbidden.")
+        let inbound = InboundSend(
+            topic: header.topic, queueId: header.queueId, properties: header.properties ?? "", sysFlag: header.sysFlag,
+            reconsumeTimes: header.reconsumeTimes ?? 0, maxReconsumeTimes: header.maxReconsumeTimes, isBatch: isBatch,
+            defaultTopic: header.defaultTopic, defaultTopicQueueNums: header.defaultTopicQueueNums,
+            unitMode: header.unitMode == true, producerAddress: channel.remoteAddress)
+        func route() -> RouteDecision {
+            MessageRouter(settings: settings, tables: env.tables, makeUniqueKey: { env.makeUniqueKey() }).route(inbound)
         }
-        var topicConfig = controller.topicConfigManager.select(header.topic)
-        if topicConfig == nil {
-            let isRetry = header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix)
-            let (created, isNew) = controller.topicConfigManager.createTopicInSendMessageMethod(
-                topic: header.topic, defaultTopic: header.defaultTopic, clientQueueNums: header.defaultTopicQueueNums,
-                topicSysFlag: header.unitMode == true ? 1 : 0, autoCreateTopicEnable: config.autoCreateTopicEnable)
-            topicConfig = created
-            if topicConfig == nil && isRetry {
-                topicConfig = controller.topicConfigManager.createTopicIfAbsent(header.topic, queueNums: 1).0
-                controller.registerBrokerAllSoon()
-            }
-            if isNew { controller.registerBrokerAllSoon() }
+        var decision = route()
+        var rounds = 0
+        while case .create(let creations) = decision {
+            guard mayCreate else { return .offload }
+            rounds += 1
+            guard rounds <= 3 else { return answer(.systemError, "topic[\(header.topic)] could not be created") }
+            env.create(creations)
+            decision = route()  // over the tables as they are after the creation
         }
-        guard let topicConfig else {
-            return answer(.topicNotExist, "topic[\(header.topic)] not exist, apply first please!")
-        }
-        let queueCount = max(topicConfig.writeQueueNums, topicConfig.readQueueNums)
-        var queueId = header.queueId
-        if queueId >= queueCount {
-            return answer(.invalidParameter,
-                          "request queueId[\(queueId)] is illegal, \(topicConfig.lineFormat) Producer: \(channel.remoteAddress)")
-        }
-        if queueId < 0 { queueId = Int32.random(in: 0..<max(1, topicConfig.writeQueueNums)) }
-        if isBatch && header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix) {
-            return answer(.messageIllegal, "batch request does not support retry group \(header.topic)")
+        let plan: RoutePlan
+        switch decision {
+        case .refuse(let code, let remark): return answer(code, remark)
+        case .create: return .offload
+        case .deliver(let p): plan = p
         }
 
-        let bornHost = Self.messageHost(channel.remoteSocketAddress ?? channel.channel.remoteAddress)
-        var properties = header.properties ?? ""
-        // One pass for the properties every send looks at (appending CLUSTER below changes none of them).
-        var uniqueKey: String?
-        var transactionPrepared = false
-        var delayLevel: Int32?
-        var hasDelay = false
-        MessageProperties.forEachPair(properties) { name, value in
-            if ExtFieldBytes.matches(name, "UNIQ_KEY") {
-                uniqueKey = String(decoding: value, as: UTF8.self)
-            } else if ExtFieldBytes.matches(name, "TRAN_MSG") {
-                transactionPrepared = ExtFieldBytes.bool(value)
-            } else if ExtFieldBytes.matches(name, "DELAY") {
-                hasDelay = true
-                delayLevel = Int32(String(decoding: value, as: UTF8.self))
-            }
-        }
-        if uniqueKey == nil && !isBatch {
-            let id = controller.uniqIDSetter.createUniqID()
-            Self.append(&properties, MessageProperties.uniqueClientMessageIdKeyIndex, id)
-            uniqueKey = id
-        }
-        if !isBatch { Self.append(&properties, "CLUSTER", config.brokerClusterName) }
         let body = request.bodyBytes
-        // Delay levels (broker.md §7): the message waits in SCHEDULE_TOPIC_XXXX; a %RETRY% message whose
-        // reconsumeTimes passed the group's maximum goes to the dead-letter topic instead (§9).
-        var storeTopic = header.topic
-        var storeQueueId = queueId
-        var deadLetter = false
-        if !isBatch, header.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix) {
-            let group = String(header.topic.dropFirst(TopicValidator.retryGroupTopicPrefix.count))
-            let maxTimes = header.maxReconsumeTimes ?? controller.subscriptionGroupManager.find(group)?.retryMaxTimes ?? 16
-            // A retry of an orderly group (one that holds queue locks) goes to the DLQ at once: the orderly
-            // consumer retried locally already (broker.md §9).
-            if (header.reconsumeTimes ?? 0) > maxTimes || !controller.rebalanceLockManager.isLockAllExpired(group: group) {
-                deadLetter = true
-                storeTopic = TopicValidator.dlqGroupTopicPrefix + group
-                storeQueueId = 0
-                // A new DLQ topic is registered at once, so consumers and tools can route to it.
-                if controller.topicConfigManager.createTopicIfAbsent(storeTopic, queueNums: 1, perm: 6).created {
-                    controller.registerBrokerAllSoon()
-                }
-                var pairs = MessageProperties.decode(properties).filter { $0.key != MessageProperties.delayTimeLevel }.map { ($0.key, $0.value) }
-                pairs.append((MessageProperties.delayTimeLevel, "-1"))
-                properties = MessageProperties.encode(pairs)
-            }
-        }
-        // Half messages (broker.md §8.1) wait in RMQ_SYS_TRANS_HALF_TOPIC until END_TRANSACTION; a half
-        // message coming back through a delay level (a retry) is not prepared a second time.
-        var sysFlag = header.sysFlag
-        if !isBatch, !deadLetter, transactionPrepared, !((header.reconsumeTimes ?? 0) > 0 && (delayLevel ?? 0) > 0) {
-            if config.rejectTransactionMessage {
-                return answer(.noPermission, "the broker[\(config.brokerIP1)] sending transaction message is forbidden")
-            }
-            let half = TransactionalMessageBridge.parseHalfMessage(topic: header.topic, queueId: queueId,
-                                                                   properties: &properties, sysFlag: header.sysFlag)
-            TransactionalMessageBridge(controller: controller).ensureSystemTopic(half.topic)
-            storeTopic = half.topic
-            storeQueueId = half.queueId
-            sysFlag = half.sysFlag
-        } else if !isBatch, !deadLetter, hasDelay, let delayed = ScheduleMessageService.transformDelayLevelMessage(
-            topic: header.topic, queueId: queueId, properties: &properties, sysFlag: header.sysFlag,
-            maxLevel: controller.scheduleMessageService.maxLevel) {
-            storeTopic = delayed.topic
-            storeQueueId = delayed.queueId
-        }
-
+        let bornHost = Self.messageHost(channel.remoteSocketAddress ?? channel.channel.remoteAddress)
         let answerTo = RemotingCommand(code: request.code, language: request.language, version: request.version,
                                        opaque: request.opaque, flag: request.flag, serializeType: request.serializeType)
+        let prepared = PreparedSend(answerTo: answerTo, responseHeader: responseHeader, queueId: plan.replyQueueId,
+                                    uniqueKey: plan.uniqueKey, bodyBytes: body.count)
         if isBatch {
-            return .put(PreparedSend(answerTo: answerTo, responseHeader: responseHeader, queueId: queueId,
-                                     uniqueKey: uniqueKey, bodyBytes: body.count),
-                        .batch(MessageBatchToStore(topic: header.topic, queueId: queueId, body: body, sysFlag: header.sysFlag,
-                                                   bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
-                                                   reconsumeTimes: header.reconsumeTimes ?? 0)))
+            return .put(prepared, .batch(MessageBatchToStore(topic: plan.topic, queueId: plan.queueId, body: body, sysFlag: plan.sysFlag,
+                                                             bornTimestampMs: header.bornTimestamp, bornHost: bornHost,
+                                                             reconsumeTimes: header.reconsumeTimes ?? 0)))
         }
         if body.isEmpty { return answer(.messageIllegal, "the message body is empty") }
-        return .put(PreparedSend(answerTo: answerTo, responseHeader: responseHeader, queueId: queueId,
-                                 uniqueKey: uniqueKey, bodyBytes: body.count),
-                    .message(MessageToStore(topic: storeTopic, queueId: storeQueueId, body: body, properties: properties,
-                                            flag: header.flag, sysFlag: sysFlag, bornTimestampMs: header.bornTimestamp,
-                                            bornHost: bornHost, reconsumeTimes: header.reconsumeTimes ?? 0)))
+        return .put(prepared, .message(MessageToStore(topic: plan.topic, queueId: plan.queueId, body: body, properties: plan.properties,
+                                                      flag: header.flag, sysFlag: plan.sysFlag, bornTimestampMs: header.bornTimestamp,
+                                                      bornHost: bornHost, reconsumeTimes: header.reconsumeTimes ?? 0)))
     }
 
     /// The answer to a send once the store has put it.
     func finish(_ p: PreparedSend, _ result: PutMessageResult) -> RemotingCommand {
-        controller.stats.recordPut(messages: Int(result.append?.messageCount ?? 0), bytes: p.bodyBytes, ok: result.isOk)
+        environment.recordPut(messages: Int(result.append?.messageCount ?? 0), bytes: p.bodyBytes, ok: result.isOk)
         var responseHeader = p.responseHeader
         let code: ResponseCode
         switch result.status {
@@ -205,7 +171,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         case .flushDiskTimeout: code = .flushDiskTimeout
         case .messageIllegal, .propertiesSizeExceeded: code = .messageIllegal
         case .serviceNotAvailable: code = .serviceNotAvailable
-        case .flushQueueFull: code = .systemBusy
+        case .flushQueueFull, .osPageCacheBusy: code = .systemBusy
         case .createMappedFileFailed, .unknownError: code = .systemError
         }
         if let append = result.append, code == .success || code == .flushDiskTimeout {
@@ -216,19 +182,6 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             return p.answerTo.makeResponse(code, remark: code == .success ? nil : result.status.rawValue, header: responseHeader)
         }
         return p.answerTo.makeResponse(code, remark: result.remark ?? result.status.rawValue, header: responseHeader)
-    }
-
-    /// Appends `key=value` in the stored properties form.
-    static func append(_ properties: inout String, _ key: String, _ value: String) {
-        // Byte-level, with one reservation: Character appends and `last` (grapheme breaking) cost 2% of
-        // the event loop when every send appends CLUSTER.
-        let needsSeparator = !properties.isEmpty && properties.utf8.last != 2
-        properties.reserveCapacity(properties.utf8.count + key.utf8.count + value.utf8.count + 3)
-        if needsSeparator { properties.unicodeScalars.append("\u{2}") }
-        properties += key
-        properties.unicodeScalars.append("\u{1}")
-        properties += value
-        properties.unicodeScalars.append("\u{2}")
     }
 
     /// The producer's address as stored in BORNHOST (IPv4 if at all possible, clients decode v4 only), from

@@ -74,6 +74,21 @@ public struct RemotingChannel: Sendable, Hashable, CustomStringConvertible {
     }
 
     public func close() { channel.close(promise: nil) }
+
+    /// Whether the channel's outbound buffer is below its high water mark (RemotingServerConfig).
+    public var isWritable: Bool { channel.isWritable }
+
+    /// Runs `body` on the channel's event loop once the channel is writable again (at once if it is);
+    /// never if the channel closes first. For answers that would otherwise pile up for a peer that stopped
+    /// reading (pulls, long-poll answers).
+    public func whenWritable(_ body: @escaping @Sendable () -> Void) {
+        let handler = self.handler
+        if channel.eventLoop.inEventLoop {
+            handler.value.whenWritable(body)
+        } else {
+            channel.eventLoop.execute { handler.value.whenWritable(body) }
+        }
+    }
 }
 
 /// Address text helpers: Java writes `host:port`, IPv6 hosts without brackets (§7.5).

@@ -33,6 +33,9 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     private var flushPending = false
     /// Frames written since the last flush while a read batch was in progress.
     private var unflushed = 0
+    /// Work waiting for the channel to drain below its low water mark (pulls to a peer that stopped
+    /// reading). Bounded: reading stops while the channel is unwritable, so no new requests arrive.
+    private var writabilityWaiters: [@Sendable () -> Void] = []
 
     init(dispatcher: RemotingDispatcher, logger: Logger) {
         self.dispatcher = dispatcher
@@ -54,6 +57,10 @@ final class RemotingChannelHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        // RemotingChannel holds this handler: dropping it here breaks the cycle that kept every closed
+        // connection's handler, channel and buffers alive.
+        remoting = nil
+        writabilityWaiters = []
         failAll(.channelClosed)
     }
 
@@ -63,7 +70,29 @@ final class RemotingChannelHandler: ChannelInboundHandler {
         context.fireChannelActive()
     }
 
+    /// A peer that does not read its socket: stop reading its requests (RocketMQ 5 turns autoRead off) so
+    /// the answers we owe it cannot grow; resume and run the waiting work once it drained.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
+        if writable {
+            let waiting = writabilityWaiters
+            writabilityWaiters = []
+            for w in waiting { w() }
+        } else {
+            logger.debug("channel not writable: reading paused", metadata: ["remote": "\(remoting?.remoteAddress ?? "?")"])
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Runs `body` on the event loop once the channel is writable (at once if it is). Dropped if it closes.
+    func whenWritable(_ body: @escaping @Sendable () -> Void) {
+        guard let context else { return }
+        if context.channel.isWritable { body() } else { writabilityWaiters.append(body) }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        writabilityWaiters = []
         failAll(.channelClosed)
         dispatcher.channelClosed(remotingChannel(for: context.channel))
         context.fireChannelInactive()

@@ -34,8 +34,11 @@ public final class RemotingClient: Sendable {
         self.dispatcher = RemotingDispatcher(logger: logger)
     }
 
-    public func registerProcessor(_ code: RequestCode, _ processor: any RemotingRequestProcessor) {
-        dispatcher.register(code, processor)
+    /// Registers `processor` for requests the server sends, running where `execution` says (default: the
+    /// dispatcher's executor, RocketMQ's client publicExecutor).
+    public func registerProcessor(_ code: RequestCode, _ processor: any RemotingRequestProcessor,
+                                  on execution: RequestExecution? = nil) {
+        dispatcher.register(code, processor, on: execution)
     }
 
     public func addChannelEventListener(_ listener: any RemotingChannelEventListener) {
@@ -157,6 +160,7 @@ public final class RemotingClient: Sendable {
             case .connected(let c): try? await c.channel.close()
             }
         }
+        dispatcher.shutdown()
     }
 }
 

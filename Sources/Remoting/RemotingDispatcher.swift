@@ -1,34 +1,59 @@
 // RemotingDispatcher: the request-code -> processor table shared by all channels of one server or client,
-// and the rules that turn a processor's outcome into a response (spec remoting.md §7.1, §7.2).
-// Registration from any thread; lookups from event loops; processing on Swift tasks.
+// each entry with where its processor runs (RequestExecution), and the rules that turn a processor's
+// outcome into a response (spec remoting.md §7.1, §7.2). Registration from any thread; lookups and
+// dispatch on event loops; processing where each registration says.
 
 import Logging
 import NIOCore
 import Synchronization
 
+/// Where a processor runs, declared when it is registered (RocketMQ registers each processor with a pool).
+public enum RequestExecution: Sendable {
+    /// On the channel's event loop, through `processRequestInline`, for code shown never to wait (no I/O, no
+    /// blocking lock, no allocator wait). A request it declines is answered SYSTEM_ERROR.
+    case eventLoop
+    /// On the executor's threads, through `processRequest`; a full queue answers SYSTEM_BUSY [OVERLOAD].
+    case executor(RequestExecutor)
+    /// `processRequestInline` on the event loop first (the fast path); what it declines, the slow branches
+    /// that may wait, goes to the executor.
+    case eventLoopThen(RequestExecutor)
+}
+
 public final class RemotingDispatcher: Sendable {
-    private let processors = Mutex<[Int32: any RemotingRequestProcessor]>([:])
-    private let defaultProcessor = Mutex<(any RemotingRequestProcessor)?>(nil)
+    struct Entry: Sendable {
+        let processor: any RemotingRequestProcessor
+        let execution: RequestExecution
+    }
+
+    private let processors = Mutex<[Int32: Entry]>([:])
+    private let defaultEntry = Mutex<Entry?>(nil)
     private let listeners = Mutex<[any RemotingChannelEventListener]>([])
     let logger: Logger
+    /// Where processors registered without an execution run (tests, small tools): a few threads, bounded.
+    public let defaultExecutor: RequestExecutor
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, defaultExecutor: RequestExecutor? = nil) {
+        self.logger = logger
+        self.defaultExecutor = defaultExecutor ?? RequestExecutor(name: "RemotingExecutor", threads: 4, queueCapacity: 10_000)
+    }
 
-    public func register(_ code: RequestCode, _ processor: any RemotingRequestProcessor) {
-        processors.withLock { $0[code.rawValue] = processor }
+    public func register(_ code: RequestCode, _ processor: any RemotingRequestProcessor, on execution: RequestExecution? = nil) {
+        let entry = Entry(processor: processor, execution: execution ?? .executor(defaultExecutor))
+        processors.withLock { $0[code.rawValue] = entry }
     }
 
     /// Serves every code without its own processor.
-    public func registerDefault(_ processor: any RemotingRequestProcessor) {
-        defaultProcessor.withLock { $0 = processor }
+    public func registerDefault(_ processor: any RemotingRequestProcessor, on execution: RequestExecution? = nil) {
+        let entry = Entry(processor: processor, execution: execution ?? .executor(defaultExecutor))
+        defaultEntry.withLock { $0 = entry }
     }
 
     public func addListener(_ listener: any RemotingChannelEventListener) {
         listeners.withLock { $0.append(listener) }
     }
 
-    func processor(for code: Int32) -> (any RemotingRequestProcessor)? {
-        processors.withLock { $0[code] } ?? defaultProcessor.withLock { $0 }
+    func entry(for code: Int32) -> Entry? {
+        processors.withLock { $0[code] } ?? defaultEntry.withLock { $0 }
     }
 
     /// Java's answer to an unknown code (§7.2), remark with its leading space.
@@ -36,28 +61,63 @@ public final class RemotingDispatcher: Sendable {
         request.makeResponse(.requestCodeNotSupported, remark: " request type \(request.code) not supported")
     }
 
-    /// Handles one inbound request; called on the channel's event loop, processes on a task.
+    /// RocketMQ's remarks for requests refused before processing (remoting.md §7.2).
+    public static let rejectRemark = "[REJECTREQUEST]system busy, start flow control for a while"
+    public static let overloadRemark = "[OVERLOAD]system busy, start flow control for a while"
+
+    /// Handles one inbound request; called on the channel's event loop.
     func dispatch(_ request: RemotingCommand, channel: RemotingChannel) {
-        guard let processor = processor(for: request.code) else {
+        guard let entry = entry(for: request.code) else {
             logger.debug("request code not supported", metadata: ["code": "\(request.code)", "remote": "\(channel.remoteAddress)"])
             if !request.isOneway { channel.writeResponse(Self.notSupported(request), to: request) }
             return
         }
-        // Sends and other non-blocking requests answer without a task or a thread hop.
-        if processor.processRequestInline(request, channel: channel) { return }
-        let logger = self.logger
-        Task {
-            do {
-                let response = try await processor.processRequest(request, channel: channel)
-                if let response, !request.isOneway { channel.writeResponse(response, to: request) }
-            } catch {
-                logger.warning(
-                    "processor failed",
-                    metadata: ["code": "\(request.code)", "opaque": "\(request.opaque)", "error": "\(error)"])
-                if !request.isOneway {
-                    channel.writeResponse(request.makeResponse(.systemError, remark: "\(error)"), to: request)
-                }
+        let processor = entry.processor
+        if processor.rejectRequest() {
+            if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: Self.rejectRemark), to: request) }
+            return
+        }
+        switch entry.execution {
+        case .eventLoop:
+            if !processor.processRequestInline(request, channel: channel), !request.isOneway {
+                channel.writeResponse(request.makeResponse(.systemError, remark: "request declined by its event-loop processor"), to: request)
             }
+        case .eventLoopThen(let executor):
+            if processor.processRequestInline(request, channel: channel) { return }
+            submit(request, channel: channel, processor: processor, executor: executor)
+        case .executor(let executor):
+            submit(request, channel: channel, processor: processor, executor: executor)
+        }
+    }
+
+    /// Queues a request on its executor, or answers SYSTEM_BUSY [OVERLOAD] when the queue is full.
+    public func submit(_ request: RemotingCommand, channel: RemotingChannel, processor: any RemotingRequestProcessor,
+                       executor: RequestExecutor) {
+        let logger = self.logger
+        let queued = RequestExecutor.QueuedRequest(
+            run: {
+                Task(executorPreference: executor) {
+                    defer { executor.finished() }
+                    do {
+                        let response = try await processor.processRequest(request, channel: channel)
+                        if let response, !request.isOneway { channel.writeResponse(response, to: request) }
+                    } catch {
+                        logger.warning(
+                            "processor failed",
+                            metadata: ["code": "\(request.code)", "opaque": "\(request.opaque)", "error": "\(error)"])
+                        if !request.isOneway {
+                            channel.writeResponse(request.makeResponse(.systemError, remark: "\(error)"), to: request)
+                        }
+                    }
+                }
+            },
+            refuse: { remark in
+                if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: remark), to: request) }
+            })
+        if !executor.submit(queued) {
+            logger.warning("too many requests and system thread pool busy, RejectedExecutionException",
+                           metadata: ["executor": "\(executor.name)", "code": "\(request.code)", "remote": "\(channel.remoteAddress)"])
+            if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: Self.overloadRemark), to: request) }
         }
     }
 
@@ -71,5 +131,10 @@ public final class RemotingDispatcher: Sendable {
         let all = listeners.withLock { $0 }
         guard !all.isEmpty else { return }
         Task { for l in all { await l.channelClosed(channel) } }
+    }
+
+    /// Stops the default executor (its threads end once nothing it admitted is left).
+    public func shutdown() {
+        defaultExecutor.shutdown()
     }
 }

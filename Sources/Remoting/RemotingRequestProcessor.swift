@@ -1,5 +1,6 @@
 // RemotingRequestProcessor and RemotingChannelEventListener: what servers and clients plug in to serve
-// inbound requests and to hear of connections closing. Processors run on Swift tasks, never on an event loop.
+// inbound requests and to hear of connections closing. Where a processor runs (its executor's threads, or
+// the event loop for code that never waits) is declared when it is registered (RequestExecution).
 
 /// Serves requests of one or more codes.
 public protocol RemotingRequestProcessor: Sendable {
@@ -13,10 +14,15 @@ public protocol RemotingRequestProcessor: Sendable {
     /// writes its answer through `channel.writeResponse` (now or from the completion), returning true.
     /// Returning false sends the request to `processRequest` on a task as usual. Must never block.
     func processRequestInline(_ request: RemotingCommand, channel: RemotingChannel) -> Bool
+
+    /// RocketMQ's rejectRequest: true answers the request SYSTEM_BUSY [REJECTREQUEST] before it is queued
+    /// (the send processor while the page cache is busy). Called on the event loop; must be cheap.
+    func rejectRequest() -> Bool
 }
 
 extension RemotingRequestProcessor {
     public func processRequestInline(_ request: RemotingCommand, channel: RemotingChannel) -> Bool { false }
+    public func rejectRequest() -> Bool { false }
 }
 
 /// A processor from a closure.

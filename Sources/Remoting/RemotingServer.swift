@@ -13,15 +13,22 @@ public struct RemotingServerConfig: Sendable {
     /// Bound on `4 + frameLength` of inbound frames.
     public var frameBytesMax: Int
     public var backlog: Int32
+    /// Outbound bytes queued on a connection above which it counts as unwritable (reading from it pauses),
+    /// and below which it is writable again: RocketMQ's writeBufferHighWaterMark / writeBufferLowWaterMark
+    /// (Netty's defaults, 64 KiB and 32 KiB).
+    public var writeBufferHighWaterMark: Int
+    public var writeBufferLowWaterMark: Int
 
     public init(
         host: String = "0.0.0.0", port: Int = 0, frameBytesMax: Int = RemotingLimits.frameBytesMaxDefault,
-        backlog: Int32 = 1024
+        backlog: Int32 = 1024, writeBufferHighWaterMark: Int = 64 * 1024, writeBufferLowWaterMark: Int = 32 * 1024
     ) {
         self.host = host
         self.port = port
         self.frameBytesMax = frameBytesMax
         self.backlog = backlog
+        self.writeBufferHighWaterMark = max(1, writeBufferHighWaterMark)
+        self.writeBufferLowWaterMark = max(0, min(writeBufferLowWaterMark, self.writeBufferHighWaterMark))
     }
 }
 
@@ -40,12 +47,14 @@ public final class RemotingServer: Sendable {
         self.dispatcher = RemotingDispatcher(logger: logger)
     }
 
-    public func registerProcessor(_ code: RequestCode, _ processor: any RemotingRequestProcessor) {
-        dispatcher.register(code, processor)
+    /// Registers `processor` for `code`, running where `execution` says (default: the dispatcher's executor).
+    public func registerProcessor(_ code: RequestCode, _ processor: any RemotingRequestProcessor,
+                                  on execution: RequestExecution? = nil) {
+        dispatcher.register(code, processor, on: execution)
     }
 
-    public func registerDefaultProcessor(_ processor: any RemotingRequestProcessor) {
-        dispatcher.registerDefault(processor)
+    public func registerDefaultProcessor(_ processor: any RemotingRequestProcessor, on execution: RequestExecution? = nil) {
+        dispatcher.registerDefault(processor, on: execution)
     }
 
     public func addChannelEventListener(_ listener: any RemotingChannelEventListener) {
@@ -64,6 +73,8 @@ public final class RemotingServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: config.writeBufferLowWaterMark,
+                                                                    high: config.writeBufferHighWaterMark))
             .childChannelInitializer { channel in
                 let id = ObjectIdentifier(channel)
                 children.withLock { $0[id] = channel }
@@ -89,6 +100,7 @@ public final class RemotingServer: Sendable {
         try? await channel?.close()
         let open = children.withLock { $0.values }
         for child in open { try? await child.close() }
+        dispatcher.shutdown()
     }
 }
 

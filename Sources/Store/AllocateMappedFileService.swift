@@ -115,6 +115,14 @@ final class AllocateMappedFileService: @unchecked Sendable {
         if ready[start] == nil && inProgress != start && !requests.contains(start) { requests.append(start) }
     }
 
+    /// Whether `take(start:)` would return without waiting for a file to be created (its lock is only
+    /// ever held briefly: creation happens outside it).
+    func isReady(start: Int64) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return ready[start] != nil || stopping
+    }
+
     /// The segment starting at `start`, creating it if needed, and asks for the one after it.
     func take(start: Int64) -> Result<MappedFile, StoreError> {
         condition.lock()

@@ -62,6 +62,12 @@ final class CommitLog: Sendable {
     private let committedWhereAtomic = Atomic<Int64>(0)
     /// Store time of the last appended record (set under the put lock; read by the flush services).
     private let lastStoreTimestampAtomic = Atomic<Int64>(0)
+    /// When the put lock's current holder took it (ms), 0 while free: RocketMQ's beginTimeInLock, read by
+    /// isOSPageCacheBusy. Written only by the holder.
+    private let beginTimeInLockAtomic = Atomic<Int64>(0)
+    /// Set while a holder of the put lock rolls to a new segment (it may wait for the allocator):
+    /// a put that must not wait sees it and goes elsewhere instead of queueing behind the lock.
+    private let rollingAtomic = Atomic<Bool>(false)
 
     init(queue: MappedFileQueue, allocator: AllocateMappedFileService, storeHost: MessageHost, pool: TransientStorePool? = nil) {
         self.queue = queue
@@ -118,17 +124,49 @@ final class CommitLog: Sendable {
     enum AppendFailure: Error {
         case createMappedFileFailed(StoreError)
         case tooLarge
+        /// Only when the caller may not wait: the put lock is busy rolling, or the next segment is not
+        /// ready. Nothing was written.
+        case wouldWait
+    }
+
+    /// How long (ms) the current holder has held the put lock, or 0 if it is free.
+    func lockHeldMs(nowMs: Int64) -> Int64 {
+        let begin = beginTimeInLockAtomic.load(ordering: .relaxed)
+        return begin == 0 ? 0 : max(0, nowMs - begin)
     }
 
     /// Appends encoded records under the put lock. PREPARED/ROLLBACK records take queue offset 0 and no slot.
-    func append(_ encoded: EncodedMessages, key: TopicQueueKey, sysFlag: Int32) -> Result<AppendMessageResult, AppendFailure> {
+    /// With `mayWait` false the append never waits for more than a brief handover of the lock: it fails
+    /// with `.wouldWait` (nothing written) when the lock's holder is rolling to a new segment or this
+    /// append would have to wait for the allocator itself (callers on an event loop).
+    func append(_ encoded: EncodedMessages, key: TopicQueueKey, sysFlag: Int32,
+                mayWait: Bool = true) -> Result<AppendMessageResult, AppendFailure> {
+        let len = encoded.length
+        if Int64(len) + StoreLimits.blankBytesMin > queue.fileSizeBytes { return .failure(.tooLarge) }
+        if mayWait {
+            return putLock.value.withLock { appendLocked(&$0, encoded, key: key, sysFlag: sysFlag, mayWait: true) }
+        }
+        // Other writers hold the lock for about a microsecond; only a roll holds it for long, and that is
+        // announced. The spin is bounded, so the caller's wait is too.
+        for _ in 0..<2_000 {
+            if rollingAtomic.load(ordering: .acquiring) { return .failure(.wouldWait) }
+            if let r = putLock.value.withLockIfAvailable({ appendLocked(&$0, encoded, key: key, sysFlag: sysFlag, mayWait: false) }) {
+                return r
+            }
+        }
+        return .failure(.wouldWait)
+    }
+
+    private func appendLocked(_ state: inout PutState, _ encoded: EncodedMessages, key: TopicQueueKey, sysFlag: Int32,
+                              mayWait: Bool) -> Result<AppendMessageResult, AppendFailure> {
         let tx = sysFlag & APUS_SYSFLAG_TX_MASK
         let consumesSlot = tx == APUS_SYSFLAG_TX_NOT_TYPE || tx == APUS_SYSFLAG_TX_COMMIT
         let count = encoded.count
         let len = encoded.length
-        if Int64(len) + StoreLimits.blankBytesMin > queue.fileSizeBytes { return .failure(.tooLarge) }
-        return putLock.value.withLock { state -> Result<AppendMessageResult, AppendFailure> in
+        do {
             let storeTimestampMs = currentTimeMs()
+            beginTimeInLockAtomic.store(storeTimestampMs, ordering: .relaxed)
+            defer { beginTimeInLockAtomic.store(0, ordering: .relaxed) }
             // One hash of the key: find (or insert) the slot once and update it in place.
             var slot: Dictionary<TopicQueueKey, Int64>.Index?
             if let last = state.lastSlot, last.key.queueId == key.queueId, last.key.topic == key.topic {
@@ -148,7 +186,11 @@ final class CommitLog: Sendable {
                 attempts += 1
                 precondition(attempts <= 3, "append rolled more than once")
                 if state.currentSegment == nil || apus_segment_append_position(state.currentSegment) == queue.fileSizeBytes {
-                    switch nextWritableFile() {
+                    if !mayWait && !nextWritableFileIsReady() { return .failure(.wouldWait) }
+                    rollingAtomic.store(true, ordering: .releasing)
+                    let next = nextWritableFile()
+                    rollingAtomic.store(false, ordering: .releasing)
+                    switch next {
                     case .success(let f):
                         state.current = f
                         state.currentSegment = f.segment
@@ -192,6 +234,12 @@ final class CommitLog: Sendable {
             at += Int(n)
         }
         return sizes
+    }
+
+    /// Whether nextWritableFile() would return without waiting for the allocator (caller holds the put lock).
+    private func nextWritableFileIsReady() -> Bool {
+        if let last = queue.last, !last.isFull { return true }
+        return allocator.isReady(start: queue.last.map { $0.endOffset } ?? 0)
     }
 
     /// The last file if it has room, else the allocator's next one (caller holds the put lock).

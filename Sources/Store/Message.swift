@@ -103,6 +103,8 @@ public enum PutMessageStatus: String, Sendable, Equatable {
     case serviceNotAvailable = "SERVICE_NOT_AVAILABLE"
     /// The bounded group-commit queue is full: the broker answers SYSTEM_BUSY.
     case flushQueueFull = "FLUSH_QUEUE_FULL"
+    /// The put lock has been held longer than osPageCacheBusyTimeOutMills: the broker answers SYSTEM_BUSY.
+    case osPageCacheBusy = "OS_PAGE_CACHE_BUSY"
     case unknownError = "UNKNOWN_ERROR"
 }
 

@@ -168,44 +168,75 @@ public final class MessageStore: Sendable {
         if config.brokerRole == .slave { return PutMessageResult(status: .serviceNotAvailable, remark: "a slave does not accept messages") }
         if clean.isDiskFull { return PutMessageResult(status: .serviceNotAvailable, remark: "disk full: the store refuses new messages") }
         if let g = groupCommit, g.isFull { return PutMessageResult(status: .flushQueueFull, remark: "too many puts waiting for flush") }
+        if isOSPageCacheBusy { return PutMessageResult(status: .osPageCacheBusy, remark: "[PC_SYNCHRONIZED]broker busy, start flow control for a while") }
         return nil
+    }
+
+    /// RocketMQ's isOSPageCacheBusy: the put lock has been held longer than osPageCacheBusyTimeOutMills
+    /// (a writer stuck on the disk or the allocator). Cheap: one load.
+    public var isOSPageCacheBusy: Bool {
+        commitLog.lockHeldMs(nowMs: currentTimeMs()) > config.osPageCacheBusyTimeOutMills
+    }
+
+    /// A put from a thread that must never wait (an event loop): as `putMessage`, except that it does
+    /// nothing and returns false when the put would have to wait (the put lock is busy rolling to a new
+    /// segment, or the next segment is not ready). `completion` runs only if it returns true.
+    public func tryPutMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool {
+        put(message, mayWait: false, completion: completion)
+    }
+
+    /// As `tryPutMessage` for a client batch.
+    public func tryPutMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool {
+        put(batch, mayWait: false, completion: completion)
     }
 
     /// Appends one message. `completion` runs once: at once for ASYNC_FLUSH (or WAIT=false), or on the
     /// group-commit thread when the bytes are durable or syncFlushTimeout passed (FLUSH_DISK_TIMEOUT;
     /// the message is stored all the same).
     public func putMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) {
-        if let r = refusal() { return completion(r) }
-        // WAIT matters only under SYNC_FLUSH; skip the properties scan otherwise.
-        let wait = groupCommit == nil || !Self.waitIsFalse(message.properties)
-        let key = TopicQueueKey(topic: message.topic, queueId: message.queueId)
-        // The body is copied once, from here, under the put lock: encode and append inside its scope.
-        message.body.withUnsafeBufferPointer { body in
-            let encoded: EncodedMessages
-            do throws(EncodeFailure) {
-                encoded = try encoder.encode(message, body: body)
-            } catch {
-                return completion(error.result)
-            }
-            finishPut(encoded, key: key, sysFlag: message.sysFlag, waitStoreMsgOK: wait, completion: completion)
-        }
+        _ = put(message, mayWait: true, completion: completion)
     }
 
     /// Appends a client batch: one record per item, consecutive queue offsets, one store timestamp.
     public func putMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) {
-        if let r = refusal() { return completion(r) }
+        _ = put(batch, mayWait: true, completion: completion)
+    }
+
+    private func put(_ message: MessageToStore, mayWait: Bool, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool {
+        if let r = refusal() { completion(r); return true }
+        // WAIT matters only under SYNC_FLUSH; skip the properties scan otherwise.
+        let wait = groupCommit == nil || !Self.waitIsFalse(message.properties)
+        let key = TopicQueueKey(topic: message.topic, queueId: message.queueId)
+        // The body is copied once, from here, under the put lock: encode and append inside its scope.
+        return message.body.withUnsafeBufferPointer { body -> Bool in
+            let encoded: EncodedMessages
+            do throws(EncodeFailure) {
+                encoded = try encoder.encode(message, body: body)
+            } catch {
+                completion(error.result)
+                return true
+            }
+            return finishPut(encoded, key: key, sysFlag: message.sysFlag, waitStoreMsgOK: wait, mayWait: mayWait,
+                             completion: completion)
+        }
+    }
+
+    private func put(_ batch: MessageBatchToStore, mayWait: Bool, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool {
+        if let r = refusal() { completion(r); return true }
         let tx = batch.sysFlag & APUS_SYSFLAG_TX_MASK
         if tx != APUS_SYSFLAG_TX_NOT_TYPE {
-            return completion(PutMessageResult(status: .messageIllegal, remark: "transactional batches are not supported"))
+            completion(PutMessageResult(status: .messageIllegal, remark: "transactional batches are not supported"))
+            return true
         }
         let encoded: EncodedMessages
         do {
             encoded = try encoder.encode(batch)
         } catch {
-            return completion(error.result)
+            completion(error.result)
+            return true
         }
-        finishPut(encoded, key: TopicQueueKey(topic: batch.topic, queueId: batch.queueId), sysFlag: batch.sysFlag,
-                  waitStoreMsgOK: true, completion: completion)
+        return finishPut(encoded, key: TopicQueueKey(topic: batch.topic, queueId: batch.queueId), sysFlag: batch.sysFlag,
+                         waitStoreMsgOK: true, mayWait: mayWait, completion: completion)
     }
 
     public func putMessage(_ message: MessageToStore) async -> PutMessageResult {
@@ -216,9 +247,12 @@ public final class MessageStore: Sendable {
         await withCheckedContinuation { c in putMessages(batch) { c.resume(returning: $0) } }
     }
 
+    /// False (nothing written, completion not run) only when `mayWait` is false and the append would wait.
     private func finishPut(_ encoded: EncodedMessages, key: TopicQueueKey, sysFlag: Int32, waitStoreMsgOK: Bool,
-                           completion: @escaping @Sendable (PutMessageResult) -> Void) {
-        switch commitLog.append(encoded, key: key, sysFlag: sysFlag) {
+                           mayWait: Bool, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool {
+        switch commitLog.append(encoded, key: key, sysFlag: sysFlag, mayWait: mayWait) {
+        case .failure(.wouldWait):
+            return false
         case .failure(.tooLarge):
             completion(PutMessageResult(status: .messageIllegal, remark: "record larger than a CommitLog segment"))
         case .failure(.createMappedFileFailed(let e)):
@@ -229,7 +263,7 @@ public final class MessageStore: Sendable {
             if let g = groupCommit {
                 if waitStoreMsgOK {
                     g.enqueue(nextOffset: append.physicalOffset + Int64(append.wroteBytes), result: result, completion: completion)
-                    return
+                    return true
                 }
             } else if let c = commitService {
                 c.wakeup()
@@ -238,6 +272,7 @@ public final class MessageStore: Sendable {
             }
             completion(result)
         }
+        return true
     }
 
     private static func waitIsFalse(_ properties: String) -> Bool {

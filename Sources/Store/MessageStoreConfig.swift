@@ -44,6 +44,9 @@ public struct MessageStoreConfig: Sendable {
     /// the CPU is saturated; dispatch and commit then lag during a burst and catch up after it.
     public var storeServiceThreadNice: Int64 = 0
     public var syncFlushTimeoutMs: Int64 = 5_000
+    /// The put lock held longer than this counts as a busy page cache: puts are refused
+    /// (OS_PAGE_CACHE_BUSY) and the broker answers queued sends [PCBUSY_CLEAN_QUEUE] (store.md §3).
+    public var osPageCacheBusyTimeOutMills: Int64 = 1_000
     public var flushIntervalConsumeQueueMs: Int64 = 1_000
     public var flushConsumeQueueLeastPages: Int64 = 2
     public var flushConsumeQueueThoroughIntervalMs: Int64 = 60_000
@@ -187,6 +190,7 @@ extension MessageStoreConfig {
         int("commitCommitLogThoroughInterval", unit: "ms", \.commitCommitLogThoroughIntervalMs),
         int("storeServiceThreadNice", unit: "nice", \.storeServiceThreadNice),
         int("syncFlushTimeout", unit: "ms", \.syncFlushTimeoutMs),
+        int("osPageCacheBusyTimeOutMills", unit: "ms", \.osPageCacheBusyTimeOutMills),
         int("flushIntervalConsumeQueue", unit: "ms", \.flushIntervalConsumeQueueMs),
         int("flushConsumeQueueLeastPages", unit: "pages", \.flushConsumeQueueLeastPages),
         int("flushConsumeQueueThoroughInterval", unit: "ms", \.flushConsumeQueueThoroughIntervalMs),

@@ -55,7 +55,11 @@ final class BrokerRetryAndDelayTests: BrokerClusterTestCase {
         XCTAssertEqual(m.body, Array("job".utf8))
         XCTAssertEqual(m.reconsumeTimes, 1)
         XCTAssertEqual(m.properties["RETRY_TOPIC"], "WorkTopic")
-        XCTAssertEqual(m.properties["ORIGIN_MESSAGE_ID"], "JOB1")
+        // As Java's consumerSendMsgBack: the stored message's own msgId (its offset id) when it has no
+        // ORIGIN_MESSAGE_ID yet; the header's originMsgId is not used.
+        let origin = try XCTUnwrap(m.properties["ORIGIN_MESSAGE_ID"])
+        XCTAssertEqual(origin.count, 32)
+        XCTAssertTrue(origin.hasSuffix(String(format: "%016llX", offset)), origin)
         XCTAssertEqual(m.properties["UNIQ_KEY"], "JOB1")
 
         // Sent back again from the retry topic twice more: the third time it has reached the maximum (2).
