@@ -23,7 +23,9 @@ extension ByteBuffer {
 }
 
 /// A blocking TCP socket for sending hand-made bytes to a server on loopback.
-public final class RawSocket {
+/// Sendable because: the only state is the descriptor, set once; one thread may send while another
+/// receives (the kernel allows that on one socket).
+public final class RawSocket: @unchecked Sendable {
     public let fd: Int32
 
     public init(port: Int) throws {
