@@ -89,15 +89,8 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
     /// The real message of a committed half message: its topic and queue from REAL_TOPIC/REAL_QID (both
     /// removed, as is TRAN_MSG), transaction type COMMIT, the half's offset as prepared-transaction offset.
     static func endMessageTransaction(_ half: StoredMessage, properties: [String: String], commitLogOffset: Int64) -> MessageToStore? {
-        guard let topic = properties[MessageProperties.realTopic], !topic.isEmpty,
-              let queueId = properties[MessageProperties.realQueueId].flatMap({ Int32($0) }) else { return nil }
-        var pairs = properties
-        for key in [MessageProperties.realTopic, MessageProperties.realQueueId, MessageProperties.transactionPrepared] {
-            pairs.removeValue(forKey: key)
-        }
-        pairs[MessageProperties.waitStoreMsgOk] = "false"
-        return MessageToStore(topic: topic, queueId: queueId, body: half.body,
-                              properties: MessageProperties.encode(pairs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
+        guard let plan = MessageRouter.routeRestored(properties, .transactionCommit) else { return nil }
+        return MessageToStore(topic: plan.topic, queueId: plan.queueId, body: half.body, properties: plan.properties,
                               flag: half.flag,
                               sysFlag: MessageSysFlag.resetTransactionValue(half.sysFlag, MessageSysFlag.transactionCommitType),
                               bornTimestampMs: half.bornTimestampMs, bornHost: half.bornHost,

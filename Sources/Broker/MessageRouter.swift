@@ -303,6 +303,34 @@ struct MessageRouter: Sendable {
         return .deliver(plan)
     }
 
+    // MARK: back to the real topic
+
+    /// Why a stored message goes back to the topic it was sent to.
+    enum Restore: Sendable { case delayedDelivery, transactionCommit }
+
+    /// A message parked in a system topic (a delay level's SCHEDULE_TOPIC_XXXX queue, or a committed half
+    /// message) back to its REAL_TOPIC / REAL_QID (broker.md §7, §8.2). Delayed delivery keeps REAL_TOPIC and
+    /// REAL_QID as RocketMQ does and drops the delay and timer keys; a commit drops REAL_TOPIC, REAL_QID and
+    /// TRAN_MSG. Both store with WAIT=false. Nil when the properties name no real topic (or a half message
+    /// comes due through a delay level: it is not delivered).
+    static func routeRestored(_ decoded: [String: String], _ why: Restore) -> RoutePlan? {
+        guard let topic = decoded[MessageProperties.realTopic], !topic.isEmpty,
+              let queueId = decoded[MessageProperties.realQueueId].flatMap({ Int32($0) }) else { return nil }
+        var pairs = decoded
+        switch why {
+        case .delayedDelivery:
+            if topic == TopicValidator.transHalfTopic { return nil }
+            for key in [MessageProperties.delayTimeLevel, "TIMER_DELIVER_MS", "TIMER_DELAY_SEC"] { pairs.removeValue(forKey: key) }
+        case .transactionCommit:
+            for key in [MessageProperties.realTopic, MessageProperties.realQueueId, MessageProperties.transactionPrepared] {
+                pairs.removeValue(forKey: key)
+            }
+        }
+        pairs[MessageProperties.waitStoreMsgOk] = "false"
+        let properties = MessageProperties.encode(pairs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        return RoutePlan(kind: .normal, topic: topic, queueId: queueId, replyQueueId: queueId, properties: properties, sysFlag: 0)
+    }
+
     // MARK: helpers
 
     /// Appends `key=value` in the stored properties form.

@@ -94,13 +94,8 @@ final class ScheduleMessageService: Sendable {
 
     /// The message to put back to its real topic, or nil if it has none (or it was a half message).
     static func messageToDeliver(_ m: StoredMessage) -> MessageToStore? {
-        let decoded = MessageProperties.decode(m.properties)
-        guard let realTopic = decoded[MessageProperties.realTopic], realTopic != "RMQ_SYS_TRANS_HALF_TOPIC",
-              let realQueueId = decoded[MessageProperties.realQueueId].flatMap({ Int32($0) }) else { return nil }
-        let dropped: Set<String> = [MessageProperties.delayTimeLevel, "TIMER_DELIVER_MS", "TIMER_DELAY_SEC", MessageProperties.waitStoreMsgOk]
-        var pairs = decoded.filter { !dropped.contains($0.key) }.map { ($0.key, $0.value) }
-        pairs.append((MessageProperties.waitStoreMsgOk, "false"))
-        return MessageToStore(topic: realTopic, queueId: realQueueId, body: m.body, properties: MessageProperties.encode(pairs),
+        guard let plan = MessageRouter.routeRestored(MessageProperties.decode(m.properties), .delayedDelivery) else { return nil }
+        return MessageToStore(topic: plan.topic, queueId: plan.queueId, body: m.body, properties: plan.properties,
                               flag: m.flag, sysFlag: m.sysFlag, bornTimestampMs: m.bornTimestampMs, bornHost: m.bornHost,
                               reconsumeTimes: m.reconsumeTimes, preparedTransactionOffset: m.preparedTransactionOffset)
     }

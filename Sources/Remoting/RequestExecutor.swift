@@ -159,9 +159,13 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
         } else if threadsAlive < threadsMax {
             threadsAlive += 1
             threadsStarted += 1
-            let thread = Thread { [self] in workerLoop() }
-            // Linux keeps 15 bytes of a thread's name: "<name>_<n>" as RocketMQ names its pool threads.
-            thread.name = "\(name)_\(threadsStarted)"
+            // "<name>_<n>" as RocketMQ names its pool threads (Linux keeps 15 bytes). Foundation applies a
+            // name on Linux only when set from the thread itself.
+            let threadName = "\(name)_\(threadsStarted)"
+            let thread = Thread { [self] in
+                Thread.current.name = threadName
+                workerLoop()
+            }
             thread.start()
         }
     }

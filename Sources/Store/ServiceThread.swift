@@ -31,6 +31,8 @@ public final class ServiceThread: @unchecked Sendable {
         started = true
         condition.unlock()
         let thread = Thread { [self] in
+            // Foundation applies a name on Linux only when set from the thread itself (ps, top -H, perf).
+            Thread.current.name = name
             let nice = ServiceThread.niceness.load(ordering: .relaxed)
             // On Linux the nice value is per thread: PRIO_PROCESS with who 0 sets the calling thread's.
             if nice != 0 { _ = setpriority(__priority_which_t(0), 0, nice) }
@@ -40,7 +42,6 @@ public final class ServiceThread: @unchecked Sendable {
             condition.broadcast()
             condition.unlock()
         }
-        thread.name = name
         thread.start()
     }
 

@@ -243,4 +243,25 @@ final class MessageRouterTests: XCTestCase {
         noQueues.groups["G"]?.retryQueueNums = 0
         XCTAssertEqual(try XCTUnwrap(plan(router(noQueues).routeSendBack(back()))).topic, "")
     }
+
+    // MARK: back to the real topic
+
+    func testDelayedDeliveryGoesBackToItsRealTopicKeepingRealTopicAndQueue() throws {
+        let stored = ["REAL_TOPIC": "T", "REAL_QID": "3", "DELAY": "2", "TIMER_DELIVER_MS": "9", "TAGS": "a", "WAIT": "true"]
+        let p = try XCTUnwrap(MessageRouter.routeRestored(stored, .delayedDelivery))
+        XCTAssertEqual(p.topic, "T")
+        XCTAssertEqual(p.queueId, 3)
+        XCTAssertEqual(props(p), ["REAL_TOPIC": "T", "REAL_QID": "3", "TAGS": "a", "WAIT": "false"])
+        XCTAssertNil(MessageRouter.routeRestored(["REAL_TOPIC": "RMQ_SYS_TRANS_HALF_TOPIC", "REAL_QID": "0"], .delayedDelivery))
+        XCTAssertNil(MessageRouter.routeRestored(["TAGS": "a"], .delayedDelivery))
+        XCTAssertNil(MessageRouter.routeRestored(["REAL_TOPIC": "T", "REAL_QID": "x"], .delayedDelivery))
+    }
+
+    func testCommittedHalfMessageLosesItsTransactionKeys() throws {
+        let half = ["REAL_TOPIC": "T", "REAL_QID": "1", "TRAN_MSG": "true", "__transactionId__": "U1", "PGROUP": "P"]
+        let p = try XCTUnwrap(MessageRouter.routeRestored(half, .transactionCommit))
+        XCTAssertEqual(p.topic, "T")
+        XCTAssertEqual(p.queueId, 1)
+        XCTAssertEqual(props(p), ["__transactionId__": "U1", "PGROUP": "P", "WAIT": "false"])
+    }
 }
