@@ -30,6 +30,12 @@ public final class BrokerController: Sendable {
     let executors: BrokerRequestExecutors
     let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// The hold service reaches the controller through this box; emptied at shutdown so nothing keeps a
+    /// stopped broker (and its store's files) alive.
+    private let relayBox: ControllerBox
+    /// The store's arrival callback reaches the hold service (which reads the store) through this relay:
+    /// emptied at shutdown, as the box above.
+    private let arrivalRelay = Mutex<ArrivalRelay?>(nil)
     private let stopped = Atomic<Bool>(false)
 
     /// The current settings (UPDATE_BROKER_CONFIG may change them).
@@ -62,6 +68,7 @@ public final class BrokerController: Sendable {
         }
         let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group, logger: logger)
         relay.set(controller.pullRequestHoldService)
+        controller.arrivalRelay.withLock { $0 = relay }
         controller.registerProcessors()
         store.start()
         controller.startTasks()
@@ -86,6 +93,7 @@ public final class BrokerController: Sendable {
         let executors = BrokerRequestExecutors(brokerConfig)
         self.executors = executors
         let relayBox = ControllerBox()
+        self.relayBox = relayBox
         pullRequestHoldService = PullRequestHoldService(
             maxOffset: { [store] topic, queueId in store.maxOffsetInQueue(topic: topic, queueId: queueId) },
             execute: { request in
@@ -237,16 +245,24 @@ public final class BrokerController: Sendable {
 
     // MARK: stop
 
-    /// Graceful stop: unregister, answer held pulls, close the server, flush and checkpoint the store
-    /// (removing the abort file), persist offsets, topics and groups.
+    /// Graceful stop, in order: periodic jobs cancelled, unregister, held pulls answered, executors drained,
+    /// connections closed, periodic jobs awaited, the store flushed and checkpointed (removing the abort
+    /// file), offsets, topics and groups persisted. Nothing refers to the controller afterwards, so the
+    /// store's files and rings are closed when the last reference goes (BrokerLifecycleTests).
     public func shutdown() async {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        tasks.withLock { list in list.forEach { $0.cancel() }; list = [] }
+        tasks.withLock { list in list.forEach { $0.cancel() } }
         await brokerOuterAPI.unregisterBrokerAll(namesrvAddrs: brokerConfig.namesrvAddrList, identity: identity)
+        // Parked pulls are answered through the pull executor; each executor then answers what is still
+        // queued and waits for what it runs, so every answer is written before the connections close.
         pullRequestHoldService.wakeAll()
-        try? await Task.sleep(for: .milliseconds(50))
-        await server.shutdown()
         executors.shutdown()
+        await server.shutdown()
+        // The periodic jobs were cancelled above; they end at their next wake-up, within one period's sleep.
+        let running = tasks.withLock { list in defer { list = [] }; return list }
+        for t in running { await t.value }
+        relayBox.set(nil)
+        arrivalRelay.withLock { $0?.clear(); $0 = nil }
         store.shutdown()
         consumerOffsetManager.persist(force: true)
         scheduleMessageService.persist()
@@ -273,6 +289,7 @@ struct ClientHousekeepingService: RemotingChannelEventListener {
 final class ArrivalRelay: Sendable {
     private let service = Mutex<PullRequestHoldService?>(nil)
     func set(_ s: PullRequestHoldService) { service.withLock { $0 = s } }
+    func clear() { service.withLock { $0 = nil } }
     func arrived(_ a: MessageArrival) {
         guard let s = service.withLock({ $0 }) else { return }
         s.notifyMessageArriving(topic: a.topic, queueId: a.queueId, maxOffset: a.nextQueueOffset, tagsCode: a.tagsCode)
@@ -282,6 +299,6 @@ final class ArrivalRelay: Sendable {
 /// Lets the hold service's closure reach the controller built after it.
 final class ControllerBox: Sendable {
     private let box = Mutex<BrokerController?>(nil)
-    func set(_ c: BrokerController) { box.withLock { $0 = c } }
+    func set(_ c: BrokerController?) { box.withLock { $0 = c } }
     var controller: BrokerController? { box.withLock { $0 } }
 }

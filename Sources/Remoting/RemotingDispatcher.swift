@@ -133,8 +133,12 @@ public final class RemotingDispatcher: Sendable {
         Task { for l in all { await l.channelClosed(channel) } }
     }
 
-    /// Stops the default executor (its threads end once nothing it admitted is left).
+    /// Forgets every processor and listener (they often hold their owner, which holds this dispatcher:
+    /// clearing the table at shutdown lets both go) and stops the default executor.
     public func shutdown() {
+        processors.withLock { $0 = [:] }
+        defaultEntry.withLock { $0 = nil }
+        listeners.withLock { $0 = [] }
         defaultExecutor.shutdown()
     }
 }
