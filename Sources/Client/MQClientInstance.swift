@@ -40,6 +40,9 @@ public enum MQClientManager {
         }
     }
 
+    /// Client instances alive in this process (each one's connections and periodic jobs).
+    public static var instanceCount: Int { instances.withLock { $0.count } }
+
     static func remove(_ instance: MQClientInstance) {
         instances.withLock { t in if t[instance.clientID] === instance { t[instance.clientID] = nil } }
     }
