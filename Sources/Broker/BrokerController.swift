@@ -36,6 +36,8 @@ public final class BrokerController: Sendable {
     /// The store's arrival callback reaches the hold service (which reads the store) through this relay:
     /// emptied at shutdown, as the box above.
     private let arrivalRelay = Mutex<ArrivalRelay?>(nil)
+    /// Wake-ups for the registration job; the newest one is kept, so a burst of changes registers once.
+    private let registrationRequests = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     private let stopped = Atomic<Bool>(false)
 
     /// The current settings (UPDATE_BROKER_CONFIG may change them).
@@ -154,6 +156,8 @@ public final class BrokerController: Sendable {
         }
         let list = [
             every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in await registerBrokerAll() },
+            // Registrations asked for by topic changes (registerBrokerAllSoon), one at a time; ends at shutdown.
+            Task { [self] in for await _ in registrationRequests.stream { await registerBrokerAll() } },
             every(c.flushConsumerOffsetInterval) { [self] in consumerOffsetManager.persist() },
             // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
             every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() },
@@ -196,9 +200,10 @@ public final class BrokerController: Sendable {
                                                timeoutMs: c.registerBrokerTimeoutMills)
     }
 
-    /// Registers in the background (after a topic change).
+    /// Asks the registration job to register now (after a topic or permission change). Requests made while
+    /// one registration runs are served by one more, not one each.
     func registerBrokerAllSoon() {
-        Task { [self] in await registerBrokerAll() }
+        registrationRequests.continuation.yield()
     }
 
     // MARK: clients
@@ -208,13 +213,8 @@ public final class BrokerController: Sendable {
               subscriptionGroupManager.find(group)?.notifyConsumerIdsChangedEnable ?? true,
               let info = consumerManager.groupInfo(group)
         else { return }
-        let channels = Array(info.channels.keys)
-        Task {
-            for ch in channels {
-                try? await ch.invokeOneway(.request(.notifyConsumerIdsChanged,
-                                                    header: NotifyConsumerIdsChangedRequestHeader(consumerGroup: group)))
-            }
-        }
+        let request = RemotingCommand.request(.notifyConsumerIdsChanged, header: NotifyConsumerIdsChangedRequestHeader(consumerGroup: group))
+        for ch in info.channels.keys { ch.sendOneway(request) }
     }
 
     func channelClosed(_ channel: RemotingChannel) {
@@ -252,6 +252,7 @@ public final class BrokerController: Sendable {
     public func shutdown() async {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         tasks.withLock { list in list.forEach { $0.cancel() } }
+        registrationRequests.continuation.finish()
         await brokerOuterAPI.unregisterBrokerAll(namesrvAddrs: brokerConfig.namesrvAddrList, identity: identity)
         // Parked pulls are answered through the pull executor; each executor then answers what is still
         // queued and waits for what it runs, so every answer is written before the connections close.

@@ -73,6 +73,14 @@ public struct RemotingChannel: Sendable, Hashable, CustomStringConvertible {
         try await channel.writeAndFlush(r)
     }
 
+    /// Sends a one-way request without waiting for the write (callable from any thread, no task needed).
+    public func sendOneway(_ request: RemotingCommand) {
+        var r = request
+        r.flag |= RemotingCommand.onewayFlagBit
+        r.flag &= ~RemotingCommand.responseFlagBit
+        channel.writeAndFlush(r, promise: nil)
+    }
+
     public func close() { channel.close(promise: nil) }
 
     /// Whether the channel's outbound buffer is below its high water mark (RemotingServerConfig).
