@@ -113,9 +113,9 @@ final class MQClientAPI: Sendable {
     func pullMessage(_ addr: String, _ header: PullMessageRequestHeader, lite: Bool, timeoutMs: Int64, brokerName: String)
         async throws(MQClientError) -> PullResult
     {
-        var fields = header.toExtFields()
-        fields["bname"] = brokerName
-        let resp = try await invoke(addr, request(lite ? .litePullMessage : .pullMessage, RawHeader(fields)), timeoutMs: timeoutMs)
+        var header = header
+        header.brokerName = brokerName
+        let resp = try await invoke(addr, request(lite ? .litePullMessage : .pullMessage, header), timeoutMs: timeoutMs)
         let status: PullStatus
         switch resp.responseCode {
         case .success: status = .found

@@ -317,10 +317,14 @@ public struct PullMessageRequestHeader: CommandCustomHeader, Equatable {
     public var subVersion: Int64
     public var expressionType: String?
     public var maxMsgBytes: Int32?
+    /// RocketMQ 5's RpcRequestHeader `bname`: the broker the client means (for proxies and brokers in
+    /// one process); Apus ignores it on receipt.
+    public var brokerName: String?
 
     public init(consumerGroup: String, topic: String, queueId: Int32, queueOffset: Int64, maxMsgNums: Int32 = 32,
                 sysFlag: Int32 = 0, commitOffset: Int64 = 0, suspendTimeoutMillis: Int64 = 0, subscription: String? = nil,
-                subVersion: Int64 = 0, expressionType: String? = nil, maxMsgBytes: Int32? = nil) {
+                subVersion: Int64 = 0, expressionType: String? = nil, maxMsgBytes: Int32? = nil,
+                brokerName: String? = nil) {
         self.consumerGroup = consumerGroup
         self.topic = topic
         self.queueId = queueId
@@ -333,6 +337,7 @@ public struct PullMessageRequestHeader: CommandCustomHeader, Equatable {
         self.subVersion = subVersion
         self.expressionType = expressionType
         self.maxMsgBytes = maxMsgBytes
+        self.brokerName = brokerName
     }
 
     public init(extFields: [String: String]) throws(RemotingError) {
@@ -349,6 +354,7 @@ public struct PullMessageRequestHeader: CommandCustomHeader, Equatable {
         subVersion = try r.requiredInt64("subVersion")
         expressionType = r.optional("expressionType")
         maxMsgBytes = r.optionalInt32("maxMsgBytes")
+        brokerName = r.optional("bname")
     }
 
     public func toExtFields() -> [String: String] {
@@ -360,6 +366,7 @@ public struct PullMessageRequestHeader: CommandCustomHeader, Equatable {
         f["subscription"] = subscription
         f["expressionType"] = expressionType
         f["maxMsgBytes"] = maxMsgBytes.map { String($0) }
+        f["bname"] = brokerName
         return f
     }
 }
