@@ -30,11 +30,8 @@ public final class BrokerController: Sendable {
     let executors: BrokerRequestExecutors
     let logger: Logger
     private let tasks = Mutex<[Task<Void, Never>]>([])
-    /// The hold service reaches the controller through this box; emptied at shutdown so nothing keeps a
-    /// stopped broker (and its store's files) alive.
-    private let relayBox: ControllerBox
-    /// The store's arrival callback reaches the hold service (which reads the store) through this relay:
-    /// emptied at shutdown, as the box above.
+    /// The store's arrival callback reaches the hold service (which reads the store) through this relay,
+    /// emptied at shutdown so nothing keeps a stopped broker's store (and its files) alive.
     private let arrivalRelay = Mutex<ArrivalRelay?>(nil)
     /// Wake-ups for the registration job; the newest one is kept, so a burst of changes registers once.
     private let registrationRequests = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -94,16 +91,8 @@ public final class BrokerController: Sendable {
         uniqIDSetter = MessageClientIDSetter(ipv4: brokerConfig.brokerIP1)
         let executors = BrokerRequestExecutors(brokerConfig)
         self.executors = executors
-        let relayBox = ControllerBox()
-        self.relayBox = relayBox
         pullRequestHoldService = PullRequestHoldService(
-            maxOffset: { [store] topic, queueId in store.maxOffsetInQueue(topic: topic, queueId: queueId) },
-            execute: { request in
-                // Re-executed on the pull executor, as a fresh pull would be (a cold read may wait there).
-                guard let controller = relayBox.controller else { return }
-                PullMessageProcessor(controller: controller).reexecute(request, on: executors.pull)
-            })
-        relayBox.set(self)
+            maxOffset: { [store] topic, queueId in store.maxOffsetInQueue(topic: topic, queueId: queueId) })
         topicConfigManager.persist()
         subscriptionGroupManager.persist()
     }
@@ -118,6 +107,7 @@ public final class BrokerController: Sendable {
         }
         server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(controller: self), on: .executor(e.send))
         let pull = PullMessageProcessor(controller: self)
+        pullRequestHoldService.setReexecutor(pull, on: e.pull)
         server.registerProcessor(.pullMessage, pull, on: .executor(e.pull))
         server.registerProcessor(.litePullMessage, pull, on: .executor(e.litePull))
         let consumerManage = ConsumerManageProcessor(controller: self)
@@ -262,7 +252,7 @@ public final class BrokerController: Sendable {
         // The periodic jobs were cancelled above; they end at their next wake-up, within one period's sleep.
         let running = tasks.withLock { list in defer { list = [] }; return list }
         for t in running { await t.value }
-        relayBox.set(nil)
+        pullRequestHoldService.setReexecutor(nil, on: executors.pull)
         arrivalRelay.withLock { $0?.clear(); $0 = nil }
         store.shutdown()
         consumerOffsetManager.persist(force: true)
@@ -295,11 +285,4 @@ final class ArrivalRelay: Sendable {
         guard let s = service.withLock({ $0 }) else { return }
         s.notifyMessageArriving(topic: a.topic, queueId: a.queueId, maxOffset: a.nextQueueOffset, tagsCode: a.tagsCode)
     }
-}
-
-/// Lets the hold service's closure reach the controller built after it.
-final class ControllerBox: Sendable {
-    private let box = Mutex<BrokerController?>(nil)
-    func set(_ c: BrokerController?) { box.withLock { $0 = c } }
-    var controller: BrokerController? { box.withLock { $0 } }
 }

@@ -20,12 +20,23 @@ struct PullRequest: Sendable {
 final class PullRequestHoldService: Sendable {
     private let table = Mutex<[String: [PullRequest]]>([:])
     private let maxOffset: @Sendable (String, Int32) -> Int64
-    private let execute: @Sendable (PullRequest) -> Void
+    /// What a woken request is re-executed with: the pull processor and its executor, set once the
+    /// processor exists (it is built over the controller that owns this service) and emptied at shutdown.
+    private let reexecutor = Mutex<(processor: PullMessageProcessor, executor: RequestExecutor)?>(nil)
 
-    /// `maxOffset` reads the store; `execute` answers a woken request (the controller re-runs the pull).
-    init(maxOffset: @escaping @Sendable (String, Int32) -> Int64, execute: @escaping @Sendable (PullRequest) -> Void) {
+    /// `maxOffset` reads the store.
+    init(maxOffset: @escaping @Sendable (String, Int32) -> Int64) {
         self.maxOffset = maxOffset
-        self.execute = execute
+    }
+
+    func setReexecutor(_ processor: PullMessageProcessor?, on executor: RequestExecutor) {
+        reexecutor.withLock { $0 = processor.map { ($0, executor) } }
+    }
+
+    /// Re-executed on the pull executor, as a fresh pull would be (a cold read may wait there).
+    private func execute(_ request: PullRequest) {
+        guard let r = reexecutor.withLock({ $0 }) else { return }
+        r.processor.reexecute(request, on: r.executor)
     }
 
     static func key(_ topic: String, _ queueId: Int32) -> String { "\(topic)@\(queueId)" }
