@@ -27,6 +27,7 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
     public let options: ProducerOptions
     private(set) var config: ClientConfig
     private struct State {
+        var serviceState = ServiceState.createJust
         var instance: MQClientInstance?
         var publishInfo: [String: TopicPublishInfo] = [:]
         /// Set for the producer of a TransactionProducer: serves the broker's checks.
@@ -51,21 +52,37 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
 
     /// Validates the group, joins (or creates) the process's client instance and heartbeats.
     public func start() async throws(MQClientError) {
+        try state.withLock { s throws(MQClientError) in
+            guard s.serviceState == .createJust else { throw s.serviceState.notOK("producer") }
+            s.serviceState = .startFailed  // until the start below completes
+        }
         try Validators.checkGroup(group)
         guard group != "DEFAULT_PRODUCER" else { throw .illegalArgument("producerGroup can not equal DEFAULT_PRODUCER, please specify another one.") }
         guard !config.namesrvList.isEmpty else { throw .noNameServer }
         if group != "CLIENT_INNER_PRODUCER" { config.changeInstanceNameToPID() }
         let inst = MQClientManager.getOrCreate(config)
         try inst.registerProducer(group, self)
-        state.withLock { $0.instance = inst }
+        state.withLock { s in
+            s.instance = inst
+            s.serviceState = .running
+        }
         inst.start()
         await inst.sendHeartbeatToAllBrokers()
     }
 
+    /// RUNNING -> SHUTDOWN_ALREADY: unregisters the group; the client instance stops once nobody uses it.
     public func shutdown() async {
-        guard let inst = state.withLock({ s -> MQClientInstance? in defer { s.instance = nil }; return s.instance }) else { return }
+        let inst = state.withLock { s -> MQClientInstance? in
+            defer { s.instance = nil }
+            if s.serviceState == .running { s.serviceState = .shutdownAlready }
+            return s.instance
+        }
+        guard let inst else { return }
         await inst.unregisterProducer(group)
     }
+
+    /// Where this producer is in its lifecycle.
+    public var serviceState: ServiceState { state.withLock { $0.serviceState } }
 
     // MARK: MQProducerInner
 

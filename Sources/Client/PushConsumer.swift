@@ -54,6 +54,8 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         var offsetStore: (any OffsetStore)?
         var consumeService: ConsumeService?
         var lockTask: Task<Void, Never>?
+        var serviceState = ServiceState.createJust
+        /// Pull loops run while this is set (from partway through start until shutdown).
         var running = false
     }
     private let state = Mutex<State>(State())
@@ -98,6 +100,10 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
 
     /// Starts: offset store, consume workers, routes, heartbeat, first rebalance (client.md §8.2).
     public func start() async throws(MQClientError) {
+        try state.withLock { s throws(MQClientError) in
+            guard s.serviceState == .createJust else { throw s.serviceState.notOK("PushConsumer") }
+            s.serviceState = .startFailed  // until the start below completes
+        }
         try Validators.checkGroup(group)
         guard group != "DEFAULT_CONSUMER" else { throw .illegalArgument("consumerGroup can not equal DEFAULT_CONSUMER, please specify another one.") }
         guard let listener = state.withLock({ $0.listener }) else { throw .illegalState("messageListener is null") }
@@ -168,14 +174,20 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
                 }
             }
         }
+        state.withLock { $0.serviceState = .running }
         await inst.sendHeartbeatToAllBrokers()
         inst.rebalanceImmediately()
     }
 
-    /// Stops pulling, persists offsets, unregisters from the brokers.
+    /// Where this consumer is in its lifecycle.
+    public var serviceState: ServiceState { state.withLock { $0.serviceState } }
+
+    /// Stops pulling, persists offsets, unregisters from the brokers (RUNNING -> SHUTDOWN_ALREADY; also
+    /// releases what a failed start had taken).
     public func shutdown() async {
         let (inst, rb, store, service, lockTask) = state.withLock { s in
             defer { s.running = false; s.instance = nil; s.lockTask = nil }
+            if s.serviceState == .running { s.serviceState = .shutdownAlready }
             return (s.instance, s.rebalance, s.offsetStore, s.consumeService, s.lockTask)
         }
         guard let inst else { return }

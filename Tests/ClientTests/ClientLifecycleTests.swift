@@ -42,4 +42,43 @@ final class ClientLifecycleTests: XCTestCase {
         XCTAssertLessThanOrEqual(after.fds, baseline.fds, "descriptors left behind")
         XCTAssertEqual(MQClientManager.instanceCount, 0, "client instances left registered")
     }
+
+    func testClientObjectsMoveThroughRocketMQsServiceStates() async throws {
+        let cluster = try await Cluster.started()
+        addTeardownBlock { await cluster.stopAll() }
+        let producer = Producer(group: "StatePG", config: cluster.clientConfig)
+        XCTAssertEqual(producer.serviceState, .createJust)
+        try await producer.start()
+        XCTAssertEqual(producer.serviceState, .running)
+        do {
+            try await producer.start()
+            XCTFail("a second start must fail")
+        } catch {
+            XCTAssertEqual("\(error)", "The producer service state not OK, maybe started once, RUNNING")
+        }
+        await producer.shutdown()
+        XCTAssertEqual(producer.serviceState, .shutdownAlready)
+        await producer.shutdown()  // a second shutdown does nothing
+        do {
+            try await producer.start()
+            XCTFail("a start after shutdown must fail")
+        } catch {
+            XCTAssertEqual("\(error)", "The producer service state not OK, maybe started once, SHUTDOWN_ALREADY")
+        }
+
+        let consumer = PushConsumer(group: "StateCG", config: cluster.clientConfig)
+        try consumer.subscribe("StateTopic", "*")
+        do {
+            try await consumer.start()  // no listener registered
+            XCTFail("a start without a listener must fail")
+        } catch {
+            XCTAssertEqual(consumer.serviceState, .startFailed)
+        }
+        do {
+            try await consumer.start()
+            XCTFail("a start after a failed start must fail")
+        } catch {
+            XCTAssertEqual("\(error)", "The PushConsumer service state not OK, maybe started once, START_FAILED")
+        }
+    }
 }
