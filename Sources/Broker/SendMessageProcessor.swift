@@ -37,6 +37,13 @@ protocol SendMessageEnvironment: Sendable {
 
 struct SendMessageProcessor: RemotingRequestProcessor {
     let environment: any SendMessageEnvironment
+    /// Made once, so routing a send allocates no closure.
+    private let makeUniqueKey: @Sendable () -> String
+
+    init(environment: any SendMessageEnvironment) {
+        self.environment = environment
+        makeUniqueKey = { environment.makeUniqueKey() }
+    }
 
     /// A send that passed every check and waits for its store put: what its answer needs. The request
     /// itself is not kept (only a header-less copy to answer), so the store's completion does not carry the
@@ -126,7 +133,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             defaultTopic: header.defaultTopic, defaultTopicQueueNums: header.defaultTopicQueueNums,
             unitMode: header.unitMode == true, producerAddress: channel.remoteAddress)
         func route() -> RouteDecision {
-            MessageRouter(settings: settings, tables: env.tables, makeUniqueKey: { env.makeUniqueKey() }).route(inbound)
+            MessageRouter(settings: settings, tables: env.tables, makeUniqueKey: makeUniqueKey).route(inbound)
         }
         var decision = route()
         var rounds = 0

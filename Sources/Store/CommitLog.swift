@@ -129,6 +129,9 @@ final class CommitLog: Sendable {
         case wouldWait
     }
 
+    /// Whether a writer holds the put lock now (one relaxed load).
+    var isPutLockHeld: Bool { beginTimeInLockAtomic.load(ordering: .relaxed) != 0 }
+
     /// How long (ms) the current holder has held the put lock, or 0 if it is free.
     func lockHeldMs(nowMs: Int64) -> Int64 {
         let begin = beginTimeInLockAtomic.load(ordering: .relaxed)

@@ -175,7 +175,9 @@ public final class MessageStore: Sendable {
     /// RocketMQ's isOSPageCacheBusy: the put lock has been held longer than osPageCacheBusyTimeOutMills
     /// (a writer stuck on the disk or the allocator). Cheap: one load.
     public var isOSPageCacheBusy: Bool {
-        commitLog.lockHeldMs(nowMs: currentTimeMs()) > config.osPageCacheBusyTimeOutMills
+        // Most of the time the lock is free: no clock read then.
+        guard commitLog.isPutLockHeld else { return false }
+        return commitLog.lockHeldMs(nowMs: currentTimeMs()) > config.osPageCacheBusyTimeOutMills
     }
 
     /// A put from a thread that must never wait (an event loop): as `putMessage`, except that it does
