@@ -246,8 +246,8 @@ public final class BrokerController: Sendable {
         await brokerOuterAPI.unregisterBrokerAll(namesrvAddrs: brokerConfig.namesrvAddrList, identity: identity)
         // Parked pulls are answered through the pull executor; each executor then answers what is still
         // queued and waits for what it runs, so every answer is written before the connections close.
-        pullRequestHoldService.wakeAll()
-        executors.shutdown()
+        pullRequestHoldService.close()
+        await executors.shutdown()
         await server.shutdown()
         // The periodic jobs were cancelled above; they end at their next wake-up, within one period's sleep.
         let running = tasks.withLock { list in defer { list = [] }; return list }

@@ -49,7 +49,11 @@ struct BrokerRequestExecutors: Sendable {
         for e in all { e.cleanExpired() }
     }
 
-    func shutdown() {
-        for e in all { e.shutdown(timeoutMs: 3_000) }
+    /// Each executor drains (queued requests still run) and ends its threads; all at once, each on a
+    /// thread of its own, so no cooperative thread blocks.
+    func shutdown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for e in all { group.addTask { await e.shutdownGracefully(timeoutMs: 3_000) } }
+        }
     }
 }

@@ -74,6 +74,12 @@ enum RouteDecision: Sendable, Equatable {
     case deliver(RoutePlan)
 }
 
+/// A decision as an Error, for `Result`'s failure side (a precheck that stops the route).
+struct RouteDecisionBox: Error, Equatable {
+    let decision: RouteDecision
+    init(_ d: RouteDecision) { decision = d }
+}
+
 /// A producer's send, as the router needs it.
 struct InboundSend: Sendable {
     var topic: String
@@ -137,18 +143,13 @@ struct MessageRouter: Sendable {
             return .refuse(.noPermission, "Sending message to topic[\(m.topic)] is forbidden.")
         }
         let isRetry = m.topic.hasPrefix(TopicValidator.retryGroupTopicPrefix)
-        // A %RETRY% send names a group that must exist (or may be auto-created): checked before anything is
-        // created for it.
-        var retryGroup: SubscriptionGroupConfig?
-        if isRetry {
-            let name = String(m.topic.dropFirst(TopicValidator.retryGroupTopicPrefix.count))
-            switch group(name) {
-            case .refuse(let code, let remark): return .refuse(code, remark)
-            case .create(let list): return .create(list)
-            case .found(let g): retryGroup = g
-            }
+        let retryGroupName = isRetry ? String(m.topic.dropFirst(TopicValidator.retryGroupTopicPrefix.count)) : ""
+        guard let topicConfig = existing else {
+            // A %RETRY% topic is created only for a group that exists (or may be auto-created). Java creates
+            // the topic first and refuses the group after; creating nothing for a refused send is kinder.
+            if isRetry && !m.isBatch, case .refuse(let code, let remark) = group(retryGroupName) { return .refuse(code, remark) }
+            return createForSend(m, isRetry: isRetry)
         }
-        guard let topicConfig = existing else { return createForSend(m, isRetry: isRetry) }
 
         let queueCount = max(topicConfig.writeQueueNums, topicConfig.readQueueNums)
         if m.queueId >= queueCount {
@@ -156,10 +157,20 @@ struct MessageRouter: Sendable {
         }
         let queueId = m.queueId < 0 ? pickQueue(max(1, topicConfig.writeQueueNums)) : m.queueId
         if m.isBatch {
+            // As Java's sendBatchMessage: no group lookup for a batch, just the refusal.
             if isRetry { return .refuse(.messageIllegal, "batch request does not support retry group \(m.topic)") }
             // A batch's items carry their own properties; the store keeps them as sent.
             return .deliver(RoutePlan(kind: .normal, topic: m.topic, queueId: queueId, replyQueueId: queueId,
                                       properties: m.properties, sysFlag: m.sysFlag, uniqueKey: nil))
+        }
+        // Java's handleRetryAndDLQ, after msgCheck: a %RETRY% send names a group that must exist.
+        var retryGroup: SubscriptionGroupConfig?
+        if isRetry {
+            switch group(retryGroupName) {
+            case .refuse(let code, let remark): return .refuse(code, remark)
+            case .create(let list): return .create(list)
+            case .found(let g): retryGroup = g
+            }
         }
 
         var properties = m.properties
@@ -246,29 +257,42 @@ struct MessageRouter: Sendable {
 
     // MARK: send-back
 
+    /// What Java checks before it looks the stored message up: the group, the broker's write permission,
+    /// retryQueueNums (0: answered SUCCESS, nothing stored: `.deliver` with an empty topic), the retry
+    /// topic (created if absent) and its write permission. The group on success.
+    func precheckSendBack(group name: String) -> Result<SubscriptionGroupConfig, RouteDecisionBox> {
+        let g: SubscriptionGroupConfig
+        switch group(name) {
+        case .refuse(let code, let remark): return .failure(RouteDecisionBox(.refuse(code, remark)))
+        case .create(let list): return .failure(RouteDecisionBox(.create(list)))
+        case .found(let found): g = found
+        }
+        if !PermName.isWriteable(settings.brokerPermission) {
+            return .failure(RouteDecisionBox(.refuse(.noPermission, "the broker[\(settings.brokerIP1)] sending message is forbidden")))
+        }
+        if g.retryQueueNums <= 0 {
+            return .failure(RouteDecisionBox(.deliver(RoutePlan(kind: .normal, topic: "", queueId: 0, replyQueueId: 0, properties: "", sysFlag: 0))))
+        }
+        let retryTopic = TopicValidator.retryTopic(group: name)
+        guard let retryConfig = tables.topicConfig(retryTopic) else {
+            return .failure(RouteDecisionBox(.create([.topic(retryTopic, queueNums: g.retryQueueNums, perm: 6)])))
+        }
+        if !PermName.isWriteable(retryConfig.perm) {
+            return .failure(RouteDecisionBox(.refuse(.noPermission, "the topic[\(retryTopic)] sending message is forbidden")))
+        }
+        return .success(g)
+    }
+
     /// CONSUMER_SEND_MSG_BACK (broker.md §9): a copy for %RETRY%<group> through delay level 3 +
     /// reconsumeTimes (or the one asked for), or for %DLQ%<group> past the maximum or on a negative level.
     /// `.deliver` with an empty topic means: answer SUCCESS and store nothing (retryQueueNums 0).
     func routeSendBack(_ m: InboundSendBack) -> RouteDecision {
         let g: SubscriptionGroupConfig
-        switch group(m.group) {
-        case .refuse(let code, let remark): return .refuse(code, remark)
-        case .create(let list): return .create(list)
-        case .found(let found): g = found
-        }
-        if !PermName.isWriteable(settings.brokerPermission) {
-            return .refuse(.noPermission, "the broker[\(settings.brokerIP1)] sending message is forbidden")
-        }
-        if g.retryQueueNums <= 0 {
-            return .deliver(RoutePlan(kind: .normal, topic: "", queueId: 0, replyQueueId: 0, properties: "", sysFlag: 0))
+        switch precheckSendBack(group: m.group) {
+        case .failure(let stop): return stop.decision
+        case .success(let found): g = found
         }
         let retryTopic = TopicValidator.retryTopic(group: m.group)
-        guard let retryConfig = tables.topicConfig(retryTopic) else {
-            return .create([.topic(retryTopic, queueNums: g.retryQueueNums, perm: 6)])
-        }
-        if !PermName.isWriteable(retryConfig.perm) {
-            return .refuse(.noPermission, "the topic[\(retryTopic)] sending message is forbidden")
-        }
         var decoded = MessageProperties.decode(m.properties)
         if decoded[Self.retryTopicProperty] == nil { decoded[Self.retryTopicProperty] = m.originalTopic }
         // Java keeps the first origin: the stored message's own ORIGIN_MESSAGE_ID, else its (offset) msgId.

@@ -19,6 +19,8 @@ struct PullRequest: Sendable {
 
 final class PullRequestHoldService: Sendable {
     private let table = Mutex<[String: [PullRequest]]>([:])
+    /// Set at shutdown: a pull that would park is answered at once instead.
+    private let closed = Atomic<Bool>(false)
     private let maxOffset: @Sendable (String, Int32) -> Int64
     /// What a woken request is re-executed with: the pull processor and its executor, set once the
     /// processor exists (it is built over the controller that owns this service) and emptied at shutdown.
@@ -43,6 +45,7 @@ final class PullRequestHoldService: Sendable {
 
     /// Parks a request; if a message landed between the read and now, it is woken at once.
     func suspend(_ request: PullRequest) {
+        if closed.load(ordering: .acquiring) { return execute(request) }
         let key = Self.key(request.topic, request.queueId)
         table.withLock { $0[key, default: []].append(request) }
         let newest = maxOffset(request.topic, request.queueId)
@@ -81,7 +84,13 @@ final class PullRequestHoldService: Sendable {
         }
     }
 
-    /// Answers every parked request now (shutdown).
+    /// Shutdown: no more parking; every parked request is answered now.
+    func close() {
+        closed.store(true, ordering: .releasing)
+        wakeAll()
+    }
+
+    /// Answers every parked request now.
     func wakeAll() {
         let all = table.withLock { t in defer { t = [:] }; return t.values.flatMap { $0 } }
         for r in all { execute(r) }

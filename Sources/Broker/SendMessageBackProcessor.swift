@@ -10,6 +10,9 @@ import Store
 struct SendMessageBackProcessor: RemotingRequestProcessor {
     let controller: BrokerController
 
+    /// As sends (it is the same processor in Java): a slave, or a busy page cache, refuses before queueing.
+    func rejectRequest() -> Bool { controller.store.isSlave || controller.store.isOSPageCacheBusy }
+
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
         let header: ConsumerSendMsgBackRequestHeader
         do {
@@ -18,21 +21,32 @@ struct SendMessageBackProcessor: RemotingRequestProcessor {
             return request.makeResponse(.systemError, remark: "\(error)")
         }
         let environment = BrokerSendEnvironment(controller: controller)
-        // The stored message is looked up first only when a route needs it; its group and permissions come first.
-        guard let record = controller.store.lookMessage(physicalOffset: header.offset), let original = StoredMessage(record) else {
-            let config = controller.brokerConfig
-            if controller.subscriptionGroupManager.findOrCreate(header.group, autoCreate: config.autoCreateSubscriptionGroup) == nil {
-                return request.makeResponse(.subscriptionGroupNotExist, remark: "subscription group not exist, \(header.group) " + MessageRouter.faqSuffix)
+        func router() -> MessageRouter {
+            MessageRouter(settings: environment.routingSettings, tables: environment.tables,
+                          makeUniqueKey: { environment.makeUniqueKey() })
+        }
+        // Java's order: group, broker permission, retryQueueNums, retry topic and its permission, and only
+        // then the stored message.
+        var precheck = router().precheckSendBack(group: header.group)
+        for _ in 0..<3 {
+            guard case .failure(let stop) = precheck, case .create(let creations) = stop.decision else { break }
+            environment.create(creations)
+            precheck = router().precheckSendBack(group: header.group)
+        }
+        if case .failure(let stop) = precheck {
+            switch stop.decision {
+            case .refuse(let code, let remark): return request.makeResponse(code, remark: remark)
+            case .deliver: return request.makeResponse(.success)  // retryQueueNums 0: dropped, as Java does
+            case .create: return request.makeResponse(.systemError, remark: "topic[\(TopicValidator.retryTopic(group: header.group))] not exist")
             }
+        }
+        guard let record = controller.store.lookMessage(physicalOffset: header.offset), let original = StoredMessage(record) else {
             return request.makeResponse(.systemError, remark: "look message by offset failed, \(header.offset)")
         }
         let inbound = InboundSendBack(group: header.group, delayLevel: header.delayLevel, maxReconsumeTimes: header.maxReconsumeTimes,
                                       properties: original.properties, originalTopic: original.topic, sysFlag: original.sysFlag,
                                       reconsumeTimes: original.reconsumeTimes, offsetMessageId: original.offsetMessageId)
-        func route() -> RouteDecision {
-            MessageRouter(settings: environment.routingSettings, tables: environment.tables,
-                          makeUniqueKey: { environment.makeUniqueKey() }).routeSendBack(inbound)
-        }
+        func route() -> RouteDecision { router().routeSendBack(inbound) }
         var decision = route()
         for _ in 0..<3 {
             guard case .create(let creations) = decision else { break }

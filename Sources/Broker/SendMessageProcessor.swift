@@ -19,6 +19,7 @@ protocol MessageStoring: Sendable {
     func tryPutMessage(_ message: MessageToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool
     func tryPutMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool
     var isOSPageCacheBusy: Bool { get }
+    var isSlave: Bool { get }
 }
 
 extension MessageStore: MessageStoring {}
@@ -68,8 +69,11 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         case offload
     }
 
-    /// RocketMQ's rejectRequest for sends: a busy page cache refuses them before they queue.
-    func rejectRequest() -> Bool { environment.messageStore.isOSPageCacheBusy }
+    /// RocketMQ's rejectRequest for sends: a slave, or a busy page cache, refuses them before they queue.
+    func rejectRequest() -> Bool {
+        let store = environment.messageStore
+        return store.isSlave || store.isOSPageCacheBusy
+    }
 
     /// On the send executor: creates what the route needs, and the put may wait.
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {

@@ -27,6 +27,12 @@ public struct NamesrvConfig: Sendable, Equatable {
     public var logPath: String
     /// Keys UPDATE_NAMESRV_CONFIG may not change, `;`-separated (Java `configBlackList`).
     public var configBlackList: String
+    /// Executors (RocketMQ's NamesrvConfig): route queries from clients on their own, everything else
+    /// (broker registration, admin) on the default one. A full queue answers SYSTEM_BUSY [OVERLOAD].
+    public var defaultThreadPoolNums = 16
+    public var defaultThreadPoolQueueCapacity = 10_000
+    public var clientRequestThreadPoolNums = 8
+    public var clientRequestThreadPoolQueueCapacity = 50_000
 
     public init() {
         let home = FileManager.default.homeDirectoryForCurrentUser.path
@@ -52,7 +58,8 @@ public struct NamesrvConfig: Sendable, Equatable {
         "rocketmqHome", "kvConfigPath", "configStorePath", "listenPort", "bindAddress", "orderMessageEnable",
         "returnOrderTopicConfigToBroker", "scanNotActiveBrokerInterval", "brokerChannelExpiredTime",
         "enableAllTopicList", "enableTopicList", "deleteTopicWithBrokerRegistration", "frameMaxLength", "logPath",
-        "configBlackList",
+        "configBlackList", "defaultThreadPoolNums", "defaultThreadPoolQueueCapacity", "clientRequestThreadPoolNums",
+        "clientRequestThreadPoolQueueCapacity",
     ]
 
     public func value(of key: String) -> String? {
@@ -72,6 +79,10 @@ public struct NamesrvConfig: Sendable, Equatable {
         case "frameMaxLength": return String(frameMaxLength)
         case "logPath": return logPath
         case "configBlackList": return configBlackList
+        case "defaultThreadPoolNums": return String(defaultThreadPoolNums)
+        case "defaultThreadPoolQueueCapacity": return String(defaultThreadPoolQueueCapacity)
+        case "clientRequestThreadPoolNums": return String(clientRequestThreadPoolNums)
+        case "clientRequestThreadPoolQueueCapacity": return String(clientRequestThreadPoolQueueCapacity)
         default: return nil
         }
     }
@@ -104,6 +115,10 @@ public struct NamesrvConfig: Sendable, Equatable {
         case "frameMaxLength": guard let v = Int(text), v >= 1024 else { return .badValue }; frameMaxLength = v
         case "logPath": logPath = text
         case "configBlackList": configBlackList = text
+        case "defaultThreadPoolNums": guard let v = Int(text), v > 0 else { return .badValue }; defaultThreadPoolNums = v
+        case "defaultThreadPoolQueueCapacity": guard let v = Int(text), v > 0 else { return .badValue }; defaultThreadPoolQueueCapacity = v
+        case "clientRequestThreadPoolNums": guard let v = Int(text), v > 0 else { return .badValue }; clientRequestThreadPoolNums = v
+        case "clientRequestThreadPoolQueueCapacity": guard let v = Int(text), v > 0 else { return .badValue }; clientRequestThreadPoolQueueCapacity = v
         default: return .unknownKey
         }
         return .applied

@@ -14,6 +14,8 @@ public final class NamesrvController: Sendable {
     public let server: RemotingServer
     private let logger: Logger
     private let scanTask: ScanTaskBox
+    private let defaultExecutor: RequestExecutor
+    private let clientRequestExecutor: RequestExecutor
 
     public init(config: NamesrvConfig, group: any EventLoopGroup, logger: Logger) {
         self.config = config
@@ -27,9 +29,15 @@ public final class NamesrvController: Sendable {
                                          frameBytesMax: config.frameMaxLength),
             group: group, logger: logger)
         scanTask = ScanTaskBox()
-        server.registerDefaultProcessor(
-            DefaultRequestProcessor(routes: routes, kv: kv, configStore: NamesrvConfigStore(config, logger: logger),
-                                    config: config, logger: logger))
+        let processor = DefaultRequestProcessor(routes: routes, kv: kv, configStore: NamesrvConfigStore(config, logger: logger),
+                                                config: config, logger: logger)
+        // As RocketMQ's NamesrvController: client route queries on their own executor, the rest on the default.
+        defaultExecutor = RequestExecutor(name: "RemotingExecutorThread", threads: config.defaultThreadPoolNums,
+                                          queueCapacity: config.defaultThreadPoolQueueCapacity)
+        clientRequestExecutor = RequestExecutor(name: "ClientRequestExecutorThread", threads: config.clientRequestThreadPoolNums,
+                                                queueCapacity: config.clientRequestThreadPoolQueueCapacity)
+        server.registerDefaultProcessor(processor, on: .executor(defaultExecutor))
+        server.registerProcessor(.getRouteInfoByTopic, processor, on: .executor(clientRequestExecutor))
         server.addChannelEventListener(BrokerHousekeepingService(routes: routes))
     }
 
@@ -52,6 +60,8 @@ public final class NamesrvController: Sendable {
     public func shutdown() async {
         scanTask.cancel()
         await server.shutdown()
+        await defaultExecutor.shutdownGracefully()
+        await clientRequestExecutor.shutdownGracefully()
     }
 }
 

@@ -37,9 +37,15 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     /// reading). Bounded: reading stops while the channel is unwritable, so no new requests arrive.
     private var writabilityWaiters: [@Sendable () -> Void] = []
 
-    init(dispatcher: RemotingDispatcher, logger: Logger) {
+    /// Server side only (RocketMQ's NettyRemotingServer does this, its client does not): a client that
+    /// stopped reading is not read from. A client pausing too could deadlock with a broker doing the same
+    /// on the one connection a producer and a consumer share.
+    private let pauseReadingWhenUnwritable: Bool
+
+    init(dispatcher: RemotingDispatcher, logger: Logger, pauseReadingWhenUnwritable: Bool) {
         self.dispatcher = dispatcher
         self.logger = logger
+        self.pauseReadingWhenUnwritable = pauseReadingWhenUnwritable
     }
 
     /// The Sendable face of this channel; valid from `handlerAdded` on.
@@ -74,7 +80,9 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     /// the answers we owe it cannot grow; resume and run the waiting work once it drained.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
-        context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
+        if pauseReadingWhenUnwritable {
+            context.channel.setOption(ChannelOptions.autoRead, value: writable).whenFailure { _ in }
+        }
         if writable {
             let waiting = writabilityWaiters
             writabilityWaiters = []
@@ -236,11 +244,11 @@ final class RemotingChannelHandler: ChannelInboundHandler {
 
 /// Installs the remoting handlers on a fresh channel. On the channel's event loop.
 enum RemotingPipeline {
-    static func install(on channel: any Channel, frameBytesMax: Int, dispatcher: RemotingDispatcher, logger: Logger)
-        throws
+    static func install(on channel: any Channel, frameBytesMax: Int, dispatcher: RemotingDispatcher, logger: Logger,
+                        isServer: Bool) throws
     {
         let sync = channel.pipeline.syncOperations
-        let handler = RemotingChannelHandler(dispatcher: dispatcher, logger: logger)
+        let handler = RemotingChannelHandler(dispatcher: dispatcher, logger: logger, pauseReadingWhenUnwritable: isServer)
         try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameBytesMax: frameBytesMax, sink: handler)))
         try sync.addHandler(handler)
         // Last, so only writes made on the channel (from other threads) pass through it.

@@ -97,7 +97,7 @@ public final class RemotingClient: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try RemotingPipeline.install(
-                        on: channel, frameBytesMax: frameBytesMax, dispatcher: dispatcher, logger: logger)
+                        on: channel, frameBytesMax: frameBytesMax, dispatcher: dispatcher, logger: logger, isServer: false)
                 }
             }
             .connect(host: host, port: port)
@@ -160,7 +160,7 @@ public final class RemotingClient: Sendable {
             case .connected(let c): try? await c.channel.close()
             }
         }
-        dispatcher.shutdown()
+        await dispatcher.shutdown()
     }
 }
 

@@ -115,8 +115,10 @@ public final class RemotingDispatcher: Sendable {
                 if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: remark), to: request) }
             })
         if !executor.submit(queued) {
-            logger.warning("too many requests and system thread pool busy, RejectedExecutionException",
-                           metadata: ["executor": "\(executor.name)", "code": "\(request.code)", "remote": "\(channel.remoteAddress)"])
+            if executor.shouldLogRefusal() {
+                logger.warning("too many requests and system thread pool busy, RejectedExecutionException",
+                               metadata: ["executor": "\(executor.name)", "code": "\(request.code)", "remote": "\(channel.remoteAddress)"])
+            }
             if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: Self.overloadRemark), to: request) }
         }
     }
@@ -135,10 +137,10 @@ public final class RemotingDispatcher: Sendable {
 
     /// Forgets every processor and listener (they often hold their owner, which holds this dispatcher:
     /// clearing the table at shutdown lets both go) and stops the default executor.
-    public func shutdown() {
+    public func shutdown() async {
         processors.withLock { $0 = [:] }
         defaultEntry.withLock { $0 = nil }
         listeners.withLock { $0 = [] }
-        defaultExecutor.shutdown()
+        await defaultExecutor.shutdownGracefully()
     }
 }

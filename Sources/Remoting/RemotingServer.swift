@@ -81,7 +81,7 @@ public final class RemotingServer: Sendable {
                 channel.closeFuture.whenComplete { _ in _ = children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
                     try RemotingPipeline.install(
-                        on: channel, frameBytesMax: frameBytesMax, dispatcher: dispatcher, logger: logger)
+                        on: channel, frameBytesMax: frameBytesMax, dispatcher: dispatcher, logger: logger, isServer: true)
                 }
             }
             .bind(host: config.host, port: config.port)
@@ -100,7 +100,7 @@ public final class RemotingServer: Sendable {
         try? await channel?.close()
         let open = children.withLock { $0.values }
         for child in open { try? await child.close() }
-        dispatcher.shutdown()
+        await dispatcher.shutdown()
     }
 }
 

@@ -34,6 +34,9 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
     public let maxQueueWaitMs: Int64?
 
     private let condition = NSCondition()
+    /// What `shutdown` waits on (admitted work done, threads gone); separate from `condition`, whose
+    /// signals are meant for idle workers and must never be taken by the waiting shutdown.
+    private let drained = NSCondition()
     private var requests: Deque<QueuedRequest> = []
     /// Continuations of processor tasks: always taken before new requests, never refused.
     private var jobs: Deque<UnownedJob> = []
@@ -42,7 +45,12 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
     private var threadsAlive = 0
     private var threadsIdle = 0
     private var threadsStarted = 0
+    /// Workers inside a request's `run()` right now: the task it starts enqueues its first job from that
+    /// worker, which takes it on its next turn, so no other thread needs waking for it.
+    private var workersStartingTasks = 0
     private var stopping = false
+    /// Last refusal logged (uptime ns): refusals under overload are logged at most once a second.
+    private var lastRefusalLogNs: UInt64 = 0
 
     public init(name: String, threads: Int, queueCapacity: Int, maxQueueWaitMs: Int64? = nil) {
         self.name = name
@@ -69,15 +77,26 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
     public func finished() {
         condition.lock()
         admitted -= 1
-        if admitted == 0 { condition.broadcast() }
+        let wakeAll = admitted == 0 && stopping
         condition.unlock()
+        if wakeAll { signalDrained() }
+    }
+
+    /// Whether a refusal should be logged now (at most once a second, so overload does not flood the log).
+    public func shouldLogRefusal() -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        condition.lock()
+        defer { condition.unlock() }
+        guard now &- lastRefusalLogNs >= 1_000_000_000 || lastRefusalLogNs == 0 else { return false }
+        lastRefusalLogNs = now
+        return true
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         condition.lock()
         jobs.append(unowned)
-        wakeOrStartThreadLocked()
+        if jobs.count > workersStartingTasks { wakeOrStartThreadLocked() }
         condition.unlock()
     }
 
@@ -131,24 +150,63 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
         finished()
     }
 
-    /// Stops taking requests, answers the queued ones, waits up to `timeoutMs` for admitted requests to
-    /// finish, then lets the threads end and waits for them.
+    /// Stops taking requests; what is queued still runs (as Java's ThreadPoolExecutor.shutdown) while
+    /// admitted work finishes, up to `timeoutMs`, after which what is still queued is answered
+    /// [OVERLOAD]; then the threads end and are waited for. Blocks: call it from a thread of its own
+    /// (`shutdownGracefully` does), never from an event loop or a cooperative thread.
     public func shutdown(timeoutMs: Int64 = 5_000) {
         condition.lock()
         stopping = true
-        let queued = Array(requests)
+        condition.broadcast()  // idle workers re-check: they drain the queue, then end once nothing is admitted
+        condition.unlock()
+        let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
+        drained.lock()
+        while admittedNow > 0, drained.wait(until: deadline) {}
+        drained.unlock()
+        condition.lock()
+        let leftover = Array(requests)
         requests.removeAll()
         condition.unlock()
-        for r in queued {
+        for r in leftover {
             r.refuse("[OVERLOAD]system busy, start flow control for a while")
             finished()
         }
-        let deadline = Date(timeIntervalSinceNow: Double(timeoutMs) / 1000)
+        let threadsDeadline = Date(timeIntervalSinceNow: 2)
+        drained.lock()
+        while threadsAliveNow > 0, drained.wait(until: threadsDeadline) {}
+        drained.unlock()
+    }
+
+    /// `shutdown` on a thread of its own, awaited: no cooperative thread is blocked meanwhile.
+    public func shutdownGracefully(timeoutMs: Int64 = 5_000) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                shutdown(timeoutMs: timeoutMs)
+                c.resume()
+            }
+            thread.start()
+        }
+    }
+
+    private var admittedNow: Int {
         condition.lock()
-        while admitted > 0, condition.wait(until: deadline) {}
-        condition.broadcast()
-        while threadsAlive > 0, condition.wait(until: deadline) {}
+        defer { condition.unlock() }
+        return admitted
+    }
+
+    private var threadsAliveNow: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return threadsAlive
+    }
+
+    private func signalDrained() {
+        condition.lock()
+        condition.broadcast()  // workers waiting for `admitted == 0` to end
         condition.unlock()
+        drained.lock()
+        drained.broadcast()
+        drained.unlock()
     }
 
     // MARK: threads
@@ -181,9 +239,11 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
                 continue
             }
             if let request = requests.popFirst() {
+                workersStartingTasks += 1
                 condition.unlock()
                 run(request)
                 condition.lock()
+                workersStartingTasks -= 1
                 continue
             }
             // A stopping executor keeps its threads while tasks it admitted may still resume on it.
@@ -193,8 +253,8 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
             threadsIdle -= 1
         }
         threadsAlive -= 1
-        condition.broadcast()
         condition.unlock()
+        signalDrained()
     }
 
     private func run(_ request: QueuedRequest) {

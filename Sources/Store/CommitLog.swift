@@ -64,7 +64,8 @@ final class CommitLog: Sendable {
     private let lastStoreTimestampAtomic = Atomic<Int64>(0)
     /// When the put lock's current holder took it (ms), 0 while free: RocketMQ's beginTimeInLock, read by
     /// isOSPageCacheBusy. Written only by the holder.
-    private let beginTimeInLockAtomic = Atomic<Int64>(0)
+    /// On its own cache line: the writer stores it twice per append and every send reads it.
+    private let beginTimeInLockAtomic = CacheLinePadded(Atomic<Int64>(0))
     /// Set while a holder of the put lock rolls to a new segment (it may wait for the allocator):
     /// a put that must not wait sees it and goes elsewhere instead of queueing behind the lock.
     private let rollingAtomic = Atomic<Bool>(false)
@@ -130,11 +131,11 @@ final class CommitLog: Sendable {
     }
 
     /// Whether a writer holds the put lock now (one relaxed load).
-    var isPutLockHeld: Bool { beginTimeInLockAtomic.load(ordering: .relaxed) != 0 }
+    var isPutLockHeld: Bool { beginTimeInLockAtomic.value.load(ordering: .relaxed) != 0 }
 
     /// How long (ms) the current holder has held the put lock, or 0 if it is free.
     func lockHeldMs(nowMs: Int64) -> Int64 {
-        let begin = beginTimeInLockAtomic.load(ordering: .relaxed)
+        let begin = beginTimeInLockAtomic.value.load(ordering: .relaxed)
         return begin == 0 ? 0 : max(0, nowMs - begin)
     }
 
@@ -150,9 +151,14 @@ final class CommitLog: Sendable {
             return putLock.value.withLock { appendLocked(&$0, encoded, key: key, sysFlag: sysFlag, mayWait: true) }
         }
         // Other writers hold the lock for about a microsecond; only a roll holds it for long, and that is
-        // announced. The spin is bounded, so the caller's wait is too.
-        for _ in 0..<2_000 {
+        // announced. The spin watches the holder's flag (no lock traffic, no futex call: a failed try-lock
+        // costs a system call on Linux) and is bounded, so the caller's wait is too.
+        for _ in 0..<64 {
             if rollingAtomic.load(ordering: .acquiring) { return .failure(.wouldWait) }
+            if isPutLockHeld {
+                for _ in 0..<8 { apus_cpu_relax() }
+                continue
+            }
             if let r = putLock.value.withLockIfAvailable({ appendLocked(&$0, encoded, key: key, sysFlag: sysFlag, mayWait: false) }) {
                 return r
             }
@@ -168,8 +174,8 @@ final class CommitLog: Sendable {
         let len = encoded.length
         do {
             let storeTimestampMs = currentTimeMs()
-            beginTimeInLockAtomic.store(storeTimestampMs, ordering: .relaxed)
-            defer { beginTimeInLockAtomic.store(0, ordering: .relaxed) }
+            beginTimeInLockAtomic.value.store(storeTimestampMs, ordering: .relaxed)
+            defer { beginTimeInLockAtomic.value.store(0, ordering: .relaxed) }
             // One hash of the key: find (or insert) the slot once and update it in place.
             var slot: Dictionary<TopicQueueKey, Int64>.Index?
             if let last = state.lastSlot, last.key.queueId == key.queueId, last.key.topic == key.topic {

@@ -180,6 +180,9 @@ public final class MessageStore: Sendable {
         return commitLog.lockHeldMs(nowMs: currentTimeMs()) > config.osPageCacheBusyTimeOutMills
     }
 
+    /// A slave takes no puts from clients (RocketMQ's send processor rejects them before they queue).
+    public var isSlave: Bool { config.brokerRole == .slave }
+
     /// A put from a thread that must never wait (an event loop): as `putMessage`, except that it does
     /// nothing and returns false when the put would have to wait (the put lock is busy rolling to a new
     /// segment, or the next segment is not ready). `completion` runs only if it returns true.

@@ -123,7 +123,19 @@ final class MessageRouterTests: XCTestCase {
     func testRetryForUnknownGroupIsRefusedUnlessGroupsAreAutoCreated() {
         XCTAssertEqual(router { $0.autoCreateSubscriptionGroup = false }.route(send("%RETRY%Nobody", queueId: 0)),
                        .refuse(.subscriptionGroupNotExist, "subscription group not exist, Nobody " + MessageRouter.faqSuffix))
-        XCTAssertEqual(router().route(send("%RETRY%Nobody", queueId: 0)), .create([.subscriptionGroup("Nobody")]))
+        // With auto-creation the topic comes first (from its template), then, routed again, the group.
+        XCTAssertEqual(router().route(send("%RETRY%Nobody", queueId: 0)),
+                       .create([.topicFromTemplate(topic: "%RETRY%Nobody", template: "TBW102", queueNums: 4, topicSysFlag: 0)]))
+        var withTopic = FixedTables.standard
+        withTopic.topics["%RETRY%Nobody"] = TopicConfig(topicName: "%RETRY%Nobody", readQueueNums: 1, writeQueueNums: 1)
+        XCTAssertEqual(router(withTopic).route(send("%RETRY%Nobody", queueId: 0)), .create([.subscriptionGroup("Nobody")]))
+        // Java's order: the queue id is checked before the group; a batch is refused without a group lookup.
+        let strict = router(withTopic, { $0.autoCreateSubscriptionGroup = false })
+        guard case .refuse(.invalidParameter, _) = strict.route(send("%RETRY%Nobody", queueId: 5)) else { return XCTFail("queue id first") }
+        guard case .refuse(.messageIllegal, let remark) = strict.route(send("%RETRY%Nobody", queueId: 0, batch: true)) else {
+            return XCTFail("batch refusal")
+        }
+        XCTAssertEqual(remark, "batch request does not support retry group %RETRY%Nobody")
     }
 
     func testRetryWithinItsMaximumStaysOnTheRetryTopic() throws {

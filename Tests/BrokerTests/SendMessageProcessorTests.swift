@@ -44,6 +44,7 @@ final class RecordingStore: MessageStoring, Sendable {
     }
     func tryPutMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool { false }
     var isOSPageCacheBusy: Bool { busy.load(ordering: .relaxed) }
+    var isSlave: Bool { false }
 }
 
 final class FakeSendEnvironment: SendMessageEnvironment, Sendable {

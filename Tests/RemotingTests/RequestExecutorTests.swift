@@ -95,15 +95,29 @@ final class RequestExecutorTests: XCTestCase {
         XCTAssertEqual(e.threadCount, 0)
     }
 
-    func testShutdownAnswersQueuedRequestsAndRefusesNewOnes() {
+    func testShutdownRunsWhatIsQueuedAndRefusesNewRequests() {
         let e = RequestExecutor(name: "T", threads: 1, queueCapacity: 10)
         let o = Outcomes()
         XCTAssertTrue(e.submit(o.blocker(e)))
         XCTAssertTrue(e.submit(request(1, o, e)))
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) { o.open.store(true, ordering: .relaxed) }
         e.shutdown()
-        XCTAssertEqual(o.refused.withLock { $0 }, ["[OVERLOAD]system busy, start flow control for a while"])
+        XCTAssertEqual(o.ran.withLock { $0 }, [1], "a queued request still runs, as Java's ThreadPoolExecutor.shutdown")
+        XCTAssertTrue(o.refused.withLock { $0.isEmpty })
         XCTAssertFalse(e.submit(request(2, o, e)))
+        XCTAssertEqual(e.threadCount, 0)
+    }
+
+    func testShutdownPastItsTimeoutAnswersWhatIsStillQueued() {
+        let e = RequestExecutor(name: "T", threads: 1, queueCapacity: 10)
+        let o = Outcomes()
+        XCTAssertTrue(e.submit(o.blocker(e)))
+        waitFor("the blocker to start") { o.started.load(ordering: .relaxed) }
+        XCTAssertTrue(e.submit(request(1, o, e)))
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { o.open.store(true, ordering: .relaxed) }
+        e.shutdown(timeoutMs: 100)
+        XCTAssertEqual(o.refused.withLock { $0 }, ["[OVERLOAD]system busy, start flow control for a while"])
+        XCTAssertTrue(o.ran.withLock { $0.isEmpty })
         XCTAssertEqual(e.threadCount, 0)
     }
 }

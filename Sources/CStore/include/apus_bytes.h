@@ -24,4 +24,13 @@ static inline uint16_t apus_get_be16(const uint8_t *p) { uint16_t v; memcpy(&v, 
 static inline uint32_t apus_get_be32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return __builtin_bswap32(v); }
 static inline uint64_t apus_get_be64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return __builtin_bswap64(v); }
 
+/* A spin-wait hint (PAUSE on x86, YIELD on ARM), for bounded spins only (the never-waiting put). */
+static inline void apus_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif
