@@ -25,5 +25,14 @@ HOME="$DIR" "$BIN/mqbroker" -c "$DIR/broker.conf" -n 127.0.0.1:19876 > "$DIR/bro
 for _ in $(seq 100); do grep -q "boot success" "$DIR/broker.out" && break; sleep 0.1; done
 # The machine's bound for this work, measured right before the run: a raw TCP echo of 1 KiB frames, 64 in flight.
 "$BIN/RemotingBench" --loopback-only 1024 | tail -1
-"$BIN/mqbench" producer -n 127.0.0.1:19876 -t BenchmarkTest -w 64 -s 1024 --duration "${BENCH_SECONDS:-20}" -ri 5000
+# The broker's CPU time (user + system, clock ticks) from /proc: CPU per message is steadier than
+# throughput when the VM's speed drifts.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICKS_BEFORE=$(cpu_ticks "$BROKER")
+"$BIN/mqbench" producer -n 127.0.0.1:19876 -t BenchmarkTest -w 64 -s 1024 --duration "${BENCH_SECONDS:-20}" -ri 5000 | tee "$DIR/producer.out"
+TICKS=$(( $(cpu_ticks "$BROKER") - TICKS_BEFORE ))
+SENT=$(sed -n 's/.*total msgs: \([0-9]*\).*/\1/p' "$DIR/producer.out" | tail -1)
+HZ=$(getconf CLK_TCK)
+[ -n "$SENT" ] && [ "$SENT" -gt 0 ] && awk -v t="$TICKS" -v n="$SENT" -v hz="$HZ" \
+  'BEGIN { printf "broker CPU per message sent: %.2f us (%d ticks for %d messages)\n", t / hz * 1e6 / n, t, n }'
 "$BIN/mqbench" consumer -n 127.0.0.1:19876 -t BenchmarkTest -g bench_consumer -w 20 --duration "${BENCH_SECONDS:-20}" -ri 5000

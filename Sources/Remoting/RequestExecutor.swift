@@ -217,9 +217,11 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
         } else if threadsAlive < threadsMax {
             threadsAlive += 1
             threadsStarted += 1
-            // "<name>_<n>" as RocketMQ names its pool threads (Linux keeps 15 bytes). Foundation applies a
-            // name on Linux only when set from the thread itself.
-            let threadName = "\(name)_\(threadsStarted)"
+            // "<name>_<n>" as RocketMQ names its pool threads, shortened to Linux's 15 bytes with the number
+            // kept (a longer name is refused outright). Foundation applies a name on Linux only when set
+            // from the thread itself.
+            let suffix = "_\(threadsStarted)"
+            let threadName = String(name.utf8.prefix(max(1, 15 - suffix.utf8.count))).map { $0 + suffix } ?? name
             let thread = Thread { [self] in
                 Thread.current.name = threadName
                 workerLoop()

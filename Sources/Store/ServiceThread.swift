@@ -31,8 +31,9 @@ public final class ServiceThread: @unchecked Sendable {
         started = true
         condition.unlock()
         let thread = Thread { [self] in
-            // Foundation applies a name on Linux only when set from the thread itself (ps, top -H, perf).
-            Thread.current.name = name
+            // Foundation applies a name on Linux only when set from the thread itself, and Linux refuses a
+            // name over 15 bytes (ps, top -H, perf show it): "ReputMessageService" becomes "ReputMessageSer".
+            Thread.current.name = String(name.utf8.prefix(15)) ?? name
             let nice = ServiceThread.niceness.load(ordering: .relaxed)
             // On Linux the nice value is per thread: PRIO_PROCESS with who 0 sets the calling thread's.
             if nice != 0 { _ = setpriority(__priority_which_t(0), 0, nice) }
