@@ -35,4 +35,9 @@ SENT=$(sed -n 's/.*total msgs: \([0-9]*\).*/\1/p' "$DIR/producer.out" | tail -1)
 HZ=$(getconf CLK_TCK)
 [ -n "$SENT" ] && [ "$SENT" -gt 0 ] && awk -v t="$TICKS" -v n="$SENT" -v hz="$HZ" \
   'BEGIN { printf "broker CPU per message sent: %.2f us (%d ticks for %d messages)\n", t / hz * 1e6 / n, t, n }'
-"$BIN/mqbench" consumer -n 127.0.0.1:19876 -t BenchmarkTest -g bench_consumer -w 20 --duration "${BENCH_SECONDS:-20}" -ri 5000
+TICKS_BEFORE=$(cpu_ticks "$BROKER")
+"$BIN/mqbench" consumer -n 127.0.0.1:19876 -t BenchmarkTest -g bench_consumer -w 20 --duration "${BENCH_SECONDS:-20}" -ri 5000 | tee "$DIR/consumer.out"
+TICKS=$(( $(cpu_ticks "$BROKER") - TICKS_BEFORE ))
+GOT=$(sed -n 's/.*consumed: \([0-9]*\).*/\1/p' "$DIR/consumer.out" | tail -1)
+[ -n "$GOT" ] && [ "$GOT" -gt 0 ] && awk -v t="$TICKS" -v n="$GOT" -v hz="$HZ" \
+  'BEGIN { printf "broker CPU per message consumed: %.2f us (%d ticks for %d messages)\n", t / hz * 1e6 / n, t, n }'

@@ -13,6 +13,15 @@ struct PullMessageProcessor: RemotingRequestProcessor {
     let controller: BrokerController
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
+        firstExecution(request, channel: channel)
+    }
+
+    /// Pulls run on their executor's thread without a task.
+    func processRequestSynchronously(_ request: RemotingCommand, channel: RemotingChannel) -> SynchronousOutcome {
+        .answered(firstExecution(request, channel: channel))
+    }
+
+    private func firstExecution(_ request: RemotingCommand, channel: RemotingChannel) -> RemotingCommand? {
         // A consumer that stopped reading its socket gets no more bodies until it drained what it has:
         // the pull waits for the channel (reading from it is paused meanwhile, so such waits are few).
         if !channel.isWritable {
@@ -37,11 +46,9 @@ struct PullMessageProcessor: RemotingRequestProcessor {
         }
         let queued = RequestExecutor.QueuedRequest(
             run: { [self] in
-                Task(executorPreference: executor) {
-                    defer { executor.finished() }
-                    if let response = process(request, channel: channel, brokerAllowSuspend: brokerAllowSuspend) {
-                        channel.writeResponse(response, to: request)
-                    }
+                defer { executor.finished() }
+                if let response = process(request, channel: channel, brokerAllowSuspend: brokerAllowSuspend) {
+                    channel.writeResponse(response, to: request)
                 }
             },
             refuse: { remark in channel.writeResponse(request.makeResponse(.systemBusy, remark: remark), to: request) })

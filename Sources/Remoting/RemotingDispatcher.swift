@@ -96,6 +96,11 @@ public final class RemotingDispatcher: Sendable {
         let logger = self.logger
         let queued = RequestExecutor.QueuedRequest(
             run: {
+                if case .answered(let response) = processor.processRequestSynchronously(request, channel: channel) {
+                    if let response, !request.isOneway { channel.writeResponse(response, to: request) }
+                    executor.finished()
+                    return
+                }
                 Task(executorPreference: executor) {
                     defer { executor.finished() }
                     do {

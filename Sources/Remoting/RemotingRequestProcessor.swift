@@ -15,13 +15,27 @@ public protocol RemotingRequestProcessor: Sendable {
     /// Returning false sends the request to `processRequest` on a task as usual. Must never block.
     func processRequestInline(_ request: RemotingCommand, channel: RemotingChannel) -> Bool
 
+    /// Optional synchronous body for executor registrations: run on the executor's thread as it is, with
+    /// no task made (a pull needs none: it reads the store and answers). `.useAsync` (the default) sends
+    /// the request to `processRequest` on a task preferring that executor.
+    func processRequestSynchronously(_ request: RemotingCommand, channel: RemotingChannel) -> SynchronousOutcome
+
     /// RocketMQ's rejectRequest: true answers the request SYSTEM_BUSY [REJECTREQUEST] before it is queued
     /// (the send processor while the page cache is busy). Called on the event loop; must be cheap.
     func rejectRequest() -> Bool
 }
 
+/// What a synchronous processor body did.
+public enum SynchronousOutcome: Sendable {
+    /// Processed: the answer to write (nil: answered later, or never).
+    case answered(RemotingCommand?)
+    /// Not handled synchronously: run `processRequest` on a task.
+    case useAsync
+}
+
 extension RemotingRequestProcessor {
     public func processRequestInline(_ request: RemotingCommand, channel: RemotingChannel) -> Bool { false }
+    public func processRequestSynchronously(_ request: RemotingCommand, channel: RemotingChannel) -> SynchronousOutcome { .useAsync }
     public func rejectRequest() -> Bool { false }
 }
 

@@ -260,9 +260,19 @@ final class CommitLog: Sendable {
         return result
     }
 
-    /// The stored bytes of the record at `physicalOffset` of `size` bytes, if fully written.
-    func select(physicalOffset: Int64, size: Int) -> SelectMappedBufferResult? {
-        guard size > 0, let file = queue.findMappedFile(offset: physicalOffset) else { return nil }
+    /// The stored bytes of the record at `physicalOffset` of `size` bytes, if fully written. `near`, the
+    /// file of the previous record a reader selected, is tried before the file list: a pull reads runs of
+    /// records from one file, and taking the list's lock per record made pull threads queue on it.
+    func select(physicalOffset: Int64, size: Int, near: MappedFile? = nil) -> SelectMappedBufferResult? {
+        guard size > 0 else { return nil }
+        let file: MappedFile
+        if let near, physicalOffset >= near.startOffset, physicalOffset < near.endOffset {
+            file = near
+        } else if let found = queue.findMappedFile(offset: physicalOffset) {
+            file = found
+        } else {
+            return nil
+        }
         let pos = physicalOffset - file.startOffset
         guard pos + Int64(size) <= file.wrotePosition else { return nil }
         return SelectMappedBufferResult(file: file, physicalOffset: physicalOffset, size: size)

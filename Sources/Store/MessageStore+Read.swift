@@ -52,7 +52,7 @@ extension MessageStore {
                 lastStatus = .noMatchedMessage
                 continue
             }
-            guard let r = commitLog.select(physicalOffset: e.physical_offset, size: Int(e.size)) else {
+            guard let r = commitLog.select(physicalOffset: e.physical_offset, size: Int(e.size), near: result.messages.last?.file) else {
                 lastStatus = .messageWasRemoving
                 continue
             }
