@@ -140,10 +140,10 @@ extension MessageStoreConfig {
         let apply: @Sendable (inout MessageStoreConfig, String) -> Bool
     }
 
-    private static func int(_ name: String, legacy: String? = nil, unit: String = "",
+    private static func int(_ name: String, legacy: String? = nil, unit: String = "", minimum: Int64 = .min,
                             _ kp: WritableKeyPath<MessageStoreConfig, Int64> & Sendable) -> Key {
         Key(name: name, legacyName: legacy, unit: unit) { c, v in
-            guard let n = Int64(v) else { return false }
+            guard let n = Int64(v), n >= minimum else { return false }
             c[keyPath: kp] = n
             return true
         }
@@ -158,8 +158,10 @@ extension MessageStoreConfig {
     public static let keys: [Key] = [
         Key(name: "storePathRootDir", legacyName: nil, unit: "path") { c, v in c.storePathRootDir = v; return true },
         Key(name: "storePathCommitLog", legacyName: nil, unit: "path") { c, v in c.storePathCommitLog = v; return true },
-        int("mappedFileSizeCommitLog", legacy: "mapedFileSizeCommitLog", unit: "bytes", \.mappedFileSizeCommitLogBytes),
-        int("mappedFileSizeConsumeQueue", legacy: "mapedFileSizeConsumeQueue", unit: "bytes", \.mappedFileSizeConsumeQueueBytes),
+        // A segment must hold at least one page (a record needs room, and a 0-byte segment refused every send).
+        int("mappedFileSizeCommitLog", legacy: "mapedFileSizeCommitLog", unit: "bytes", minimum: 4096, \.mappedFileSizeCommitLogBytes),
+        int("mappedFileSizeConsumeQueue", legacy: "mapedFileSizeConsumeQueue", unit: "bytes", minimum: Int64(StoreLimits.consumeQueueUnitBytes),
+            \.mappedFileSizeConsumeQueueBytes),
         Key(name: "flushDiskType", legacyName: nil, unit: "") { c, v in
             guard let t = FlushDiskType(rawValue: v) else { return false }
             c.flushDiskType = t
@@ -246,7 +248,9 @@ extension MessageStoreConfig {
             if properties[key.name] != nil { used.insert(key.name) }
             if let legacy = key.legacyName, properties[legacy] != nil { used.insert(legacy) }
             guard let value = raw?.trimmingWhitespace() else { continue }
-            if !key.apply(&self, value) { report.unparsable.append(key.name) }
+            // Named as the operator wrote it, with the value: "mapedFileSizeCommitLog=0".
+            let written = properties[key.name] != nil ? key.name : (key.legacyName ?? key.name)
+            if !key.apply(&self, value) { report.unparsable.append("\(written)=\(value)") }
         }
         report.unknownKeys = properties.keys.filter { !used.contains($0) && !knownElsewhere.contains($0) }.sorted()
         return report

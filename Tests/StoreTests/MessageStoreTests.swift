@@ -274,19 +274,23 @@ import Testing
 
     @Test func configKeysUseRocketMQNamesAndLegacySpellings() {
         var c = MessageStoreConfig(storePathRootDir: "/x")
-        let report = c.apply(["mapedFileSizeCommitLog": "2048", "flushDiskType": "SYNC_FLUSH", "fileReservedTime": " 48 ",
+        let report = c.apply(["mapedFileSizeCommitLog": "8192", "flushDiskType": "SYNC_FLUSH", "fileReservedTime": " 48 ",
                               "warmMapedFileEnable": "TRUE", "ioUringSqPoll": "true", "brokerName": "b", "bogusKey": "1",
                               "maxMessageSize": "nope"], knownElsewhere: ["brokerName"])
-        #expect(c.mappedFileSizeCommitLogBytes == 2048)
+        #expect(c.mappedFileSizeCommitLogBytes == 8192)
         #expect(c.flushDiskType == .syncFlush)
         #expect(c.fileReservedTimeHours == 48)
         #expect(c.warmMappedFileEnable)
         #expect(c.ioUringSqPoll)
         #expect(report.unknownKeys == ["bogusKey"])
-        #expect(report.unparsable == ["maxMessageSize"])
+        #expect(report.unparsable == ["maxMessageSize=nope"])
+        // A segment size no record fits in is refused, named as written (issue 15: "=0" booted, then refused every send).
+        var z = MessageStoreConfig(storePathRootDir: "/x")
+        #expect(z.apply(["mapedFileSizeCommitLog": "0"]).unparsable == ["mapedFileSizeCommitLog=0"])
+        #expect(z.apply(["mappedFileSizeConsumeQueue": "-20"]).unparsable == ["mappedFileSizeConsumeQueue=-20"])
         var d = MessageStoreConfig(storePathRootDir: "/x")
-        d.apply(["mappedFileSizeCommitLog": "4096", "mapedFileSizeCommitLog": "2048"])
-        #expect(d.mappedFileSizeCommitLogBytes == 4096)
+        d.apply(["mappedFileSizeCommitLog": "16384", "mapedFileSizeCommitLog": "8192"])
+        #expect(d.mappedFileSizeCommitLogBytes == 16384)
         #expect(MessageStoreConfig(storePathRootDir: "/x").consumeQueueFileBytes == 6_000_000)
         var e = MessageStoreConfig(storePathRootDir: "/x")
         e.mappedFileSizeConsumeQueueBytes = 1001
