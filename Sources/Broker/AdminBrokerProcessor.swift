@@ -62,7 +62,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 var r = request.makeResponse(.success, body: ByteBuffer(string: text))
                 r.extFields = ["version": version]
                 return r
-            case .updateBrokerConfig: return updateBrokerConfig(request)
+            case .updateBrokerConfig: return await updateBrokerConfig(request)
             case .searchOffsetByTimestamp:
                 let h: SearchOffsetRequestHeader = try request.decodeHeader()
                 let boundary: OffsetBoundary = h.boundaryType?.uppercased() == "UPPER" ? .upper : .lower
@@ -187,22 +187,21 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         return KVTable(table: table)
     }
 
-    func updateBrokerConfig(_ request: RemotingCommand) -> RemotingCommand {
+    func updateBrokerConfig(_ request: RemotingCommand) async -> RemotingCommand {
         let text = String(decoding: request.bodyBytes, as: UTF8.self)
         let props = parseJavaProperties(text)
-        var unknown: [String] = []
-        var bad: [String] = []
-        controller.updateBrokerConfig { c in
-            for (k, v) in props.sorted(by: { $0.key < $1.key }) {
-                switch c.set(k, v) {
-                case .applied: break
-                case .unknownKey: unknown.append(k)
-                case .badValue: bad.append(k)
-                }
-            }
+        if let refusal = controller.applyConfigUpdate(props) {
+            controller.logger.warning("broker config update \(props) refused: \(refusal.remark)")
+            return request.makeResponse(refusal.code, remark: refusal.remark)
         }
-        if !bad.isEmpty { return request.makeResponse(.invalidParameter, remark: "bad values for \(bad.joined(separator: ","))") }
-        controller.logger.info("broker config updated: \(props.keys.sorted()) (not runtime-changeable, ignored: \(unknown))")
+        controller.logger.info("broker config updated: \(props.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+        if props["brokerPermission"] != nil {
+            // As Java: a new data version (the NameServers ignore queue data whose version they have) and a
+            // registration with every NameServer now, so a drained broker's routes lose the write bit at once
+            // instead of at the next periodic registration.
+            controller.topicConfigManager.nextVersion()
+            await controller.registerBrokerAllAndWait()
+        }
         return request.makeResponse(.success)
     }
 }

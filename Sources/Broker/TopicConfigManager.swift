@@ -113,6 +113,14 @@ public final class TopicConfigManager: Sendable {
         return removed
     }
 
+    /// A new data version with the table unchanged (brokerPermission changed): a NameServer takes a
+    /// registration's queue data (and so the masked perm) only when the version moved, as Java's
+    /// updateBrokerConfig calls `getDataVersion().nextVersion()`.
+    func nextVersion() {
+        state.withLock { bump(&$0) }
+        persist()
+    }
+
     private func bump(_ s: inout State) {
         s.dataVersion = DataVersion(counter: s.dataVersion.counter + 1, timestamp: nowMs(),
                                     stateVersion: s.dataVersion.stateVersion ?? 0)
