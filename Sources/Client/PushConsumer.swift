@@ -26,6 +26,9 @@ public struct PushConsumerOptions: Sendable {
     public var consumerTimeoutMillisWhenSuspend: Int64 = 30_000
     /// Orderly: how long SUSPEND_CURRENT_QUEUE_A_MOMENT waits unless the context says otherwise (10…30 000).
     public var suspendCurrentQueueTimeMillis: Int64 = 1_000
+    /// Concurrently: how long shutdown waits for running listener calls, so the offsets they reach are the
+    /// ones persisted (Java's awaitTerminationMillisWhenShutdown; 0 = do not wait).
+    public var awaitTerminationMillisWhenShutdown: Int64 = 0
     public init() {}
 }
 
@@ -180,7 +183,10 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         }
         guard let inst else { return }
         lockTask?.cancel()
-        if case .concurrently(let s)? = service { s.stop() }
+        if case .concurrently(let s)? = service {
+            s.stop()
+            await s.awaitIdle(timeoutMs: options.awaitTerminationMillisWhenShutdown)
+        }
         if let rb, let store {
             let queues = Set(rb.processQueueTable.keys)
             let dropped = rb.dropAll()
