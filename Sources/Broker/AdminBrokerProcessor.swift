@@ -52,6 +52,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 let h: DeleteSubscriptionGroupRequestHeader = try request.decodeHeader()
                 controller.subscriptionGroupManager.delete(h.groupName)
                 if h.cleanOffset { controller.consumerOffsetManager.removeGroup(h.groupName) }
+                controller.stats.groupGetNums.remove(group: h.groupName)
                 return request.makeResponse(.success)
             case .getBrokerRuntimeInfo: return request.makeResponse(.success, body: runtimeInfo().encode())
             case .getTopicStatsInfo: return try topicStats(request)
@@ -116,6 +117,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         controller.topicConfigManager.deleteTopicConfig(h.topic)
         controller.consumerOffsetManager.removeTopic(h.topic)
         controller.store.deleteTopics([h.topic])
+        controller.stats.groupGetNums.remove(topic: h.topic)
         controller.registerBrokerAllSoon()
         return request.makeResponse(.success)
     }
@@ -139,9 +141,8 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
 
     func consumeStats(_ request: RemotingCommand) throws -> RemotingCommand {
         let h: GetConsumeStatsRequestHeader = try request.decodeHeader()
-        var topics = Set(controller.consumerOffsetManager.topics(ofGroup: h.consumerGroup))
-        topics.formUnion(controller.consumerManager.groupInfo(h.consumerGroup)?.subscriptions.keys.map { $0 } ?? [])
-        if let t = h.topic { topics = [t] }
+        let topics = consumeStatsTopics(h)
+        let now = nowMs()
         let store = controller.store
         let offsets = controller.consumerOffsetManager
         var stats = ConsumeStats()
@@ -156,8 +157,22 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 stats.offsetTable[MessageQueue(topic: topic, brokerName: controller.brokerConfig.brokerName, queueId: q)] =
                     OffsetWrapper(brokerOffset: brokerOffset, consumerOffset: consumerOffset, pullOffset: pull, lastTimestamp: last)
             }
+            stats.consumeTps += controller.stats.groupGetNums.tps(group: h.consumerGroup, topic: topic, nowMs: now)
         }
         return request.makeResponse(.success, body: stats.encode())
+    }
+
+    /// Java's getTopicsForCollectingConsumeStats: the listed topics as given; else the requested topic, or
+    /// every topic the group has committed offsets for (its `%RETRY%` topic among them once it committed
+    /// there); then, while the group is online, only the topics it subscribes to (a clustering consumer
+    /// subscribes to its `%RETRY%` topic, so that stays; a topic it stopped consuming goes).
+    func consumeStatsTopics(_ h: GetConsumeStatsRequestHeader) -> Set<String> {
+        if !h.topicList.isEmpty { return Set(h.topicList) }
+        var topics: Set<String> = h.topic.map { [$0] } ?? Set(controller.consumerOffsetManager.topics(ofGroup: h.consumerGroup))
+        if let subscriptions = controller.consumerManager.groupInfo(h.consumerGroup)?.subscriptions, !subscriptions.isEmpty {
+            topics = topics.filter { subscriptions[$0] != nil }
+        }
+        return topics
     }
 
     func runtimeInfo() -> KVTable {

@@ -175,6 +175,8 @@ public final class BrokerController: Sendable {
             // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
             every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() },
             every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
+            // Snapshots of the per group@topic pull counts behind the consume TPS (GroupGetStats).
+            every(GroupGetStats.samplePeriodMs) { [self] in stats.groupGetNums.sample(nowMs: nowMs()) },
         ] + (c.brokerFastFailureEnable ? [
             every(10) { [self] in executors.cleanExpiredRequests(pageCacheBusy: store.isOSPageCacheBusy) },
         ] : [])
