@@ -142,6 +142,7 @@ public final class BrokerController: Sendable {
             server.registerProcessor(code, ConnectionQueryProcessor(controller: self), on: .executor(e.admin))
         }
         server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(controller: self), on: .executor(e.admin))
+        server.registerProcessor(.invokeBrokerToGetConsumerStatus, ConsumerStatusProcessor(controller: self), on: .executor(e.admin))
         server.registerProcessor(.endTransaction, EndTransactionProcessor(controller: self), on: .executor(e.endTransaction))
         server.addChannelEventListener(ClientHousekeepingService(controller: self))
     }

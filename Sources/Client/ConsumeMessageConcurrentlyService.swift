@@ -80,7 +80,8 @@ final class ConsumeMessageConcurrentlyService: Sendable {
         }
         guard started else { return }
         defer { activity.withLock { $0.inFlight -= 1 } }
-        guard !req.pq.dropped else { return }
+        guard req.pq.beginListenerCall() else { return }
+        defer { req.pq.endListenerCall() }
         var msgs = req.messages
         let now = String(Int64(Date().timeIntervalSince1970 * 1000))
         for i in msgs.indices { msgs[i].message.properties[MessageConst.consumeStartTime] = now }
