@@ -99,14 +99,27 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         guard h.readQueueNums > 0, h.writeQueueNums > 0, h.readQueueNums <= 1024, h.writeQueueNums <= 1024 else {
             return request.makeResponse(.invalidParameter, remark: "queue numbers must be within [1, 1024]")
         }
-        var attrs: [String: String] = [:]
-        for item in (h.attributes ?? "").split(separator: ",") where item.hasPrefix("+") {
-            let kv = item.dropFirst().split(separator: "=", maxSplits: 1)
-            if kv.count == 2 { attrs[String(kv[0])] = String(kv[1]) }
+        // Topic attributes (Java 5: AttributeParser, then AttributeUtil.alterCurrentAttributes against the current
+        // ones): a wrong format, an unsupported key or value, or an unchangeable attribute refuses the request
+        // with the key named and the topic unchanged. Java answers SYSTEM_ERROR from a catch-all; this is a bad
+        // parameter, so INVALID_PARAMETER.
+        let modification: [String: String]
+        do throws(AttributeFormatError) {
+            modification = try AttributeParser.parseToMap(h.attributes)
+        } catch {
+            return request.makeResponse(.invalidParameter, remark: error.description)
         }
-        controller.topicConfigManager.updateTopicConfig(TopicConfig(
-            topicName: h.topic, readQueueNums: h.readQueueNums, writeQueueNums: h.writeQueueNums, perm: h.perm,
-            topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag ?? 0, order: h.order, attributes: attrs))
+        if !controller.brokerConfig.enableMixedMessageType, modification["+" + TopicAttributes.messageType.name] == "MIXED" {
+            return request.makeResponse(.invalidParameter, remark: "MIXED message type is not supported.")
+        }
+        do throws(TopicAttributeError) {
+            try controller.topicConfigManager.updateTopicConfig(TopicConfig(
+                topicName: h.topic, readQueueNums: h.readQueueNums, writeQueueNums: h.writeQueueNums, perm: h.perm,
+                topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag ?? 0, order: h.order),
+                attributeModification: modification)
+        } catch {
+            return request.makeResponse(.invalidParameter, remark: error.description)
+        }
         controller.registerBrokerAllSoon()
         return request.makeResponse(.success)
     }

@@ -55,6 +55,8 @@ public struct BrokerConfig: Sendable {
     public var transactionCheckInterval: Int64 = 30_000
     /// Half messages (TRAN_MSG=true) are refused with NO_PERMISSION.
     public var rejectTransactionMessage = false
+    /// Topics may be created or updated with the attribute message.type=MIXED.
+    public var enableMixedMessageType = false
 
     // Request executors (broker.md §15): threads and queue capacity per kind of request, RocketMQ's keys
     // and defaults. A full queue answers SYSTEM_BUSY [OVERLOAD].
@@ -189,6 +191,7 @@ public struct BrokerConfig: Sendable {
         int32("transactionCheckMax", \.transactionCheckMax),
         int64("transactionCheckInterval", \.transactionCheckInterval),
         bool("rejectTransactionMessage", \.rejectTransactionMessage),
+        bool("enableMixedMessageType", \.enableMixedMessageType),
         int("sendMessageThreadPoolNums", \.sendMessageThreadPoolNums),
         int("pullMessageThreadPoolNums", \.pullMessageThreadPoolNums),
         int("litePullMessageThreadPoolNums", \.litePullMessageThreadPoolNums),
