@@ -85,6 +85,7 @@ struct StoreRecovery {
             commitLog.lastStoreTimestampMs = info.store_timestamp_ms
         }
         if let failure { throw failure }
+        if cutBytes > 0 { erase(files, from: processOffset, count: cutBytes) }
         commitLog.queue.truncateDirtyFiles(offset: processOffset)
         commitLog.resetTail()
         commitLog.flushedWhere = processOffset
@@ -101,6 +102,22 @@ struct StoreRecovery {
         case garbage
 
         var isGarbage: Bool { self == .garbage }
+    }
+
+    /// Zeroes the cut bytes of the file holding `offset` (later files are deleted by the cut) and syncs
+    /// them. Valid records can sit behind garbage; left in place, a later crash whose last record ends
+    /// exactly where one of them starts would make the next scan take them (and their stale queue offsets)
+    /// as new. Rare: only after a cut.
+    private func erase(_ files: [MappedFile], from offset: Int64, count: Int64) {
+        guard let f = files.first(where: { $0.startOffset <= offset && offset < $0.endOffset }) else { return }
+        let pos = offset - f.startOffset
+        let n = min(count, f.sizeBytes - pos)
+        (f.base + Int(pos)).update(repeating: 0, count: Int(n))
+        let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+        let from = pos - pos % page
+        if msync(UnsafeMutableRawPointer(f.base + Int(from)), Int(pos + n - from), MS_SYNC) != 0 {
+            logger.warning("could not sync the erased CommitLog tail of \(f.path): errno \(errno)")
+        }
     }
 
     /// Bytes from `offset` up to the last non-zero byte of every file at or after it: what a cut there
