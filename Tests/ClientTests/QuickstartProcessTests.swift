@@ -34,13 +34,19 @@ final class QuickstartProcessTests: XCTestCase {
         XCTAssertEqual(producerStatus, 0, producer.output.value.suffix(2000).description)
         let sent = lines(producer, containing: "sendStatus=SEND_OK")
         XCTAssertLessThan(sent, 1000, "SIGTERM did not stop the producer early")
-        // Every send that completed was printed, and nothing else was sent.
-        var stored: Int64 = 0
-        for q in Int32(0)..<4 {
-            let r = try await remoting.invokeSync(cluster.brokerAddr, .request(.getMaxOffset, header: TopicQueueRequestHeader(topic: "TopicTest", queueId: q)))
-            stored += try r.decodeHeader(OffsetResponseHeader.self).offset
+        // Every send that completed was printed, and nothing else was sent (queue offsets follow the sends
+        // once dispatch has caught up, which is asynchronous).
+        func stored() async throws -> Int {
+            var total: Int64 = 0
+            for q in Int32(0)..<4 {
+                let r = try await remoting.invokeSync(cluster.brokerAddr, .request(.getMaxOffset, header: TopicQueueRequestHeader(topic: "TopicTest", queueId: q)))
+                total += try r.decodeHeader(OffsetResponseHeader.self).offset
+            }
+            return Int(total)
         }
-        XCTAssertEqual(Int(stored), sent)
+        try await waitUntil("\(sent) messages dispatched") { ((try? await stored()) ?? 0) >= sent }
+        let storedCount = try await stored()
+        XCTAssertEqual(storedCount, sent)
 
         // The consumer: "Consumer Started." is a short line; block-buffered it would stay in the process.
         let consumer = ChildProcess(binary: try findBinary("quickstart-consumer", env: "APUS_QUICKSTART_CONSUMER"),
