@@ -7,7 +7,10 @@ import Remoting
 extension MQAdmin {
     /// UPDATE_AND_CREATE_TOPIC (17).
     public func createAndUpdateTopicConfig(brokerAddr: String, _ c: TopicConfig) async throws {
-        let attrs = c.attributes.keys.sorted().map { "+\($0)=\(c.attributes[$0] ?? "")" }.joined(separator: ",")
+        // Keys already signed (`+k`, `-k`: mqadmin's -a, a modification) go as they are; plain keys are added.
+        var modification: [String: String] = [:]
+        for (k, v) in c.attributes { modification[k.hasPrefix("+") || k.hasPrefix("-") ? k : "+" + k] = v }
+        let attrs = AttributeParser.parseToString(modification)
         let h = CreateTopicRequestHeader(topic: c.topicName, readQueueNums: c.readQueueNums, writeQueueNums: c.writeQueueNums,
                                          perm: c.perm, topicFilterType: c.topicFilterType, topicSysFlag: c.topicSysFlag,
                                          order: c.order, attributes: attrs.isEmpty ? nil : attrs)

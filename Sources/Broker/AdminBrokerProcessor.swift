@@ -52,6 +52,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 let h: DeleteSubscriptionGroupRequestHeader = try request.decodeHeader()
                 controller.subscriptionGroupManager.delete(h.groupName)
                 if h.cleanOffset { controller.consumerOffsetManager.removeGroup(h.groupName) }
+                controller.stats.groupGetNums.remove(group: h.groupName)
                 return request.makeResponse(.success)
             case .getBrokerRuntimeInfo: return request.makeResponse(.success, body: runtimeInfo().encode())
             case .getTopicStatsInfo: return try topicStats(request)
@@ -62,7 +63,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 var r = request.makeResponse(.success, body: ByteBuffer(string: text))
                 r.extFields = ["version": version]
                 return r
-            case .updateBrokerConfig: return updateBrokerConfig(request)
+            case .updateBrokerConfig: return await updateBrokerConfig(request)
             case .searchOffsetByTimestamp:
                 let h: SearchOffsetRequestHeader = try request.decodeHeader()
                 let boundary: OffsetBoundary = h.boundaryType?.uppercased() == "UPPER" ? .upper : .lower
@@ -98,14 +99,27 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         guard h.readQueueNums > 0, h.writeQueueNums > 0, h.readQueueNums <= 1024, h.writeQueueNums <= 1024 else {
             return request.makeResponse(.invalidParameter, remark: "queue numbers must be within [1, 1024]")
         }
-        var attrs: [String: String] = [:]
-        for item in (h.attributes ?? "").split(separator: ",") where item.hasPrefix("+") {
-            let kv = item.dropFirst().split(separator: "=", maxSplits: 1)
-            if kv.count == 2 { attrs[String(kv[0])] = String(kv[1]) }
+        // Topic attributes (Java 5: AttributeParser, then AttributeUtil.alterCurrentAttributes against the current
+        // ones): a wrong format, an unsupported key or value, or an unchangeable attribute refuses the request
+        // with the key named and the topic unchanged. Java answers SYSTEM_ERROR from a catch-all; this is a bad
+        // parameter, so INVALID_PARAMETER.
+        let modification: [String: String]
+        do throws(AttributeFormatError) {
+            modification = try AttributeParser.parseToMap(h.attributes)
+        } catch {
+            return request.makeResponse(.invalidParameter, remark: error.description)
         }
-        controller.topicConfigManager.updateTopicConfig(TopicConfig(
-            topicName: h.topic, readQueueNums: h.readQueueNums, writeQueueNums: h.writeQueueNums, perm: h.perm,
-            topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag ?? 0, order: h.order, attributes: attrs))
+        if !controller.brokerConfig.enableMixedMessageType, modification["+" + TopicAttributes.messageType.name] == "MIXED" {
+            return request.makeResponse(.invalidParameter, remark: "MIXED message type is not supported.")
+        }
+        do throws(TopicAttributeError) {
+            try controller.topicConfigManager.updateTopicConfig(TopicConfig(
+                topicName: h.topic, readQueueNums: h.readQueueNums, writeQueueNums: h.writeQueueNums, perm: h.perm,
+                topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag ?? 0, order: h.order),
+                attributeModification: modification)
+        } catch {
+            return request.makeResponse(.invalidParameter, remark: error.description)
+        }
         controller.registerBrokerAllSoon()
         return request.makeResponse(.success)
     }
@@ -116,6 +130,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         controller.topicConfigManager.deleteTopicConfig(h.topic)
         controller.consumerOffsetManager.removeTopic(h.topic)
         controller.store.deleteTopics([h.topic])
+        controller.stats.groupGetNums.remove(topic: h.topic)
         controller.registerBrokerAllSoon()
         return request.makeResponse(.success)
     }
@@ -139,9 +154,8 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
 
     func consumeStats(_ request: RemotingCommand) throws -> RemotingCommand {
         let h: GetConsumeStatsRequestHeader = try request.decodeHeader()
-        var topics = Set(controller.consumerOffsetManager.topics(ofGroup: h.consumerGroup))
-        topics.formUnion(controller.consumerManager.groupInfo(h.consumerGroup)?.subscriptions.keys.map { $0 } ?? [])
-        if let t = h.topic { topics = [t] }
+        let topics = consumeStatsTopics(h)
+        let now = nowMs()
         let store = controller.store
         let offsets = controller.consumerOffsetManager
         var stats = ConsumeStats()
@@ -156,8 +170,22 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 stats.offsetTable[MessageQueue(topic: topic, brokerName: controller.brokerConfig.brokerName, queueId: q)] =
                     OffsetWrapper(brokerOffset: brokerOffset, consumerOffset: consumerOffset, pullOffset: pull, lastTimestamp: last)
             }
+            stats.consumeTps += controller.stats.groupGetNums.tps(group: h.consumerGroup, topic: topic, nowMs: now)
         }
         return request.makeResponse(.success, body: stats.encode())
+    }
+
+    /// Java's getTopicsForCollectingConsumeStats: the listed topics as given; else the requested topic, or
+    /// every topic the group has committed offsets for (its `%RETRY%` topic among them once it committed
+    /// there); then, while the group is online, only the topics it subscribes to (a clustering consumer
+    /// subscribes to its `%RETRY%` topic, so that stays; a topic it stopped consuming goes).
+    func consumeStatsTopics(_ h: GetConsumeStatsRequestHeader) -> Set<String> {
+        if !h.topicList.isEmpty { return Set(h.topicList) }
+        var topics: Set<String> = h.topic.map { [$0] } ?? Set(controller.consumerOffsetManager.topics(ofGroup: h.consumerGroup))
+        if let subscriptions = controller.consumerManager.groupInfo(h.consumerGroup)?.subscriptions, !subscriptions.isEmpty {
+            topics = topics.filter { subscriptions[$0] != nil }
+        }
+        return topics
     }
 
     func runtimeInfo() -> KVTable {
@@ -187,22 +215,21 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         return KVTable(table: table)
     }
 
-    func updateBrokerConfig(_ request: RemotingCommand) -> RemotingCommand {
+    func updateBrokerConfig(_ request: RemotingCommand) async -> RemotingCommand {
         let text = String(decoding: request.bodyBytes, as: UTF8.self)
         let props = parseJavaProperties(text)
-        var unknown: [String] = []
-        var bad: [String] = []
-        controller.updateBrokerConfig { c in
-            for (k, v) in props.sorted(by: { $0.key < $1.key }) {
-                switch c.set(k, v) {
-                case .applied: break
-                case .unknownKey: unknown.append(k)
-                case .badValue: bad.append(k)
-                }
-            }
+        if let refusal = controller.applyConfigUpdate(props) {
+            controller.logger.warning("broker config update \(props) refused: \(refusal.remark)")
+            return request.makeResponse(refusal.code, remark: refusal.remark)
         }
-        if !bad.isEmpty { return request.makeResponse(.invalidParameter, remark: "bad values for \(bad.joined(separator: ","))") }
-        controller.logger.info("broker config updated: \(props.keys.sorted()) (not runtime-changeable, ignored: \(unknown))")
+        controller.logger.info("broker config updated: \(props.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+        if props["brokerPermission"] != nil {
+            // As Java: a new data version (the NameServers ignore queue data whose version they have) and a
+            // registration with every NameServer now, so a drained broker's routes lose the write bit at once
+            // instead of at the next periodic registration.
+            controller.topicConfigManager.nextVersion()
+            await controller.registerBrokerAllAndWait()
+        }
         return request.makeResponse(.success)
     }
 }

@@ -55,6 +55,8 @@ public struct BrokerConfig: Sendable {
     public var transactionCheckInterval: Int64 = 30_000
     /// Half messages (TRAN_MSG=true) are refused with NO_PERMISSION.
     public var rejectTransactionMessage = false
+    /// Topics may be created or updated with the attribute message.type=MIXED.
+    public var enableMixedMessageType = false
 
     // Request executors (broker.md §15): threads and queue capacity per kind of request, RocketMQ's keys
     // and defaults. A full queue answers SYSTEM_BUSY [OVERLOAD].
@@ -189,6 +191,7 @@ public struct BrokerConfig: Sendable {
         int32("transactionCheckMax", \.transactionCheckMax),
         int64("transactionCheckInterval", \.transactionCheckInterval),
         bool("rejectTransactionMessage", \.rejectTransactionMessage),
+        bool("enableMixedMessageType", \.enableMixedMessageType),
         int("sendMessageThreadPoolNums", \.sendMessageThreadPoolNums),
         int("pullMessageThreadPoolNums", \.pullMessageThreadPoolNums),
         int("litePullMessageThreadPoolNums", \.litePullMessageThreadPoolNums),
@@ -218,6 +221,20 @@ public struct BrokerConfig: Sendable {
     ]
 
     public static var keyNames: Set<String> { Set(keys.map(\.name)) }
+
+    /// Broker keys read only at start (identity and address, the server's buffers, the executors, the
+    /// periods of jobs scheduled once, the lock manager's lifetime): UPDATE_BROKER_CONFIG refuses them,
+    /// since taking them would report a value the running broker does not use. The other keys are read
+    /// on every request or round.
+    public static let restartOnlyKeys: Set<String> = Set([
+        "brokerClusterName", "brokerName", "brokerId", "brokerIP1", "brokerIP2", "listenPort", "haListenPort",
+        "registerNameServerPeriod", "flushConsumerOffsetInterval", "pullHoldCheckIntervalMs",
+        "rebalanceLockMaxLiveTime", "rocketmq.broker.rebalance.lockMaxLiveTime", "brokerFastFailureEnable",
+        "writeBufferHighWaterMark", "writeBufferLowWaterMark",
+    ]).union(keys.map(\.name).filter {
+        // The request executors are built once from these (BrokerRequestExecutors).
+        $0.hasSuffix("ThreadPoolNums") || $0.hasSuffix("QueueCapacity") || $0.hasPrefix("waitTimeMillsIn")
+    })
 
     public enum SetOutcome: Sendable, Equatable { case applied, unknownKey, badValue }
 
@@ -268,8 +285,17 @@ public enum StoreConfigPrinter {
             "maxMessageSize=\(c.maxMessageSizeBytes)", "flushIntervalCommitLog=\(c.flushIntervalCommitLogMs)",
             "flushCommitLogLeastPages=\(c.flushCommitLogLeastPages)", "syncFlushTimeout=\(c.syncFlushTimeoutMs)",
             "osPageCacheBusyTimeOutMills=\(c.osPageCacheBusyTimeOutMills)",
+            "flushCommitLogThoroughInterval=\(c.flushCommitLogThoroughIntervalMs)",
+            "commitIntervalCommitLog=\(c.commitIntervalCommitLogMs)", "commitCommitLogLeastPages=\(c.commitCommitLogLeastPages)",
+            "commitCommitLogThoroughInterval=\(c.commitCommitLogThoroughIntervalMs)",
+            "flushIntervalConsumeQueue=\(c.flushIntervalConsumeQueueMs)",
             "fileReservedTime=\(c.fileReservedTimeHours)", "deleteWhen=\(c.deleteWhen)",
-            "diskMaxUsedSpaceRatio=\(c.diskMaxUsedSpaceRatioPercent)", "messageIndexEnable=\(c.messageIndexEnable)",
+            "diskMaxUsedSpaceRatio=\(c.diskMaxUsedSpaceRatioPercent)",
+            "diskSpaceWarningLevelRatio=\(c.diskSpaceWarningLevelRatioPercent)",
+            "diskSpaceCleanForciblyRatio=\(c.diskSpaceCleanForciblyRatioPercent)",
+            "cleanFileForciblyEnable=\(c.cleanFileForciblyEnable)", "cleanResourceInterval=\(c.cleanResourceIntervalMs)",
+            "deleteFileBatchMax=\(c.deleteFileBatchMax)", "maxFilterMessageSize=\(c.maxFilterMessageSizeBytes)",
+            "messageIndexEnable=\(c.messageIndexEnable)",
             "maxTransferBytesOnMessageInMemory=\(c.maxTransferBytesOnMessageInMemory)",
             "maxTransferCountOnMessageInMemory=\(c.maxTransferCountOnMessageInMemory)",
             "maxTransferBytesOnMessageInDisk=\(c.maxTransferBytesOnMessageInDisk)",

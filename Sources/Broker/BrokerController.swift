@@ -35,12 +35,17 @@ public final class BrokerController: Sendable {
     private let arrivalRelay = Mutex<ArrivalRelay?>(nil)
     /// Wake-ups for the registration job; the newest one is kept, so a burst of changes registers once.
     private let registrationRequests = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// Requests counted, and callers waiting for a registration that covers theirs (RegistrationWaiters).
+    private let registrationWaiters = Mutex(RegistrationWaiters())
     private let stopped = Atomic<Bool>(false)
 
     /// The current settings (UPDATE_BROKER_CONFIG may change them).
     public var brokerConfig: BrokerConfig { config.withLock { $0 } }
 
     func updateBrokerConfig(_ body: (inout BrokerConfig) -> Void) { config.withLock { body(&$0) } }
+
+    /// Runs `body` with the settings locked (BrokerConfigUpdate: check, then change, with no update between).
+    func withBrokerConfigLocked<R>(_ body: (inout BrokerConfig) -> R) -> R { config.withLock { body(&$0) } }
 
     /// Binds the server, opens and starts the store, registers with the NameServers; the broker then serves.
     public static func start(brokerConfig: BrokerConfig, storeConfig: MessageStoreConfig, group: any EventLoopGroup,
@@ -71,7 +76,7 @@ public final class BrokerController: Sendable {
         controller.registerProcessors()
         store.start()
         controller.startTasks()
-        await controller.registerBrokerAll()
+        await controller.registerBrokerAllAndWait()
         return controller
     }
 
@@ -127,6 +132,7 @@ public final class BrokerController: Sendable {
             server.registerProcessor(code, ConnectionQueryProcessor(controller: self), on: .executor(e.admin))
         }
         server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(controller: self), on: .executor(e.admin))
+        server.registerProcessor(.invokeBrokerToGetConsumerStatus, ConsumerStatusProcessor(controller: self), on: .executor(e.admin))
         server.registerProcessor(.endTransaction, EndTransactionProcessor(controller: self), on: .executor(e.endTransaction))
         server.addChannelEventListener(ClientHousekeepingService(controller: self))
     }
@@ -145,13 +151,23 @@ public final class BrokerController: Sendable {
             }
         }
         let list = [
-            every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in await registerBrokerAll() },
-            // Registrations asked for by topic changes (registerBrokerAllSoon), one at a time; ends at shutdown.
-            Task { [self] in for await _ in registrationRequests.stream { await registerBrokerAll() } },
+            // The periodic registration goes through the job too, so registrations never overlap: an older
+            // table (older data version, older perm) cannot reach a NameServer after a newer one.
+            every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in registerBrokerAllSoon() },
+            // Every registration (periodic, topic changes, brokerPermission), one at a time; ends at shutdown.
+            Task { [self] in
+                for await _ in registrationRequests.stream {
+                    let covered = registrationWaiters.withLock { $0.requested }
+                    await registerBrokerAll()
+                    for waiter in registrationWaiters.withLock({ $0.take(upTo: covered) }) { waiter.resume() }
+                }
+            },
             every(c.flushConsumerOffsetInterval) { [self] in consumerOffsetManager.persist() },
             // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
             every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() },
             every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
+            // Snapshots of the per group@topic pull counts behind the consume TPS (GroupGetStats).
+            every(GroupGetStats.samplePeriodMs) { [self] in stats.groupGetNums.sample(nowMs: nowMs()) },
         ] + (c.brokerFastFailureEnable ? [
             every(10) { [self] in executors.cleanExpiredRequests(pageCacheBusy: store.isOSPageCacheBusy) },
         ] : [])
@@ -193,7 +209,23 @@ public final class BrokerController: Sendable {
     /// Asks the registration job to register now (after a topic or permission change). Requests made while
     /// one registration runs are served by one more, not one each.
     func registerBrokerAllSoon() {
+        registrationWaiters.withLock { $0.requested += 1 }
         registrationRequests.continuation.yield()
+    }
+
+    /// As registerBrokerAllSoon, and returns once a registration that started after this call has ended
+    /// (answered or failed at every NameServer), or at once when the broker is stopping. The admin path
+    /// (brokerPermission) uses it so the NameServers' routes have changed when the answer is written.
+    func registerBrokerAllAndWait() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let queued = registrationWaiters.withLock { w -> Bool in
+                guard !w.closed else { return false }
+                w.requested += 1
+                w.waiting.append((w.requested, waiter))
+                return true
+            }
+            if queued { registrationRequests.continuation.yield() } else { waiter.resume() }
+        }
     }
 
     // MARK: clients
@@ -253,6 +285,8 @@ public final class BrokerController: Sendable {
         let running = tasks.withLock { list in defer { list = [] }; return list }
         for t in running { await t.value }
         pullRequestHoldService.setReexecutor(nil, on: executors.pull)
+        // The registration job has ended: nobody would resume a caller still waiting for it.
+        for waiter in registrationWaiters.withLock({ $0.close() }) { waiter.resume() }
         arrivalRelay.withLock { $0?.clear(); $0 = nil }
         store.shutdown()
         consumerOffsetManager.persist(force: true)
@@ -267,6 +301,27 @@ public enum BrokerError: Error, CustomStringConvertible {
     case badConfig(String)
     public var description: String {
         switch self { case .badConfig(let s): return "bad broker config: \(s)" }
+    }
+}
+
+/// Registration requests are numbered; a registration that starts when `requested` is n covers every
+/// request up to n, so the job resumes the callers waiting for those once it ends.
+struct RegistrationWaiters {
+    var requested = 0
+    var waiting: [(request: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    /// Set at shutdown, after the job ended: later callers are not queued.
+    var closed = false
+
+    mutating func take(upTo covered: Int) -> [CheckedContinuation<Void, Never>] {
+        let done = waiting.filter { $0.request <= covered }.map(\.continuation)
+        waiting.removeAll { $0.request <= covered }
+        return done
+    }
+
+    mutating func close() -> [CheckedContinuation<Void, Never>] {
+        closed = true
+        defer { waiting = [] }
+        return waiting.map(\.continuation)
     }
 }
 

@@ -1,5 +1,6 @@
-// BrokerStats: counters behind GET_BROKER_RUNTIME_INFO (messages and bytes put and got since start).
-// Atomics; updated by the send and pull processors on any task.
+// BrokerStats: counters behind GET_BROKER_RUNTIME_INFO (messages and bytes put and got since start) and
+// the per group@topic pull rates of GET_CONSUME_STATS (GroupGetStats). Atomics; updated by the send and
+// pull processors on any task.
 
 import Synchronization
 
@@ -10,6 +11,8 @@ public final class BrokerStats: Sendable {
     private let putFailures = Atomic<Int>(0)
     private let getMessages = Atomic<Int>(0)
     private let getBytes = Atomic<Int>(0)
+    /// Messages pulled per topic@group over the last minute (consume TPS).
+    let groupGetNums = GroupGetStats()
 
     func recordPut(messages: Int, bytes: Int, ok: Bool) {
         if ok {

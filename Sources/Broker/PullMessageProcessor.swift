@@ -181,6 +181,8 @@ struct PullMessageProcessor: RemotingRequestProcessor {
         var response = answer(code, result.status.rawValue)
         if code == .success {
             controller.stats.recordGet(messages: result.messageCount, bytes: result.bufferTotalSize)
+            controller.stats.groupGetNums.record(group: header.consumerGroup, topic: header.topic,
+                                                 messages: result.messageCount, nowMs: nowMs())
             PullBodyWriter.attach(result, to: &response, zeroCopy: !config.transferMsgByHeap,
                                   thresholdBytes: Int(config.zeroCopyThresholdBytes), coldReads: controller.store.coldReads)
         }

@@ -92,9 +92,15 @@ public final class TopicConfigManager: Sendable {
         return result
     }
 
-    /// UPDATE_AND_CREATE_TOPIC: replaces or adds the topic.
-    func updateTopicConfig(_ config: TopicConfig) {
-        state.withLock { s in
+    /// UPDATE_AND_CREATE_TOPIC: replaces or adds the topic. Its attributes are the current ones (none for a
+    /// new topic) changed by `attributeModification` (`+key` / `-key`, TopicAttributes.alter), checked and
+    /// applied under the table's lock; a refused modification changes nothing.
+    func updateTopicConfig(_ config: TopicConfig, attributeModification: [String: String] = [:]) throws(TopicAttributeError) {
+        var config = config
+        try state.withLock { (s: inout State) throws(TopicAttributeError) in
+            let current = s.table[config.topicName]
+            config.attributes = try TopicAttributes.alter(current: current?.attributes ?? [:], modification: attributeModification,
+                                                          creating: current == nil)
             s.table[config.topicName] = config
             bump(&s)
         }
@@ -111,6 +117,14 @@ public final class TopicConfigManager: Sendable {
         }
         if removed { persist() }
         return removed
+    }
+
+    /// A new data version with the table unchanged (brokerPermission changed): a NameServer takes a
+    /// registration's queue data (and so the masked perm) only when the version moved, as Java's
+    /// updateBrokerConfig calls `getDataVersion().nextVersion()`.
+    func nextVersion() {
+        state.withLock { bump(&$0) }
+        persist()
     }
 
     private func bump(_ s: inout State) {

@@ -6,6 +6,7 @@
 
 import Foundation
 import Remoting
+import Synchronization
 
 final class ConsumeMessageConcurrentlyService: Sendable {
     struct Request: Sendable {
@@ -22,6 +23,9 @@ final class ConsumeMessageConcurrentlyService: Sendable {
     let listener: MessageListenerConcurrently
     let offsetStore: any OffsetStore
     private let queue = WorkQueue<Request>()
+    /// Listener calls running, and whether stop() was called: after it no new call starts, so shutdown can
+    /// wait for the running ones to record their offsets before it persists (awaitIdle).
+    private let activity = Mutex<(inFlight: Int, stopped: Bool)>((0, false))
 
     init(consumer: PushConsumer, instance: MQClientInstance, listener: @escaping MessageListenerConcurrently,
          offsetStore: any OffsetStore)
@@ -44,7 +48,20 @@ final class ConsumeMessageConcurrentlyService: Sendable {
         }
     }
 
-    func stop() { queue.close() }
+    /// No request starts after this; requests still queued are dropped unconsumed (their offsets are not
+    /// committed, so they are delivered again, as Java's dropped process queues).
+    func stop() {
+        activity.withLock { $0.stopped = true }
+        queue.close()
+    }
+
+    /// Returns once no listener call runs, or after `timeoutMs` (Java's awaitTerminationMillisWhenShutdown).
+    func awaitIdle(timeoutMs: Int64) async {
+        let deadline = ContinuousClock.now + .milliseconds(max(0, timeoutMs))
+        while activity.withLock({ $0.inFlight }) > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
 
     func submit(_ msgs: [MessageExt], pq: ProcessQueue, mq: MessageQueue, batchSize: Int) {
         var i = 0
@@ -56,7 +73,15 @@ final class ConsumeMessageConcurrentlyService: Sendable {
     }
 
     private func consume(_ req: Request, threadName: String) async {
-        guard !req.pq.dropped else { return }
+        let started = activity.withLock { a -> Bool in
+            guard !a.stopped else { return false }
+            a.inFlight += 1
+            return true
+        }
+        guard started else { return }
+        defer { activity.withLock { $0.inFlight -= 1 } }
+        guard req.pq.beginListenerCall() else { return }
+        defer { req.pq.endListenerCall() }
         var msgs = req.messages
         let now = String(Int64(Date().timeIntervalSince1970 * 1000))
         for i in msgs.indices { msgs[i].message.properties[MessageConst.consumeStartTime] = now }

@@ -25,6 +25,16 @@ protocol MQConsumerInner: AnyObject, Sendable {
     func updateTopicSubscribeInfo(_ topic: String, _ queues: Set<MessageQueue>)
     func doRebalance() async
     func persistConsumerOffset() async
+    /// RESET_CONSUMER_CLIENT_OFFSET for this consumer's group (push consumers; others ignore it).
+    func resetOffset(topic: String, offsets: [MessageQueue: Int64]) async
+    /// GET_CONSUMER_STATUS_FROM_CLIENT: the offsets held in memory for `topic`.
+    func consumerStatus(topic: String) -> [MessageQueue: Int64]
+}
+
+extension MQConsumerInner {
+    // As Java's MQClientInstance: only push consumers take part in a reset or report their status.
+    func resetOffset(topic: String, offsets: [MessageQueue: Int64]) async {}
+    func consumerStatus(topic: String) -> [MessageQueue: Int64] { [:] }
 }
 
 /// One instance per client id in the process (`MQClientManager`).
@@ -86,6 +96,42 @@ public final class MQClientInstance: Sendable {
             return nil
         }
         remoting.registerProcessor(.checkTransactionState, ClosureRequestProcessor(check))
+        let reset: @Sendable (RemotingCommand, RemotingChannel) async throws -> RemotingCommand? = { [weak self] request, channel in
+            await self?.resetOffset(request, channel: channel)
+            return nil
+        }
+        remoting.registerProcessor(.resetConsumerClientOffset, ClosureRequestProcessor(reset))
+        let status: @Sendable (RemotingCommand, RemotingChannel) async throws -> RemotingCommand? = { [weak self] request, _ in
+            self?.consumerStatus(request)
+        }
+        remoting.registerProcessor(.getConsumerStatusFromClient, ClosureRequestProcessor(status))
+    }
+
+    /// RESET_CONSUMER_CLIENT_OFFSET (220, one-way, sent by the broker after `mqadmin resetOffsetByTime`;
+    /// Java: ClientRemotingProcessor.resetOffset → MQClientInstance.resetOffset): the group's consumer here
+    /// restarts the named queues of the topic from the given offsets. Never answered.
+    func resetOffset(_ request: RemotingCommand, channel: RemotingChannel) async {
+        guard let header = try? request.decodeHeader(ResetOffsetRequestHeader.self) else {
+            logger.warning("malformed RESET_CONSUMER_CLIENT_OFFSET from \(channel.remoteAddress)")
+            return
+        }
+        let offsets = request.body.flatMap { try? ResetOffsetBody.decode($0) }?.offsetTable ?? [:]
+        logger.info("invoke reset offset operation from broker. brokerAddr=\(channel.remoteAddress), topic=\(header.topic), group=\(header.group), timestamp=\(header.timestamp)")
+        guard let consumer = state.withLock({ $0.consumers[header.group] }) else {
+            logger.info("[reset-offset] consumer does not exist. group=\(header.group)")
+            return
+        }
+        await consumer.resetOffset(topic: header.topic, offsets: offsets)
+    }
+
+    /// GET_CONSUMER_STATUS_FROM_CLIENT (221; Java: ClientRemotingProcessor.getConsumeStatus): the group's
+    /// in-memory offsets of the topic (empty when the group has no consumer here).
+    func consumerStatus(_ request: RemotingCommand) -> RemotingCommand {
+        guard let header = try? request.decodeHeader(GetConsumerStatusRequestHeader.self) else {
+            return request.makeResponse(.systemError, remark: "bad GET_CONSUMER_STATUS_FROM_CLIENT header")
+        }
+        let table = state.withLock { $0.consumers[header.group] }?.consumerStatus(topic: header.topic) ?? [:]
+        return request.makeResponse(.success, body: GetConsumerStatusBody(messageQueueTable: table).encode())
     }
 
     /// CHECK_TRANSACTION_STATE (client.md §7.3): handed to the local producer of the message's PGROUP; no

@@ -18,6 +18,8 @@ protocol OffsetStore: Sendable {
     func persistAll(_ mqs: Set<MessageQueue>) async
     func persist(_ mq: MessageQueue) async
     func removeOffset(_ mq: MessageQueue)
+    /// The in-memory offsets of `topic` (Java's cloneOffsetTable; GET_CONSUMER_STATUS_FROM_CLIENT).
+    func offsetTable(topic: String) -> [MessageQueue: Int64]
 }
 
 final class RemoteBrokerOffsetStore: OffsetStore {
@@ -70,6 +72,8 @@ final class RemoteBrokerOffsetStore: OffsetStore {
     }
 
     func removeOffset(_ mq: MessageQueue) { table.withLock { _ = $0.removeValue(forKey: mq) } }
+
+    func offsetTable(topic: String) -> [MessageQueue: Int64] { table.withLock { $0.filter { $0.key.topic == topic } } }
 }
 
 final class LocalFileOffsetStore: OffsetStore {
@@ -145,4 +149,6 @@ final class LocalFileOffsetStore: OffsetStore {
     func persist(_ mq: MessageQueue) async { await persistAll([mq]) }
 
     func removeOffset(_ mq: MessageQueue) { table.withLock { _ = $0.removeValue(forKey: mq) } }
+
+    func offsetTable(topic: String) -> [MessageQueue: Int64] { table.withLock { $0.filter { $0.key.topic == topic } } }
 }

@@ -19,6 +19,8 @@ final class ProcessQueue: Sendable {
         var locked = false
         var lastLockTimestampMs: Int64 = 0
         var loopRunning = false
+        // Concurrent consumption: listener calls running on this queue's messages.
+        var listenerCalls = 0
     }
     /// A lock not renewed for this long is treated as lost (rocketmq.client.rebalance.lockMaxLiveTime).
     static let lockMaxLiveTimeMs: Int64 = 30_000
@@ -105,6 +107,20 @@ final class ProcessQueue: Sendable {
     func endConsumeLoop() { state.withLock { $0.loopRunning = false } }
 
     var consumeLoopRunning: Bool { state.withLock { $0.loopRunning } }
+
+    /// Concurrent consumption: a listener call on this queue's messages begins; false (nothing counted)
+    /// once the queue is dropped. The caller checks `dropped` again before committing, after this count
+    /// went up, so whoever drops the queue and then waits for `listenerCallsRunning` to reach 0 knows no
+    /// offset from before the drop can be committed afterwards (offset reset).
+    func beginListenerCall() -> Bool {
+        guard !dropped else { return false }
+        state.withLock { $0.listenerCalls += 1 }
+        return true
+    }
+
+    func endListenerCall() { state.withLock { $0.listenerCalls -= 1 } }
+
+    var listenerCallsRunning: Bool { state.withLock { $0.listenerCalls > 0 } }
 
     /// Cached plus consuming messages (orderly removal waits for them before unlocking).
     var hasCachedMessages: Bool { state.withLock { !$0.msgTree.isEmpty || !$0.consumingTree.isEmpty } }

@@ -26,6 +26,9 @@ public struct PushConsumerOptions: Sendable {
     public var consumerTimeoutMillisWhenSuspend: Int64 = 30_000
     /// Orderly: how long SUSPEND_CURRENT_QUEUE_A_MOMENT waits unless the context says otherwise (10…30 000).
     public var suspendCurrentQueueTimeMillis: Int64 = 1_000
+    /// Concurrently: how long shutdown waits for running listener calls, so the offsets they reach are the
+    /// ones persisted (Java's awaitTerminationMillisWhenShutdown; 0 = do not wait).
+    public var awaitTerminationMillisWhenShutdown: Int64 = 0
     public init() {}
 }
 
@@ -192,7 +195,10 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         }
         guard let inst else { return }
         lockTask?.cancel()
-        if case .concurrently(let s)? = service { s.stop() }
+        if case .concurrently(let s)? = service {
+            s.stop()
+            await s.awaitIdle(timeoutMs: options.awaitTerminationMillisWhenShutdown)
+        }
         if let rb, let store {
             let queues = Set(rb.processQueueTable.keys)
             let dropped = rb.dropAll()
@@ -235,6 +241,36 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
     func persistConsumerOffset() async {
         guard let (rb, store) = state.withLock({ s in s.rebalance.flatMap { r in s.offsetStore.map { (r, $0) } } }) else { return }
         await store.persistAll(Set(rb.processQueueTable.keys))
+    }
+
+    /// RESET_CONSUMER_CLIENT_OFFSET (Java: MQClientInstance.resetOffset): the queues of `topic` in `offsets`
+    /// that this consumer pulls are dropped; once their running listener calls (or orderly consume loops)
+    /// ended — at most 10 s, the wait Java sleeps unconditionally — each gets its new offset, persisted at
+    /// the broker, and an immediate rebalance takes the queue again and reads that offset back. So
+    /// consumption restarts from the reset point, and no batch consumed before the reset can commit its
+    /// old offset over it (the periodic persist would otherwise undo the reset within 5 s).
+    func resetOffset(topic: String, offsets: [MessageQueue: Int64]) async {
+        guard isRunning, let (inst, rb, store) = state.withLock({ s -> (MQClientInstance, RebalanceImpl, any OffsetStore)? in
+            guard let i = s.instance, let r = s.rebalance, let o = s.offsetStore else { return nil }
+            return (i, r, o)
+        }) else { return }
+        let dropped = rb.dropForReset(topic: topic, queues: Set(offsets.keys))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while dropped.values.contains(where: { $0.listenerCallsRunning || $0.consumeLoopRunning }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        for mq in dropped.keys.sorted() {
+            guard let offset = offsets[mq] else { continue }
+            store.updateOffset(mq, offset, increaseOnly: false)
+            await store.persist(mq)
+            store.removeOffset(mq)
+        }
+        inst.logger.info("reset offsets of \(dropped.count) queue(s) of \(topic) for group \(group)")
+        await rb.doRebalance()
+    }
+
+    func consumerStatus(topic: String) -> [MessageQueue: Int64] {
+        state.withLock { $0.offsetStore }?.offsetTable(topic: topic) ?? [:]
     }
 
     /// The queues this consumer currently pulls.

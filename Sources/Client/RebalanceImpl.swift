@@ -240,6 +240,20 @@ final class RebalanceImpl: Sendable {
         offsetStore.removeOffset(mq)
     }
 
+    /// RESET_CONSUMER_CLIENT_OFFSET: takes the queues of `topic` among `queues` that this client pulls out
+    /// of the table and marks them dropped (their pull loops end and their consumption commits nothing
+    /// more); the next pass takes them again at the offset the store holds then. Orderly queues keep their
+    /// broker lock, so the next pass gets them back at once.
+    func dropForReset(topic: String, queues: Set<MessageQueue>) -> [MessageQueue: ProcessQueue] {
+        let taken = state.withLock { s in
+            let t = s.processQueueTable.filter { $0.key.topic == topic && queues.contains($0.key) }
+            for k in t.keys { s.processQueueTable[k] = nil }
+            return t
+        }
+        for pq in taken.values { pq.dropped = true }
+        return taken
+    }
+
     /// Drops everything (shutdown).
     func dropAll() -> [MessageQueue: ProcessQueue] {
         let all = state.withLock { s in defer { s.processQueueTable = [:] }; return s.processQueueTable }

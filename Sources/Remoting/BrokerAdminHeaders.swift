@@ -90,18 +90,23 @@ public struct GetSubscriptionGroupConfigRequestHeader: CommandCustomHeader, Equa
 public struct GetConsumeStatsRequestHeader: CommandCustomHeader, Equatable {
     public var consumerGroup: String
     public var topic: String?
-    public init(consumerGroup: String, topic: String? = nil) {
+    /// RocketMQ 5: `;`-separated topics; when given, exactly these are reported (no subscription check).
+    public var topicList: [String]
+    public init(consumerGroup: String, topic: String? = nil, topicList: [String] = []) {
         self.consumerGroup = consumerGroup
         self.topic = topic
+        self.topicList = topicList
     }
     public init(extFields: [String: String]) throws(RemotingError) {
         let r = ExtFieldReader(extFields)
         consumerGroup = try r.required("consumerGroup")
         topic = r.optional("topic").flatMap { $0.isEmpty ? nil : $0 }
+        topicList = (r.optional("topicList") ?? "").split(separator: ";").map(String.init).filter { !$0.isEmpty }
     }
     public func toExtFields() -> [String: String] {
         var f = ["consumerGroup": consumerGroup]
         f["topic"] = topic
+        if !topicList.isEmpty { f["topicList"] = topicList.joined(separator: ";") }
         return f
     }
 }

@@ -13,17 +13,18 @@ final class CleanCommitLogService: Sendable {
     private let commitLog: CommitLog
     private let consumeQueues: ConsumeQueueStore
     private let index: IndexService?
-    private let config: MessageStoreConfig
+    /// Retention keys are read each pass (StoreLiveSettings), so UPDATE_BROKER_CONFIG changes the next one.
+    private let settings: StoreLiveSettings
     private let thread = ServiceThread(name: "CleanCommitLogService")
     private let logger: Logger
     private let diskFullAtomic = Atomic<Bool>(false)
     private let manualPasses = Atomic<Int>(0)
 
-    init(commitLog: CommitLog, consumeQueues: ConsumeQueueStore, index: IndexService?, config: MessageStoreConfig, logger: Logger) {
+    init(commitLog: CommitLog, consumeQueues: ConsumeQueueStore, index: IndexService?, settings: StoreLiveSettings, logger: Logger) {
         self.commitLog = commitLog
         self.consumeQueues = consumeQueues
         self.index = index
-        self.config = config
+        self.settings = settings
         self.logger = logger
     }
 
@@ -35,7 +36,7 @@ final class CleanCommitLogService: Sendable {
             t.waitForRunning(firstDelayMs)
             while !t.isStopped {
                 _ = runPass(nowMs: currentTimeMs())
-                t.waitForRunning(config.cleanResourceIntervalMs)
+                t.waitForRunning(settings.current.cleanResourceIntervalMs)
             }
         }
     }
@@ -62,16 +63,17 @@ final class CleanCommitLogService: Sendable {
 
     private func clamp(_ v: Int64, _ lo: Int64, _ hi: Int64) -> Double { Double(min(max(v, lo), hi)) / 100 }
 
-    private func isTimeToDelete(nowMs: Int64) -> Bool {
+    private func isTimeToDelete(nowMs: Int64, deleteWhen: String) -> Bool {
         var t = time_t(nowMs / 1000)
         var tmv = tm()
         localtime_r(&t, &tmv)
-        return config.deleteWhen.split(separator: ";").contains { Int($0.trimmingCharacters()) == Int(tmv.tm_hour) }
+        return deleteWhen.split(separator: ";").contains { Int($0.trimmingCharacters()) == Int(tmv.tm_hour) }
     }
 
     /// One pass; returns the number of CommitLog files deleted.
     @discardableResult
     func runPass(nowMs: Int64, usedRatioOverride: Double? = nil) -> Int {
+        let config = settings.current
         let warning = clamp(config.diskSpaceWarningLevelRatioPercent, 35, 90)
         let forcibly = clamp(config.diskSpaceCleanForciblyRatioPercent, 30, 85)
         let maxUsed = clamp(config.diskMaxUsedSpaceRatioPercent, 10, 95)
@@ -95,7 +97,7 @@ final class CleanCommitLogService: Sendable {
         }
         let manual = manualPasses.load(ordering: .relaxed) > 0
         if manual { manualPasses.subtract(1, ordering: .relaxed) }
-        guard isTimeToDelete(nowMs: nowMs) || spaceToDelete || cleanImmediately || manual else { return 0 }
+        guard isTimeToDelete(nowMs: nowMs, deleteWhen: config.deleteWhen) || spaceToDelete || cleanImmediately || manual else { return 0 }
         let force = config.cleanFileForciblyEnable && cleanImmediately
         let reservedMs = config.fileReservedTimeHours * 3_600_000
         var doomed: [MappedFile] = []

@@ -7,14 +7,15 @@ import Logging
 
 final class CommitRealTimeService: Sendable {
     private let commitLog: CommitLog
-    private let config: MessageStoreConfig
+    /// Interval, least pages and thorough interval are read each round (StoreLiveSettings).
+    private let settings: StoreLiveSettings
     private let thread = ServiceThread(name: "CommitRealTimeService")
     private let onCommitted: @Sendable () -> Void
     private let logger: Logger
 
-    init(commitLog: CommitLog, config: MessageStoreConfig, logger: Logger, onCommitted: @escaping @Sendable () -> Void) {
+    init(commitLog: CommitLog, settings: StoreLiveSettings, logger: Logger, onCommitted: @escaping @Sendable () -> Void) {
         self.commitLog = commitLog
-        self.config = config
+        self.settings = settings
         self.logger = logger
         self.onCommitted = onCommitted
     }
@@ -23,7 +24,8 @@ final class CommitRealTimeService: Sendable {
         thread.start { [self] t in
             var lastThoroughNs = monotonicNs()
             while !t.isStopped {
-                t.waitForRunning(config.commitIntervalCommitLogMs, coalescingNs: StoreLimits.wakeupCoalescingNs)
+                t.waitForRunning(settings.current.commitIntervalCommitLogMs, coalescingNs: StoreLimits.wakeupCoalescingNs)
+                let config = settings.current
                 let now = monotonicNs()
                 var leastPages = Int(config.commitCommitLogLeastPages)
                 if now - lastThoroughNs >= UInt64(max(0, config.commitCommitLogThoroughIntervalMs)) * 1_000_000 {

@@ -10,15 +10,16 @@ final class FlushCommitLogService: Sendable {
     private let commitLog: CommitLog
     private let checkpoint: StoreCheckpoint
     private let ring: IORing
-    private let config: MessageStoreConfig
+    /// Interval, least pages and thorough interval are read each round (StoreLiveSettings).
+    private let settings: StoreLiveSettings
     private let thread = ServiceThread(name: "FlushRealTimeService")
     private let logger: Logger
 
-    init(commitLog: CommitLog, checkpoint: StoreCheckpoint, ring: IORing, config: MessageStoreConfig, logger: Logger) {
+    init(commitLog: CommitLog, checkpoint: StoreCheckpoint, ring: IORing, settings: StoreLiveSettings, logger: Logger) {
         self.commitLog = commitLog
         self.checkpoint = checkpoint
         self.ring = ring
-        self.config = config
+        self.settings = settings
         self.logger = logger
     }
 
@@ -26,7 +27,8 @@ final class FlushCommitLogService: Sendable {
         thread.start { [self] t in
             var lastThoroughNs = monotonicNs()
             while !t.isStopped {
-                t.waitForRunning(config.flushIntervalCommitLogMs, coalescingNs: StoreLimits.wakeupCoalescingNs)
+                t.waitForRunning(settings.current.flushIntervalCommitLogMs, coalescingNs: StoreLimits.wakeupCoalescingNs)
+                let config = settings.current
                 let now = monotonicNs()
                 let thorough = now - lastThoroughNs >= UInt64(config.flushCommitLogThoroughIntervalMs) * 1_000_000
                 if thorough { lastThoroughNs = now }

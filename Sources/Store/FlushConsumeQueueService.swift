@@ -8,22 +8,23 @@ final class FlushConsumeQueueService: Sendable {
     private let consumeQueues: ConsumeQueueStore
     private let checkpoint: StoreCheckpoint
     private let ring: IORing
-    private let intervalMs: Int64
+    /// flushIntervalConsumeQueue is read each round (StoreLiveSettings).
+    private let settings: StoreLiveSettings
     private let thread = ServiceThread(name: "FlushConsumeQueueService")
     private let logger: Logger
 
-    init(consumeQueues: ConsumeQueueStore, checkpoint: StoreCheckpoint, ring: IORing, intervalMs: Int64, logger: Logger) {
+    init(consumeQueues: ConsumeQueueStore, checkpoint: StoreCheckpoint, ring: IORing, settings: StoreLiveSettings, logger: Logger) {
         self.consumeQueues = consumeQueues
         self.checkpoint = checkpoint
         self.ring = ring
-        self.intervalMs = intervalMs
+        self.settings = settings
         self.logger = logger
     }
 
     func start() {
         thread.start { [self] t in
             while !t.isStopped {
-                t.waitForRunning(intervalMs)
+                t.waitForRunning(settings.current.flushIntervalConsumeQueueMs)
                 flushOnce()
             }
             for _ in 0..<3 { flushOnce() }

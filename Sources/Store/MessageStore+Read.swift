@@ -21,6 +21,8 @@ extension MessageStore {
         if offset == maxOffset { result.status = .offsetOverflowOne; return result }
         if offset > maxOffset { result.status = .offsetOverflowBadly; result.nextBeginOffset = maxOffset; return result }
 
+        // One read of the live settings per pull (StoreLiveSettings).
+        let config = self.config
         let scanMax = max(Int(config.maxFilterMessageSizeBytes) / Int(StoreLimits.consumeQueueUnitBytes), maxMsgNums)
         let (entries, fileMissing, nextIndex) = cq.entries(from: offset, maxCount: scanMax)
         if fileMissing {
@@ -30,7 +32,7 @@ extension MessageStore {
         }
         let maxPhysical = commitLog.maxOffset
         let minPhysical = commitLog.minOffset
-        let memoryBytes = physicalMemoryBytesForReads
+        let memoryBytes = physicalMemoryBytesForReads(config)
         var next = offset
         var bytes = 0
         var lastStatus = GetMessageStatus.noMatchedMessage
@@ -68,7 +70,7 @@ extension MessageStore {
         result.nextBeginOffset = next
         result.status = result.messages.isEmpty ? lastStatus : .found
         if let last = result.messages.last {
-            result.suggestPullingFromSlave = maxPhysical - last.physicalOffset > physicalMemoryBytesForReads
+            result.suggestPullingFromSlave = maxPhysical - last.physicalOffset > memoryBytes
         }
         return result
     }
@@ -85,7 +87,7 @@ extension MessageStore {
         return MessageProperties.decode(String(decoding: props, as: UTF8.self))
     }
 
-    var physicalMemoryBytesForReads: Int64 {
+    func physicalMemoryBytesForReads(_ config: MessageStoreConfig) -> Int64 {
         let pages = Int64(sysconf(Int32(_SC_PHYS_PAGES))), pageSize = Int64(sysconf(Int32(_SC_PAGESIZE)))
         return pages * pageSize * config.accessMessageInMemoryMaxRatioPercent / 100
     }

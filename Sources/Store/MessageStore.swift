@@ -10,7 +10,12 @@ import Logging
 import Synchronization
 
 public final class MessageStore: Sendable {
-    public let config: MessageStoreConfig
+    /// The settings as they stand: the start-up ones with UPDATE_BROKER_CONFIG's changes (StoreLiveSettings).
+    public var config: MessageStoreConfig { settings.current }
+    /// What may change while the store runs, and the changes made so far.
+    public let settings: StoreLiveSettings
+    /// The start-up settings, for what the put path reads (role, flush mode): no lock per message.
+    private let boot: MessageStoreConfig
     let logger: Logger
     let commitLog: CommitLog
     let consumeQueues: ConsumeQueueStore
@@ -44,7 +49,9 @@ public final class MessageStore: Sendable {
     /// loads and recovers. `onMessageArriving` is called on the dispatcher thread for each new message.
     public init(config: MessageStoreConfig, logger: Logger = Logger(label: "apus.store"),
                 onMessageArriving: (@Sendable (MessageArrival) -> Void)? = nil) throws {
-        self.config = config
+        boot = config
+        let settings = StoreLiveSettings(config)
+        self.settings = settings
         self.logger = logger
         try makeDirectories(config.storePathRootDir)
         ServiceThread.niceness.store(Int32(clamping: min(max(config.storeServiceThreadNice, 0), 19)), ordering: .relaxed)
@@ -97,17 +104,17 @@ public final class MessageStore: Sendable {
                                              syncFlushTimeoutMs: config.syncFlushTimeoutMs, logger: logger)
             flushService = nil
         } else {
-            let flush = FlushCommitLogService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing, config: config, logger: logger)
+            let flush = FlushCommitLogService(commitLog: commitLog, checkpoint: checkpoint, ring: flushRing, settings: settings, logger: logger)
             flushService = flush
             groupCommit = nil
             // Committed bytes are dirty pages: let an untimed flush service see them at once.
-            commitService = pool == nil ? nil : CommitRealTimeService(commitLog: commitLog, config: config, logger: logger) {
+            commitService = pool == nil ? nil : CommitRealTimeService(commitLog: commitLog, settings: settings, logger: logger) {
                 if !config.flushCommitLogTimed { flush.wakeup() }
             }
         }
         flushConsumeQueue = FlushConsumeQueueService(consumeQueues: consumeQueues, checkpoint: checkpoint, ring: try IORing(config: config),
-                                                     intervalMs: config.flushIntervalConsumeQueueMs, logger: logger)
-        clean = CleanCommitLogService(commitLog: commitLog, consumeQueues: consumeQueues, index: index, config: config, logger: logger)
+                                                     settings: settings, logger: logger)
+        clean = CleanCommitLogService(commitLog: commitLog, consumeQueues: consumeQueues, index: index, settings: settings, logger: logger)
         encoder = MessageEncoder(storeHost: config.storeHost, bodyBytesMax: config.maxMessageSizeBytes)
         shutdownRing = try IORing(config: config)
         coldReads = ColdReadService(config: config)
@@ -125,7 +132,7 @@ public final class MessageStore: Sendable {
         groupCommit?.start()
         flushConsumeQueue.start()
         clean.start(firstDelayMs: cleanFirstDelayMs)
-        AbortFile.create(config.abortPath)
+        AbortFile.create(boot.abortPath)
         running.store(true, ordering: .releasing)
     }
 
@@ -153,7 +160,7 @@ public final class MessageStore: Sendable {
         }
         allocator.shutdown()
         if clean && reput.behindBytes == 0 {
-            AbortFile.remove(config.abortPath)
+            AbortFile.remove(boot.abortPath)
         } else {
             logger.warning("store shut down with work left (dispatch behind \(reput.behindBytes) bytes): next start recovers abnormally")
         }
@@ -165,7 +172,7 @@ public final class MessageStore: Sendable {
 
     private func refusal() -> PutMessageResult? {
         if !running.load(ordering: .acquiring) { return PutMessageResult(status: .serviceNotAvailable, remark: "the store is not running") }
-        if config.brokerRole == .slave { return PutMessageResult(status: .serviceNotAvailable, remark: "a slave does not accept messages") }
+        if boot.brokerRole == .slave { return PutMessageResult(status: .serviceNotAvailable, remark: "a slave does not accept messages") }
         if clean.isDiskFull { return PutMessageResult(status: .serviceNotAvailable, remark: "disk full: the store refuses new messages") }
         if let g = groupCommit, g.isFull { return PutMessageResult(status: .flushQueueFull, remark: "too many puts waiting for flush") }
         if isOSPageCacheBusy { return PutMessageResult(status: .osPageCacheBusy, remark: "[PC_SYNCHRONIZED]broker busy, start flow control for a while") }
@@ -177,11 +184,11 @@ public final class MessageStore: Sendable {
     public var isOSPageCacheBusy: Bool {
         // Most of the time the lock is free: no clock read then.
         guard commitLog.isPutLockHeld else { return false }
-        return commitLog.lockHeldMs(nowMs: currentTimeMs()) > config.osPageCacheBusyTimeOutMills
+        return commitLog.lockHeldMs(nowMs: currentTimeMs()) > settings.osPageCacheBusyTimeOutMs
     }
 
     /// A slave takes no puts from clients (RocketMQ's send processor rejects them before they queue).
-    public var isSlave: Bool { config.brokerRole == .slave }
+    public var isSlave: Bool { boot.brokerRole == .slave }  // the role changes only with a restart
 
     /// A put from a thread that must never wait (an event loop): as `putMessage`, except that it does
     /// nothing and returns false when the put would have to wait (the put lock is busy rolling to a new
@@ -272,7 +279,7 @@ public final class MessageStore: Sendable {
                 }
             } else if let c = commitService {
                 c.wakeup()
-            } else if config.flushCommitLogTimed == false {
+            } else if boot.flushCommitLogTimed == false {
                 flushService?.wakeup()
             }
             completion(result)

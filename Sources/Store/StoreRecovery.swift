@@ -56,8 +56,10 @@ struct StoreRecovery {
         // there before anything is dispatched: a queue holding units past the end (a ConsumeQueue
         // longer than the log) would otherwise make re-dispatch of the real records look redundant.
         var processOffset = files[startIndex].startOffset
-        forEachRecord(files, from: startIndex, checkCRC: checkCRC, logStop: true) { _, _, end in processOffset = end }
-        let maxOffsetBefore = files.last.map { $0.endOffset } ?? 0
+        let stop = forEachRecord(files, from: startIndex, checkCRC: checkCRC, logStop: true) { _, _, end in processOffset = end }
+        // Only bytes that were written count as cut: the zero rest of the last file (and a zero file made
+        // ahead) is room for the next message, and a clean restart reports no cut.
+        let cutBytes = stop.isGarbage ? writtenBytes(files, from: processOffset) : 0
         let referenced = consumeQueues.all.map { $0.maxPhysicalEnd }.max() ?? -1
         if referenced > processOffset {
             logger.warning("ConsumeQueues reference CommitLog bytes up to \(referenced), past its end \(processOffset): cutting them")
@@ -83,24 +85,67 @@ struct StoreRecovery {
             commitLog.lastStoreTimestampMs = info.store_timestamp_ms
         }
         if let failure { throw failure }
+        if cutBytes > 0 { erase(files, from: processOffset, count: cutBytes) }
         commitLog.queue.truncateDirtyFiles(offset: processOffset)
         commitLog.resetTail()
         commitLog.flushedWhere = processOffset
         checkpoint.confirmPhysicalOffset = processOffset
         return Outcome(processOffset: processOffset, dispatchedRecords: dispatched,
-                       truncatedBytes: maxOffsetBefore - processOffset, startFile: files[startIndex].startOffset)
+                       truncatedBytes: cutBytes, startFile: files[startIndex].startOffset)
+    }
+
+    /// Why the scan of the log stopped.
+    enum Stop: Equatable {
+        /// No room for another record, or a zero header: the data written so far ends here.
+        case endOfData
+        /// Bytes that are not a valid record at their place (a torn or corrupt write).
+        case garbage
+
+        var isGarbage: Bool { self == .garbage }
+    }
+
+    /// Zeroes the cut bytes of the file holding `offset` (later files are deleted by the cut) and syncs
+    /// them. Valid records can sit behind garbage; left in place, a later crash whose last record ends
+    /// exactly where one of them starts would make the next scan take them (and their stale queue offsets)
+    /// as new. Rare: only after a cut.
+    private func erase(_ files: [MappedFile], from offset: Int64, count: Int64) {
+        guard let f = files.first(where: { $0.startOffset <= offset && offset < $0.endOffset }) else { return }
+        let pos = offset - f.startOffset
+        let n = min(count, f.sizeBytes - pos)
+        (f.base + Int(pos)).update(repeating: 0, count: Int(n))
+        let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+        let from = pos - pos % page
+        if msync(UnsafeMutableRawPointer(f.base + Int(from)), Int(pos + n - from), MS_SYNC) != 0 {
+            logger.warning("could not sync the erased CommitLog tail of \(f.path): errno \(errno)")
+        }
+    }
+
+    /// Bytes from `offset` up to the last non-zero byte of every file at or after it: what a cut there
+    /// throws away. Only called when the scan stopped at garbage (a rare start), since it reads the rest
+    /// of the files.
+    private func writtenBytes(_ files: [MappedFile], from offset: Int64) -> Int64 {
+        var lastNonZero: Int64 = offset
+        for f in files where f.endOffset > offset {
+            let from = max(offset, f.startOffset) - f.startOffset
+            var i = f.sizeBytes
+            while i > from && f.base[Int(i - 1)] == 0 { i -= 1 }
+            if i > from { lastNonZero = f.startOffset + i }
+        }
+        return lastNonZero - offset
     }
 
     /// Walks valid records from file `startIndex` on, crossing BLANK fillers into the next file, and
     /// calls `body(recordStart, info, recordEnd)` for each. Stops at the first invalid record.
+    /// Returns why it stopped.
+    @discardableResult
     private func forEachRecord(_ files: [MappedFile], from startIndex: Int, checkCRC: Bool, logStop: Bool,
-                               _ body: (UnsafeMutablePointer<UInt8>, apus_record_info, Int64) -> Void) {
+                               _ body: (UnsafeMutablePointer<UInt8>, apus_record_info, Int64) -> Void) -> Stop {
         var i = startIndex
         scan: while i < files.count {
             let f = files[i]
             var pos: Int64 = 0
             while true {
-                if f.sizeBytes - pos < 8 { break scan }
+                if f.sizeBytes - pos < 8 { return .endOfData }
                 var info = apus_record_info()
                 let kind = apus_record_check(f.base + Int(pos), Int(f.sizeBytes - pos), checkCRC ? 1 : 0, &info)
                 if kind == APUS_RECORD_BLANK {
@@ -108,19 +153,22 @@ struct StoreRecovery {
                     continue scan
                 }
                 if kind < 0 {
-                    if logStop && (info.magic != 0 || info.total_size != 0) {
+                    // A zero header is where writing stopped (the unused rest of the file), not damage.
+                    guard info.magic != 0 || info.total_size != 0 else { return .endOfData }
+                    if logStop {
                         logger.warning("CommitLog ends at \(f.startOffset + pos): \(Self.reason(kind)) (torn or corrupt tail is cut)")
                     }
-                    break scan
+                    return .garbage
                 }
                 if info.physical_offset != f.startOffset + pos {
                     if logStop { logger.warning("CommitLog record at \(f.startOffset + pos) claims offset \(info.physical_offset): cut here") }
-                    break scan
+                    return .garbage
                 }
                 pos += Int64(info.total_size)
                 body(f.base + Int(pos - Int64(info.total_size)), info, f.startOffset + pos)
             }
         }
+        return .endOfData
     }
 
     static func reason(_ rc: Int32) -> String {

@@ -26,15 +26,23 @@ enum TopicCommands {
         var sysFlag: Int32 = 0
         if o.bool("u", default: false) { sysFlag |= 1 }
         if o.bool("s", default: false) { sysFlag |= 2 }
-        var attrs: [(String, String)] = []
-        for item in (o.value("a") ?? "").split(separator: ",") {
+        // As Java's tool: the modification is checked for its format here, and sent as given (signs kept);
+        // the broker checks keys and values against the topic's current attributes.
+        let attrText = String(String((o.value("a") ?? "").drop(while: \.isWhitespace).reversed()).drop(while: \.isWhitespace).reversed())
+        let modification: [String: String]
+        do throws(AttributeFormatError) {
+            modification = try AttributeParser.parseToMap(attrText)
+        } catch {
+            throw MQAdminError.badArgument(error.description)
+        }
+        let attrs = attrText.isEmpty ? [] : attrText.split(separator: ",").map { item -> (String, String) in
             let kv = item.split(separator: "=", maxSplits: 1)
-            attrs.append((String(kv[0]), kv.count > 1 ? String(kv[1]) : ""))
+            return (String(kv[0]), kv.count > 1 ? String(kv[1]) : "")
         }
         let config = TopicConfig(topicName: try o.required("t"), readQueueNums: try o.int32("r", default: 8),
                                  writeQueueNums: try o.int32("w", default: 8), perm: perm, topicFilterType: "SINGLE_TAG",
                                  topicSysFlag: sysFlag, order: o.bool("o", default: false),
-                                 attributes: Dictionary(attrs, uniquingKeysWith: { $1 }))
+                                 attributes: modification)
         let admin = try ctx.admin
         let configLine = "TopicConfig [topicName=\(config.topicName), readQueueNums=\(config.readQueueNums), writeQueueNums=\(config.writeQueueNums), perm=\(permText(config.perm)), topicFilterType=SINGLE_TAG, topicSysFlag=\(sysFlag), order=\(config.order), attributes=\(javaMap(attrs))]"
         if let addr = o.value("b") {

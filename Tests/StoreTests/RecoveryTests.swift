@@ -109,6 +109,49 @@ import Testing
         #expect(readAll(store).values.map(\.count).reduce(0, +) == 33)
     }
 
+    /// Valid records behind garbage are cut with it, and must not come back: a later crash that leaves the
+    /// log ending exactly where such a record starts (here: message 10 put again, same size) would make
+    /// the scan take the stale records as new. The cut erases the bytes it throws away.
+    @Test func recordsCutBehindGarbageDoNotComeBackAfterTheNextCrash() async throws {
+        let dir = TestDirs.make("stale")
+        defer { TestDirs.remove(dir) }
+        let bodies = try await fill(dir, count: 20)
+        var records: [DecodedRecord] = []
+        var end: Int64 = 0
+        do {
+            let s = try MessageStore(config: smallConfig(dir))
+            records = readAll(s).values.flatMap { $0 }.sorted { $0.physicalOffset < $1.physicalOffset }
+            end = s.maxPhysicalOffset
+        }
+        try #require(records.count == 20)
+        let cutAt = records[10].physicalOffset
+        let n = Int(String(records[10].properties["KEYS"]?.dropFirst() ?? "")) ?? -1
+        try #require(bodies.indices.contains(n))
+        // A bad header over message 10: messages 10...19 stay valid bytes, but behind garbage.
+        let fd = open(lastFile(dir), O_RDWR)
+        _ = pwrite(fd, [UInt8](repeating: 0xEE, count: 8), 8, off_t(cutAt % (64 * 1024)))
+        close(fd)
+        AbortFile.create(dir + "/abort")
+        do {
+            let store = try MessageStore(config: smallConfig(dir))
+            #expect(store.maxPhysicalOffset == cutAt)
+            #expect(store.recoveryReport.truncatedBytes == end - cutAt)
+            store.start()
+            #expect(readAll(store).values.map(\.count).reduce(0, +) == 10)
+            // The same message again: the record after it would start where stale message 11 starts.
+            let r = await store.putMessage(message(queue: Int32(n % 4), body: bodies[n], keys: "k\(n)"))
+            #expect(r.append?.physicalOffset == cutAt)
+            #expect(r.append.map { cutAt + Int64($0.wroteBytes) } == records[11].physicalOffset)
+            store.shutdown()
+        }
+        AbortFile.create(dir + "/abort")
+        let store = try MessageStore(config: smallConfig(dir))
+        #expect(store.maxPhysicalOffset == records[11].physicalOffset, "stale records behind the old cut came back")
+        store.start()
+        defer { store.shutdown() }
+        #expect(readAll(store).values.map(\.count).reduce(0, +) == 11)
+    }
+
     @Test func consumeQueueLongerThanTheLogIsCut() async throws {
         let dir = TestDirs.make("cqlong")
         defer { TestDirs.remove(dir) }
