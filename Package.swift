@@ -60,7 +60,8 @@ let remotingTargets: [Target] = [
         name: "NameServer",
         dependencies: nio + ["Remoting", .product(name: "Logging", package: "swift-log")]
     ),
-    // What the server commands share: the RocketMQ-style log handler (stdout + ~/logs/rocketmqlogs/*.log).
+    // What the commands share: the RocketMQ-style log handler (stdout + ~/logs/rocketmqlogs/*.log), stop
+    // signals as a stream, line-at-a-time output for pipes.
     .target(name: "ServerSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
     // The `mqnamesrv` command.
     .executableTarget(
@@ -138,8 +139,8 @@ let clientTargets: [Target] = [
         dependencies: nio + ["Remoting", "CZlib", "CZstd", "CLz4", .product(name: "Logging", package: "swift-log")]
     ),
     // RocketMQ's quickstart programs and the benchmark tool, over Client only.
-    .executableTarget(name: "quickstart-producer", dependencies: ["Client"]),
-    .executableTarget(name: "quickstart-consumer", dependencies: ["Client"]),
+    .executableTarget(name: "quickstart-producer", dependencies: ["Client", "ServerSupport"]),
+    .executableTarget(name: "quickstart-consumer", dependencies: ["Client", "ServerSupport"]),
     .executableTarget(name: "mqbench", dependencies: [
         "Client", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Histogram", package: "hdrhistogram-swift"),

@@ -4,6 +4,7 @@
 // brokers), then it exits 0. Lines are flushed one by one, also into a pipe.
 
 import Client
+import ServerSupport
 import Foundation
 
 let stop = StopSignals()

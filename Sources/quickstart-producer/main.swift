@@ -4,6 +4,7 @@
 // one, also into a pipe.
 
 import Client
+import ServerSupport
 import Foundation
 import Synchronization
 

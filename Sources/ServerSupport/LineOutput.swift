@@ -4,8 +4,8 @@
 
 import Foundation
 
-enum LineOutput {
-    static func print(_ line: String) {
+public enum LineOutput {
+    public static func print(_ line: String) {
         var bytes = Array((line + "\n").utf8)
         var done = 0
         while done < bytes.count {

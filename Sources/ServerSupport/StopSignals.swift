@@ -1,11 +1,11 @@
 // StopSignals: SIGINT and SIGTERM as an async stream, so main can end the program in order (shutdown of
-// the client, then exit 0) instead of dying with the default action mid-write. The same few lines live in
-// each quickstart target, which depend on Client only.
+// the client, then exit 0) instead of dying with the default action mid-write. Used by the quickstart
+// programs.
 
 import Dispatch
 import Foundation
 
-final class StopSignals: @unchecked Sendable {
+public final class StopSignals: @unchecked Sendable {
     // Sendable because: every field is set in init and never changed; the sources are only kept alive.
     private let signals: AsyncStream<Int32>
     private let continuation: AsyncStream<Int32>.Continuation
@@ -13,7 +13,7 @@ final class StopSignals: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
     /// Ignores the default actions and delivers each signal to the stream.
-    init() {
+    public init() {
         let (stream, continuation) = AsyncStream<Int32>.makeStream()
         signals = stream
         self.continuation = continuation
@@ -27,7 +27,7 @@ final class StopSignals: @unchecked Sendable {
     }
 
     /// The first signal received (one that came before this call counts).
-    func first() async -> Int32 {
+    public func first() async -> Int32 {
         for await sig in signals { return sig }
         return SIGTERM
     }
