@@ -2,6 +2,8 @@
 // sends (admin.md §10), done with direct VIEW_MESSAGE_BY_ID / QUERY_MESSAGE / PULL_MESSAGE / SEND_MESSAGE_V2
 // requests after a route lookup. Called by `mqadmin` sub-commands; any task.
 
+import Client
+import Common
 import NIOCore
 import Remoting
 
@@ -28,11 +30,11 @@ public struct PullResult: Sendable {
 extension MQAdmin {
     /// VIEW_MESSAGE_BY_ID (33) to the store host encoded in an offset message id.
     public func viewMessage(offsetMsgId: String, topic: String? = nil) async throws -> MessageExt {
-        guard let (addr, offset) = MessageDecoder.decodeOffsetMsgId(offsetMsgId) else {
+        guard let (host, offset) = OffsetMessageId.parse(offsetMsgId), host.port > 0, host.port <= 65535, offset >= 0 else {
             throw MQAdminError.badArgument("\(offsetMsgId) is not an offset message id")
         }
-        let r = try await invoke(addr, .request(.viewMessageById, header: ViewMessageRequestHeader(offset: offset, topic: topic)))
-        guard let m = MessageDecoder.decodeAll(r.bodyBytes).first else {
+        let r = try await invoke(host.description, .request(.viewMessageById, header: ViewMessageRequestHeader(offset: offset, topic: topic)))
+        guard let m = MessageDecoder.decodeAll(r.bodyBytes, decompress: true).first else {
             throw MQAdminError.notFound("can not find message by the offset, \(offset)")
         }
         return m
@@ -52,11 +54,11 @@ extension MQAdmin {
             request.extFields?["_UNIQUE_KEY_QUERY"] = String(uniqueKey)
             let r = try await invoke(addr, request, timeoutMs: 18_000, accept: [.queryNotFound])
             guard r.responseCode == .success else { continue }
-            for var m in MessageDecoder.decodeAll(r.bodyBytes) where m.topic == topic {
+            for var m in MessageDecoder.decodeAll(r.bodyBytes, decompress: true) where m.topic == topic {
                 m.brokerName = b.brokerName
                 if uniqueKey {
                     if m.properties["UNIQ_KEY"] == key { found.append(m) }
-                } else if (m.keys ?? "").split(separator: " ").contains(Substring(key)) {
+                } else if m.keys.contains(key) {
                     found.append(m)
                 }
             }
@@ -82,7 +84,7 @@ extension MQAdmin {
         case .pullRetryImmediately: status = "NO_MATCHED_MSG"
         default: status = "OFFSET_ILLEGAL"
         }
-        var messages = status == "FOUND" ? MessageDecoder.decodeAll(r.bodyBytes) : []
+        var messages = status == "FOUND" ? MessageDecoder.decodeAll(r.bodyBytes, decompress: true) : []
         for i in messages.indices { messages[i].brokerName = brokerName }
         return PullResult(pullStatus: status, nextBeginOffset: Int64(f["nextBeginOffset"] ?? "") ?? offset,
                           minOffset: Int64(f["minOffset"] ?? "") ?? 0, maxOffset: Int64(f["maxOffset"] ?? "") ?? 0,
@@ -103,12 +105,12 @@ extension MQAdmin {
             throw MQAdminError.notFound("No route info of this topic: \(topic)")
         }
         let addr = try brokerAddr(brokerName: name, route: route)
-        let uniqKey = UniqueKey.next()
+        let uniqKey = MessageClientIDSetter.createUniqID()
         var props: [(String, String)] = [("UNIQ_KEY", uniqKey), ("WAIT", "true")]
         if let tags, !tags.isEmpty { props.append(("TAGS", tags)) }
         if let keys, !keys.isEmpty { props.append(("KEYS", keys)) }
         let h = SendMessageRequestHeader(producerGroup: producerGroup, topic: topic, queueId: qid,
-                                         bornTimestamp: UniqueKey.nowMs(), properties: MessageDecoder.encodeProperties(props),
+                                         bornTimestamp: WallClock.nowMs(), properties: MessageProperties.encode(props),
                                          brokerName: name)
         var request = RemotingCommand.request(.sendMessageV2, body: ByteBuffer(bytes: body))
         request.extFields = h.toV2ExtFields()

@@ -2,6 +2,7 @@
 // heartbeats, consumer lists, send-back (client.md §13). Requests carry language OTHER and the
 // configured header serialisation. Stateless apart from the chosen name server; any task.
 
+import Common
 import Foundation
 import NIOCore
 import Remoting
@@ -126,7 +127,7 @@ final class MQClientAPI: Sendable {
         }
         let h: PullMessageResponseHeader
         do { h = try resp.decodeHeader() } catch { throw .broker(code: resp.code, remark: "bad pull response header: \(error)") }
-        let messages = status == .found ? MessageDecoder.decodeAll(resp.bodyBytes) : []
+        let messages = status == .found ? MessageDecoder.decodeAll(resp.bodyBytes, decompress: true) : []
         return PullResult(status: status, nextBeginOffset: h.nextBeginOffset, minOffset: h.minOffset, maxOffset: h.maxOffset,
                           suggestWhichBrokerId: h.suggestWhichBrokerId, messages: messages)
     }
