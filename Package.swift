@@ -122,7 +122,7 @@ let brokerTargets: [Target] = [
     // `make bench` end-to-end loopback driver and the quick-start producer/consumer `make run` points to.
     .executableTarget(
         name: "BrokerBench",
-        dependencies: nio + ["Broker", "Remoting", "Store", .product(name: "Logging", package: "swift-log")],
+        dependencies: nio + ["Broker", "Common", "Remoting", "Store", .product(name: "Logging", package: "swift-log")],
         path: "Benchmarks/BrokerBench"
     ),
     .testTarget(

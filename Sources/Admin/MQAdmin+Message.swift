@@ -28,12 +28,19 @@ public struct PullResult: Sendable {
 }
 
 extension MQAdmin {
+    /// The store address and commit-log offset inside an offset message id; nil for anything else, such
+    /// as a UNIQ_KEY (also 32 hex characters, but its "port" is pid and random bits, out of range).
+    public static func storeTarget(ofOffsetMsgId id: String) -> (address: String, offset: Int64)? {
+        guard let (host, offset) = OffsetMessageId.parse(id), host.port > 0, host.port <= 65535, offset >= 0 else { return nil }
+        return (host.description, offset)
+    }
+
     /// VIEW_MESSAGE_BY_ID (33) to the store host encoded in an offset message id.
     public func viewMessage(offsetMsgId: String, topic: String? = nil) async throws -> MessageExt {
-        guard let (host, offset) = OffsetMessageId.parse(offsetMsgId), host.port > 0, host.port <= 65535, offset >= 0 else {
+        guard let (address, offset) = Self.storeTarget(ofOffsetMsgId: offsetMsgId) else {
             throw MQAdminError.badArgument("\(offsetMsgId) is not an offset message id")
         }
-        let r = try await invoke(host.description, .request(.viewMessageById, header: ViewMessageRequestHeader(offset: offset, topic: topic)))
+        let r = try await invoke(address, .request(.viewMessageById, header: ViewMessageRequestHeader(offset: offset, topic: topic)))
         guard let m = MessageDecoder.decodeAll(r.bodyBytes, decompress: true).first else {
             throw MQAdminError.notFound("can not find message by the offset, \(offset)")
         }
