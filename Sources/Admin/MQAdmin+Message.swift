@@ -1,6 +1,6 @@
 // MQAdmin message operations: lookups by offset id, key and unique key, pulls of one queue and single
-// sends (admin.md §10), done with direct VIEW_MESSAGE_BY_ID / QUERY_MESSAGE / PULL_MESSAGE / SEND_MESSAGE_V2
-// requests after a route lookup. Called by `mqadmin` sub-commands; any task.
+// sends (admin.md §10): VIEW_MESSAGE_BY_ID / QUERY_MESSAGE / SEND_MESSAGE_V2 requests after a route lookup,
+// pulls through the client library's MQClientAPI. Called by `mqadmin` sub-commands; any task.
 
 import Client
 import Common
@@ -81,21 +81,23 @@ extension MQAdmin {
         let h = PullMessageRequestHeader(consumerGroup: group, topic: topic, queueId: queueId, queueOffset: offset,
                                          maxMsgNums: maxNums, sysFlag: PullSysFlag.subscription, subscription: "*",
                                          expressionType: "TAG")
-        let r = try await invoke(addr, .request(.pullMessage, header: h), timeoutMs: 10_000,
-                                 accept: [.pullNotFound, .pullRetryImmediately, .pullOffsetMoved])
-        let f = r.extFields ?? [:]
-        let status: String
-        switch r.responseCode {
-        case .success: status = "FOUND"
-        case .pullNotFound: status = "NO_NEW_MSG"
-        case .pullRetryImmediately: status = "NO_MATCHED_MSG"
-        default: status = "OFFSET_ILLEGAL"
+        let r: Client.PullResult
+        do {
+            r = try await clientAPI.pullMessage(addr, h, lite: false, timeoutMs: 10_000, brokerName: brokerName)
+        } catch {
+            if case let .broker(code, remark) = error { throw MQAdminError.response(code: code, remark: remark, address: addr) }
+            throw error
         }
-        var messages = status == "FOUND" ? MessageDecoder.decodeAll(r.bodyBytes, decompress: true) : []
+        let status = switch r.status {
+        case .found: "FOUND"
+        case .noNewMessage: "NO_NEW_MSG"
+        case .noMatchedMessage: "NO_MATCHED_MSG"
+        case .offsetIllegal: "OFFSET_ILLEGAL"
+        }
+        var messages = r.messages
         for i in messages.indices { messages[i].brokerName = brokerName }
-        return PullResult(pullStatus: status, nextBeginOffset: Int64(f["nextBeginOffset"] ?? "") ?? offset,
-                          minOffset: Int64(f["minOffset"] ?? "") ?? 0, maxOffset: Int64(f["maxOffset"] ?? "") ?? 0,
-                          messages: messages)
+        return PullResult(pullStatus: status, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset,
+                          maxOffset: r.maxOffset, messages: messages)
     }
 
     /// SEND_MESSAGE_V2 (310) of one message to `brokerName`/`queueId`, or to a queue picked from the route.

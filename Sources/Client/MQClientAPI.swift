@@ -29,12 +29,12 @@ public struct PullResult: Sendable {
     public var messages: [MessageExt]
 }
 
-final class MQClientAPI: Sendable {
+public final class MQClientAPI: Sendable {
     let remoting: RemotingClient
     let config: ClientConfig
     private let namesrvChoice = Mutex<Int>(Int.random(in: 0..<999))
 
-    init(remoting: RemotingClient, config: ClientConfig) {
+    public init(remoting: RemotingClient, config: ClientConfig) {
         self.remoting = remoting
         self.config = config
     }
@@ -111,7 +111,7 @@ final class MQClientAPI: Sendable {
 
     // MARK: pull
 
-    func pullMessage(_ addr: String, _ header: PullMessageRequestHeader, lite: Bool, timeoutMs: Int64, brokerName: String)
+    public func pullMessage(_ addr: String, _ header: PullMessageRequestHeader, lite: Bool, timeoutMs: Int64, brokerName: String)
         async throws(MQClientError) -> PullResult
     {
         var fields = header.toExtFields()
