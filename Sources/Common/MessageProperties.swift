@@ -45,11 +45,8 @@ public enum MessageProperties {
 
     /// All pairs of a properties string, with Java's rules.
     public static func decode(_ text: String) -> [String: String] {
-        var result: [String: String] = [:]
-        forEachPair(text) { name, value in
-            result[String(decoding: name, as: UTF8.self)] = String(decoding: value, as: UTF8.self)
-        }
-        return result
+        var copy = text
+        return copy.withUTF8 { decode(UnsafeRawBufferPointer($0)) }
     }
 
     /// All pairs of properties bytes as they sit in a record.
