@@ -9,7 +9,7 @@ let commonProducts: [Product] = [
 ]
 let commonTargets: [Target] = [
     .target(name: "Common"),
-    .testTarget(name: "CommonTests", dependencies: ["Common"]),
+    .testTarget(name: "CommonTests", dependencies: ["Common", "ApusTestSupport"]),
 ]
 
 // Store targets: the C core, the io_uring ring and the Swift MessageStore.
