@@ -2,6 +2,16 @@
 // Apus: a RocketMQ-compatible message broker. One package; targets follow docs/ARCHITECTURE.md.
 import PackageDescription
 
+// The message model every layer shares (RocketMQ's common/message): records decoded into MessageExt,
+// property names and codec, message ids, tag hashes and subscriptions. Depends on nothing of ours.
+let commonProducts: [Product] = [
+    .library(name: "Common", targets: ["Common"]),
+]
+let commonTargets: [Target] = [
+    .target(name: "Common"),
+    .testTarget(name: "CommonTests", dependencies: ["Common", "ApusTestSupport"]),
+]
+
 // Store targets: the C core, the io_uring ring and the Swift MessageStore.
 let storeProducts: [Product] = [
     .library(name: "Store", targets: ["Store"]),
@@ -23,17 +33,17 @@ let storeTargets: [Target] = [
     .target(
         name: "Store",
         dependencies: [
-            "CStore", "CUring",
+            "Common", "CStore", "CUring",
             .product(name: "Logging", package: "swift-log"),
         ]
     ),
     // Child process used by crash-safety tests: appends under SYNC_FLUSH and reports acknowledgements.
-    .executableTarget(name: "apus-store-crasher", dependencies: ["Store", "ApusTestSupport"], path: "Tests/Helpers/StoreCrasher"),
+    .executableTarget(name: "apus-store-crasher", dependencies: ["Common", "Store", "ApusTestSupport"], path: "Tests/Helpers/StoreCrasher"),
     // Helpers shared by test targets and test helper processes (raw sockets, crash-test bodies).
     .target(name: "ApusTestSupport", dependencies: [.product(name: "NIOCore", package: "swift-nio")], path: "Tests/Support"),
     // `make bench` driver for the store, printing the machine's own bounds beside each figure.
-    .executableTarget(name: "StoreBench", dependencies: ["Store", "CStore", "CUring"], path: "Benchmarks/StoreBench"),
-    .testTarget(name: "StoreTests", dependencies: ["Store", "CStore", "CUring", "ApusTestSupport"]),
+    .executableTarget(name: "StoreBench", dependencies: ["Common", "Store", "CStore", "CUring"], path: "Benchmarks/StoreBench"),
+    .testTarget(name: "StoreTests", dependencies: ["Common", "Store", "CStore", "CUring", "ApusTestSupport"]),
 ]
 
 // Remoting protocol and NameServer targets.
@@ -52,7 +62,7 @@ let remotingTargets: [Target] = [
     // RocketMQ remoting wire protocol: frames, both header serialisations, typed headers, bodies, server, client.
     .target(
         name: "Remoting",
-        dependencies: nio + ["CZlib", .product(name: "Logging", package: "swift-log"),
+        dependencies: nio + ["Common", "CZlib", .product(name: "Logging", package: "swift-log"),
                              .product(name: "DequeModule", package: "swift-collections")]
     ),
     // Route registry and request processors of the NameServer.
@@ -99,7 +109,7 @@ let brokerTargets: [Target] = [
     // Processors, managers and services of the broker over Store and Remoting (never imports NameServer).
     .target(
         name: "Broker",
-        dependencies: nio + ["Remoting", "Store", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Common", "Remoting", "Store", .product(name: "Logging", package: "swift-log")]
     ),
     // The `mqbroker` command.
     .executableTarget(
@@ -113,12 +123,12 @@ let brokerTargets: [Target] = [
     // `make bench` end-to-end loopback driver and the quick-start producer/consumer `make run` points to.
     .executableTarget(
         name: "BrokerBench",
-        dependencies: nio + ["Broker", "Remoting", "Store", .product(name: "Logging", package: "swift-log")],
+        dependencies: nio + ["Broker", "Common", "Remoting", "Store", .product(name: "Logging", package: "swift-log")],
         path: "Benchmarks/BrokerBench"
     ),
     .testTarget(
         name: "BrokerTests",
-        dependencies: nio + ["ApusTestSupport", "Remoting", "Store", "Broker", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["ApusTestSupport", "Common", "Remoting", "Store", "Broker", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
@@ -136,7 +146,7 @@ let clientTargets: [Target] = [
     // Producer, PushConsumer, LitePullConsumer over one MQClientInstance (never imports Broker or Store).
     .target(
         name: "Client",
-        dependencies: nio + ["Remoting", "CZlib", "CZstd", "CLz4", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Common", "Remoting", "CZlib", "CZstd", "CLz4", .product(name: "Logging", package: "swift-log")]
     ),
     // RocketMQ's quickstart programs and the benchmark tool, over Client only.
     .executableTarget(name: "quickstart-producer", dependencies: ["Client", "ServerSupport"]),
@@ -148,7 +158,7 @@ let clientTargets: [Target] = [
     // Real-process tests against mqnamesrv and mqbroker (process launcher from ApusTestSupport).
     .testTarget(
         name: "ClientTests",
-        dependencies: nio + ["Client", "ApusTestSupport", "Remoting", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Client", "Common", "ApusTestSupport", "Remoting", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
@@ -162,22 +172,22 @@ let adminTargets: [Target] = [
     // Admin operations shared by `mqadmin` and any future console: routes, clusters, stats, connections, messages.
     .target(
         name: "Admin",
-        dependencies: nio + ["Remoting", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Client", "Common", "Remoting", .product(name: "Logging", package: "swift-log")]
     ),
     // The `mqadmin` command: RocketMQ's sub-command names, flags and output columns.
     .executableTarget(
         name: "mqadmin",
-        dependencies: ["Admin", "Remoting"]
+        dependencies: ["Admin", "Common", "Remoting"]
     ),
     .testTarget(
         name: "AdminTests",
-        dependencies: nio + ["Admin", "ApusTestSupport", "Remoting", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Admin", "Common", "ApusTestSupport", "Remoting", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
 let package = Package(
     name: "Apus",
-    products: storeProducts + remotingProducts + brokerProducts + clientProducts + adminProducts,
+    products: commonProducts + storeProducts + remotingProducts + brokerProducts + clientProducts + adminProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -185,6 +195,6 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
-    targets: storeTargets + remotingTargets + brokerTargets + clientTargets + adminTargets,
+    targets: commonTargets + storeTargets + remotingTargets + brokerTargets + clientTargets + adminTargets,
     swiftLanguageModes: [.v6]
 )

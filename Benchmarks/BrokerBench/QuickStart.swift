@@ -2,6 +2,7 @@
 // RocketMQ client: `produce` sends messages (auto-creating the topic from TBW102), `consume` pulls every
 // queue from the committed offset (or 0), prints the messages and commits the offsets.
 
+import Common
 import Foundation
 import Logging
 import NIOCore
@@ -51,22 +52,6 @@ enum QuickStart {
         await client.shutdown()
     }
 
-    /// Bodies of concatenated stored records (store.md §3; IPv4 hosts, as this broker stores them).
-    static func bodies(_ b: [UInt8]) -> [[UInt8]] {
-        func int32(_ at: Int) -> Int { Int(Int32(bitPattern: b[at..<at + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })) }
-        var out: [[UInt8]] = []
-        var start = 0
-        while start + 4 <= b.count {
-            let total = int32(start)
-            guard total > 0, start + total <= b.count else { break }
-            let sysFlag = int32(start + 36)
-            let bornHost = sysFlag & 0x10 != 0 ? 20 : 8
-            let storeHost = sysFlag & 0x20 != 0 ? 20 : 8
-            let bodyLenAt = start + 48 + bornHost + 8 + storeHost + 4 + 8
-            let bodyLen = int32(bodyLenAt)
-            out.append(Array(b[(bodyLenAt + 4)..<(bodyLenAt + 4 + bodyLen)]))
-            start += total
-        }
-        return out
-    }
+    /// Bodies of concatenated stored records, read with Common's decoder (a bad record ends the list).
+    static func bodies(_ b: [UInt8]) -> [[UInt8]] { MessageDecoder.decodeAll(b).map(\.body) }
 }

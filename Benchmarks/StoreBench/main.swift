@@ -5,6 +5,7 @@
 //    vs  the latency of one 4 KiB write + fdatasync
 //  - dispatch rate (ConsumeQueue + index rebuilt from the CommitLog)
 // The store lives in $APUS_BENCH_DIR (default /tmp/apus-bench) and is removed after each run.
+import Common
 import CStore
 import Foundation
 import Glibc

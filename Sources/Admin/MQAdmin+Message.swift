@@ -1,7 +1,9 @@
 // MQAdmin message operations: lookups by offset id, key and unique key, pulls of one queue and single
-// sends (admin.md §10), done with direct VIEW_MESSAGE_BY_ID / QUERY_MESSAGE / PULL_MESSAGE / SEND_MESSAGE_V2
-// requests after a route lookup. Called by `mqadmin` sub-commands; any task.
+// sends (admin.md §10): VIEW_MESSAGE_BY_ID / QUERY_MESSAGE / SEND_MESSAGE_V2 requests after a route lookup,
+// pulls through the client library's MQClientAPI. Called by `mqadmin` sub-commands; any task.
 
+import Client
+import Common
 import NIOCore
 import Remoting
 
@@ -26,13 +28,20 @@ public struct PullResult: Sendable {
 }
 
 extension MQAdmin {
+    /// The store address and commit-log offset inside an offset message id; nil for anything else, such
+    /// as a UNIQ_KEY (also 32 hex characters, but its "port" is pid and random bits, out of range).
+    public static func storeTarget(ofOffsetMsgId id: String) -> (address: String, offset: Int64)? {
+        guard let (host, offset) = OffsetMessageId.parse(id), host.port > 0, host.port <= 65535, offset >= 0 else { return nil }
+        return (host.description, offset)
+    }
+
     /// VIEW_MESSAGE_BY_ID (33) to the store host encoded in an offset message id.
     public func viewMessage(offsetMsgId: String, topic: String? = nil) async throws -> MessageExt {
-        guard let (addr, offset) = MessageDecoder.decodeOffsetMsgId(offsetMsgId) else {
+        guard let (address, offset) = Self.storeTarget(ofOffsetMsgId: offsetMsgId) else {
             throw MQAdminError.badArgument("\(offsetMsgId) is not an offset message id")
         }
-        let r = try await invoke(addr, .request(.viewMessageById, header: ViewMessageRequestHeader(offset: offset, topic: topic)))
-        guard let m = MessageDecoder.decodeAll(r.bodyBytes).first else {
+        let r = try await invoke(address, .request(.viewMessageById, header: ViewMessageRequestHeader(offset: offset, topic: topic)))
+        guard let m = MessageDecoder.decodeAll(r.bodyBytes, decompress: true).first else {
             throw MQAdminError.notFound("can not find message by the offset, \(offset)")
         }
         return m
@@ -52,11 +61,11 @@ extension MQAdmin {
             request.extFields?["_UNIQUE_KEY_QUERY"] = String(uniqueKey)
             let r = try await invoke(addr, request, timeoutMs: 18_000, accept: [.queryNotFound])
             guard r.responseCode == .success else { continue }
-            for var m in MessageDecoder.decodeAll(r.bodyBytes) where m.topic == topic {
+            for var m in MessageDecoder.decodeAll(r.bodyBytes, decompress: true) where m.topic == topic {
                 m.brokerName = b.brokerName
                 if uniqueKey {
                     if m.properties["UNIQ_KEY"] == key { found.append(m) }
-                } else if (m.keys ?? "").split(separator: " ").contains(Substring(key)) {
+                } else if m.keys.contains(key) {
                     found.append(m)
                 }
             }
@@ -72,21 +81,23 @@ extension MQAdmin {
         let h = PullMessageRequestHeader(consumerGroup: group, topic: topic, queueId: queueId, queueOffset: offset,
                                          maxMsgNums: maxNums, sysFlag: PullSysFlag.subscription, subscription: "*",
                                          expressionType: "TAG")
-        let r = try await invoke(addr, .request(.pullMessage, header: h), timeoutMs: 10_000,
-                                 accept: [.pullNotFound, .pullRetryImmediately, .pullOffsetMoved])
-        let f = r.extFields ?? [:]
-        let status: String
-        switch r.responseCode {
-        case .success: status = "FOUND"
-        case .pullNotFound: status = "NO_NEW_MSG"
-        case .pullRetryImmediately: status = "NO_MATCHED_MSG"
-        default: status = "OFFSET_ILLEGAL"
+        let r: Client.PullResult
+        do {
+            r = try await clientAPI.pullMessage(addr, h, lite: false, timeoutMs: 10_000, brokerName: brokerName)
+        } catch {
+            if case let .broker(code, remark) = error { throw MQAdminError.response(code: code, remark: remark, address: addr) }
+            throw error
         }
-        var messages = status == "FOUND" ? MessageDecoder.decodeAll(r.bodyBytes) : []
+        let status = switch r.status {
+        case .found: "FOUND"
+        case .noNewMessage: "NO_NEW_MSG"
+        case .noMatchedMessage: "NO_MATCHED_MSG"
+        case .offsetIllegal: "OFFSET_ILLEGAL"
+        }
+        var messages = r.messages
         for i in messages.indices { messages[i].brokerName = brokerName }
-        return PullResult(pullStatus: status, nextBeginOffset: Int64(f["nextBeginOffset"] ?? "") ?? offset,
-                          minOffset: Int64(f["minOffset"] ?? "") ?? 0, maxOffset: Int64(f["maxOffset"] ?? "") ?? 0,
-                          messages: messages)
+        return PullResult(pullStatus: status, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset,
+                          maxOffset: r.maxOffset, messages: messages)
     }
 
     /// SEND_MESSAGE_V2 (310) of one message to `brokerName`/`queueId`, or to a queue picked from the route.
@@ -103,12 +114,12 @@ extension MQAdmin {
             throw MQAdminError.notFound("No route info of this topic: \(topic)")
         }
         let addr = try brokerAddr(brokerName: name, route: route)
-        let uniqKey = UniqueKey.next()
+        let uniqKey = MessageClientIDSetter.createUniqID()
         var props: [(String, String)] = [("UNIQ_KEY", uniqKey), ("WAIT", "true")]
         if let tags, !tags.isEmpty { props.append(("TAGS", tags)) }
         if let keys, !keys.isEmpty { props.append(("KEYS", keys)) }
         let h = SendMessageRequestHeader(producerGroup: producerGroup, topic: topic, queueId: qid,
-                                         bornTimestamp: UniqueKey.nowMs(), properties: MessageDecoder.encodeProperties(props),
+                                         bornTimestamp: WallClock.nowMs(), properties: MessageProperties.encode(props),
                                          brokerName: name)
         var request = RemotingCommand.request(.sendMessageV2, body: ByteBuffer(bytes: body))
         request.extFields = h.toV2ExtFields()

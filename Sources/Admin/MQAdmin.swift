@@ -3,6 +3,7 @@
 // Used by `mqadmin` (and any future console); every method is async and may be called from any task.
 // Builds requests from the typed headers in Remoting directly (the Swift Client library is separate).
 
+import Client
 import Logging
 import NIOCore
 import NIOPosix
@@ -13,6 +14,8 @@ public final class MQAdmin: Sendable {
     /// Per-request timeout (RocketMQ admin default 5 s).
     public let timeoutMs: Int64
     let client: RemotingClient
+    /// The client library's RPCs over the same connections (pulls decode and decompress as consumers do).
+    let clientAPI: MQClientAPI
     private let group: MultiThreadedEventLoopGroup
 
     /// `namesrvAddr` is RocketMQ's `;`-separated list.
@@ -27,6 +30,9 @@ public final class MQAdmin: Sendable {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let log = logger ?? Logger(label: "apus.admin", factory: { _ in SwiftLogNoOpLogHandler() })
         client = RemotingClient(config: RemotingClientConfig(connectTimeoutMs: 3000), group: group, logger: log)
+        var config = ClientConfig(namesrvAddr: namesrvAddr)
+        config.mqClientApiTimeoutMs = timeoutMs
+        clientAPI = MQClientAPI(remoting: client, config: config)
     }
 
     /// Closes connections and the event loop.

@@ -2,6 +2,7 @@
 // with their subscriptions, auto-create groups and retry topics, and have the controller notify a group
 // whose members or subscriptions changed (spec broker.md §6.1, remoting.md §9.5). Per-request task.
 
+import Common
 import Remoting
 
 struct ClientManageProcessor: RemotingRequestProcessor {

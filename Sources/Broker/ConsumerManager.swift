@@ -3,6 +3,7 @@
 // called from processor tasks, the channel-close listener and the controller's expiry task. They report
 // which consumer groups changed; the controller sends NOTIFY_CONSUMER_IDS_CHANGED.
 
+import Common
 import Remoting
 import Synchronization
 

@@ -5,6 +5,7 @@
 // one-way, so the answer matters only to clients that wait (the C++ client) and to tests.
 // Runs on the dispatcher's per-request task.
 
+import Common
 import Logging
 import Remoting
 import Store

@@ -5,6 +5,7 @@
 // Send, send-back, end-transaction and delayed delivery all route through it, so the rules for retry ->
 // DLQ, transaction halves, delay levels, UNIQ_KEY and CLUSTER live in one place. Pure and Sendable.
 
+import Common
 import Remoting
 import Store
 

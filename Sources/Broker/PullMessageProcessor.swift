@@ -4,6 +4,7 @@
 // threshold) (spec broker.md §3, remoting.md §9.3). Runs on the dispatcher's task, and on the hold
 // service's task when a parked pull is re-executed.
 
+import Common
 import Logging
 import NIOCore
 import Remoting
@@ -119,7 +120,7 @@ struct PullMessageProcessor: RemotingRequestProcessor {
             }
             expressionType = sub.expressionType.isEmpty ? "TAG" : sub.expressionType
             if expressionType == "TAG" {
-                tagsCodes = FilterAPI.tagsCodes(of: SubscriptionDataView(subString: sub.subString, tagsSet: sub.tagsSet))
+                tagsCodes = FilterAPI.tagsCodes(of: sub)
             } else {
                 sqlText = sub.subString
             }

@@ -5,6 +5,7 @@
 // flag, properties minus DELAY, born time/host, reconsumeTimes; WAIT=false). Offsets are persisted to
 // config/delayOffset.json every flushDelayOffsetInterval and at stop. Runs as one task on the controller.
 
+import Common
 import Logging
 import Remoting
 import Store

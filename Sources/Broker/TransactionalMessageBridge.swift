@@ -5,6 +5,7 @@
 // progress is kept as consumer offsets of group CID_RMQ_SYS_TRANS on both topics. Stateless over the
 // controller's store and managers; any task.
 
+import Common
 import Remoting
 import Store
 

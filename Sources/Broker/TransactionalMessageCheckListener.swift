@@ -4,6 +4,7 @@
 // resolveDiscardMsg parks a message checked too often in TRANS_CHECK_MAX_TIME_TOPIC. Called by the check
 // service's task.
 
+import Common
 import Logging
 import NIOCore
 import Remoting

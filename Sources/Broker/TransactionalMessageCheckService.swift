@@ -6,6 +6,7 @@
 // TRANSACTION_CHECK_TIMES + 1 and its producer group is asked about the new copy. Progress on the half and
 // op queues is then stored. One round at a time, on the controller's task.
 
+import Common
 import Logging
 import Remoting
 import Store

@@ -2,6 +2,7 @@
 // periods, header serialisation (ROCKETMQ binary by default, JSON selectable), language OTHER.
 // A value type copied into each MQClientInstance; any task.
 
+import Common
 import Foundation
 import Remoting
 
@@ -51,31 +52,7 @@ public struct ClientConfig: Sendable {
     }
 
     /// First non-loopback IPv4 of the host, else 127.0.0.1.
-    static func localIPv4Bytes() -> [UInt8] {
-        var addrs: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&addrs) == 0, let first = addrs else { return [127, 0, 0, 1] }
-        defer { freeifaddrs(addrs) }
-        var found: [UInt8]?
-        var p: UnsafeMutablePointer<ifaddrs>? = first
-        while let cur = p {
-            if let sa = cur.pointee.ifa_addr, sa.pointee.sa_family == UInt8(AF_INET) {
-                let a = sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr.s_addr }
-                let b = withUnsafeBytes(of: a) { Array($0) }
-                if b[0] != 127 { found = b; break }
-            }
-            p = cur.pointee.ifa_next
-        }
-        return found ?? [127, 0, 0, 1]
-    }
-
-    static func localIPv4Text() -> String { localIPv4Bytes().map { String($0) }.joined(separator: ".") }
-}
-
-/// Java `String.hashCode` over UTF-16 code units (client.md §5.6).
-func javaHashCode(_ s: String) -> Int32 {
-    var h: Int32 = 0
-    for u in s.utf16 { h = h &* 31 &+ Int32(u) }
-    return h
+    static func localIPv4Text() -> String { MessageClientIDSetter.localIPv4Bytes().map { String($0) }.joined(separator: ".") }
 }
 
 extension MessageQueue: CustomStringConvertible {

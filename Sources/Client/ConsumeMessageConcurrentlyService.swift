@@ -4,6 +4,7 @@
 // back (CONSUMER_SEND_MSG_BACK), falling back to a resend to %RETRY%<group>, else a local retry after
 // 5 s (client.md §8.11). Broadcasting only logs failures. Called by PushConsumer's pull loops.
 
+import Common
 import Foundation
 import Remoting
 import Synchronization

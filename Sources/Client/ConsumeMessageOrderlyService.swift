@@ -6,6 +6,7 @@
 // %RETRY%<group> (the broker dead-letters them for a group holding locks) and then committed.
 // Called by PushConsumer's pull loops; loops are Swift tasks.
 
+import Common
 import Foundation
 import Remoting
 

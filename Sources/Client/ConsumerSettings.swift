@@ -1,6 +1,7 @@
 // Consumer vocabulary shared by PushConsumer and LitePullConsumer: message model, where to start,
 // listener status and context, and subscription parsing (client.md §8.1, §8.3). Values; any task.
 
+import Common
 import Foundation
 import Remoting
 import Synchronization
@@ -74,29 +75,13 @@ public struct MessageSelector: Sendable, Equatable {
     public static func bySql(_ sql: String) -> MessageSelector { MessageSelector(expressionType: "SQL92", expression: sql) }
 }
 
-/// Tag expressions: "*" or "A || B" (FilterAPI.buildSubscriptionData).
-enum FilterAPI {
+/// SQL92 selectors next to Common's tag expressions.
+extension FilterAPI {
     static func buildSubscriptionData(topic: String, selector: MessageSelector) -> SubscriptionData {
         guard selector.expressionType == "SQL92" else { return buildSubscriptionData(topic: topic, expression: selector.expression) }
         // No tags and no client-side filter: the broker evaluates the selector.
-        return SubscriptionData(topic: topic, subString: selector.expression, subVersion: Int64(Date().timeIntervalSince1970 * 1000),
+        return SubscriptionData(topic: topic, subString: selector.expression, subVersion: WallClock.nowMs(),
                                 expressionType: "SQL92")
-    }
-
-    static func buildSubscriptionData(topic: String, expression: String?) -> SubscriptionData {
-        let expr = expression?.trimmingCharacters(in: .whitespaces) ?? "*"
-        let version = Int64(Date().timeIntervalSince1970 * 1000)
-        if expr.isEmpty || expr == "*" {
-            return SubscriptionData(topic: topic, subString: "*", subVersion: version)
-        }
-        let tags = expr.components(separatedBy: "||").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        return SubscriptionData(topic: topic, subString: expr, tagsSet: tags, codeSet: tags.map(javaHashCode),
-                                subVersion: version)
-    }
-
-    /// Client-side exact tag check after the broker's hash filter (client.md §8.9).
-    static func matches(_ sub: SubscriptionData, _ m: MessageExt) -> Bool {
-        sub.tagsSet.isEmpty || m.tags.map { sub.tagsSet.contains($0) } ?? false
     }
 }
 

@@ -2,6 +2,7 @@
 // queues, then poll cached batches; seek, commit (auto every 5 s from poll, or manual). One pull task per
 // queue fills a bounded cache with LITE_PULL_MESSAGE; state behind a Mutex; any task.
 
+import Common
 import Foundation
 import Remoting
 import Synchronization

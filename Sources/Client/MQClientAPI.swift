@@ -2,6 +2,7 @@
 // heartbeats, consumer lists, send-back (client.md §13). Requests carry language OTHER and the
 // configured header serialisation. Stateless apart from the chosen name server; any task.
 
+import Common
 import Foundation
 import NIOCore
 import Remoting
@@ -28,12 +29,12 @@ public struct PullResult: Sendable {
     public var messages: [MessageExt]
 }
 
-final class MQClientAPI: Sendable {
+public final class MQClientAPI: Sendable {
     let remoting: RemotingClient
     let config: ClientConfig
     private let namesrvChoice = Mutex<Int>(Int.random(in: 0..<999))
 
-    init(remoting: RemotingClient, config: ClientConfig) {
+    public init(remoting: RemotingClient, config: ClientConfig) {
         self.remoting = remoting
         self.config = config
     }
@@ -110,7 +111,7 @@ final class MQClientAPI: Sendable {
 
     // MARK: pull
 
-    func pullMessage(_ addr: String, _ header: PullMessageRequestHeader, lite: Bool, timeoutMs: Int64, brokerName: String)
+    public func pullMessage(_ addr: String, _ header: PullMessageRequestHeader, lite: Bool, timeoutMs: Int64, brokerName: String)
         async throws(MQClientError) -> PullResult
     {
         var header = header
@@ -126,7 +127,7 @@ final class MQClientAPI: Sendable {
         }
         let h: PullMessageResponseHeader
         do { h = try resp.decodeHeader() } catch { throw .broker(code: resp.code, remark: "bad pull response header: \(error)") }
-        let messages = status == .found ? MessageDecoder.decodeAll(resp.bodyBytes) : []
+        let messages = status == .found ? MessageDecoder.decodeAll(resp.bodyBytes, decompress: true) : []
         return PullResult(status: status, nextBeginOffset: h.nextBeginOffset, minOffset: h.minOffset, maxOffset: h.maxOffset,
                           suggestWhichBrokerId: h.suggestWhichBrokerId, messages: messages)
     }

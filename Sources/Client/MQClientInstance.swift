@@ -3,6 +3,7 @@
 // offset persistence every 5 s, the rebalance service (20 s or on NOTIFY_CONSUMER_IDS_CHANGED), and
 // unregistering at shutdown. State behind Mutexes; periodic work runs on its own tasks.
 
+import Common
 import Foundation
 import Logging
 import NIOCore
@@ -138,7 +139,7 @@ public final class MQClientInstance: Sendable {
     /// response is ever sent (the answer is an END_TRANSACTION).
     func checkTransactionState(_ request: RemotingCommand, channel: RemotingChannel) {
         guard let header = try? request.decodeHeader(CheckTransactionStateRequestHeader.self),
-              var message = MessageDecoder.decodeAll(request.bodyBytes).first else {
+              var message = MessageDecoder.decodeAll(request.bodyBytes, decompress: true).first else {
             logger.warning("malformed CHECK_TRANSACTION_STATE from \(channel.remoteAddress)")
             return
         }

@@ -4,6 +4,7 @@
 // keeps here the broker lock's state, the messages taken by the running consume loop, and whether a loop
 // is scheduled. Behind a Mutex; any task.
 
+import Common
 import Foundation
 import Synchronization
 

@@ -2,6 +2,7 @@
 // ordered send through a queue selector or an explicit queue (client.md §6). Compresses single bodies
 // over the threshold (zstd by default), sets UNIQ_KEY, records latency faults. Any task; state behind a Mutex.
 
+import Common
 import Foundation
 import NIOCore
 import Remoting
@@ -158,7 +159,7 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
                 ids.append(m.uniqueKey ?? "")
                 inner.append(m)
             }
-            body = MessageDecoder.encodeBatch(inner)
+            body = MessageBatch.encode(inner)
             guard body.count <= options.maxMessageSize else {
                 throw .illegalArgument("the message body size over max value, MAX: \(options.maxMessageSize)")
             }
@@ -376,7 +377,7 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
 public func selectMessageQueueByHash(_ key: String) -> @Sendable ([MessageQueue], Message) -> MessageQueue? {
     { queues, _ in
         guard !queues.isEmpty else { return nil }
-        let v = Int(javaHashCode(key)) % queues.count
+        let v = Int(FilterAPI.javaHashCode(key)) % queues.count
         return queues[abs(v)]
     }
 }

@@ -4,6 +4,7 @@
 // ConsumeMessageOrderlyService (queues locked at the broker in clustering, locks renewed every 20 s). Offsets: RemoteBrokerOffsetStore when
 // clustering, LocalFileOffsetStore when broadcasting. One pull task per assigned queue; state behind a Mutex.
 
+import Common
 import Foundation
 import Remoting
 import Synchronization
@@ -354,7 +355,7 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
     static func prepareMessages(_ r: PullResult, mq: MessageQueue, sub: SubscriptionData) -> [MessageExt] {
         var out: [MessageExt] = []
         out.reserveCapacity(r.messages.count)
-        for var m in r.messages where FilterAPI.matches(sub, m) {
+        for var m in r.messages where FilterAPI.matches(sub, tags: m.tags) {
             m.brokerName = mq.brokerName
             m.queueId = mq.queueId
             m.message.properties[MessageConst.minOffset] = String(r.minOffset)

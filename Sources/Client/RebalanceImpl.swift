@@ -6,6 +6,7 @@
 // consume loop has stopped when giving it up, and renew all their locks every 20 s (`lockAll`).
 // Called by the instance's rebalance service and by consumers; passes are serialised by a flag.
 
+import Common
 import Foundation
 import Remoting
 import Synchronization

@@ -3,6 +3,7 @@
 // runs them in order: checkLocalTransaction, then END_TRANSACTION one-way with fromTransactionCheck=true
 // on the very connection the check came from. Submitted to from the client's request processor.
 
+import Common
 import Logging
 import Remoting
 

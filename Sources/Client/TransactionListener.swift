@@ -3,6 +3,8 @@
 // LocalTransactionState; TransactionSendResult is what sendMessageInTransaction returns. Listener methods
 // run on the sending task (execute) or on the producer's check task (check).
 
+import Common
+
 /// RocketMQ's LocalTransactionState; `unknow` keeps RocketMQ's spelling.
 public enum LocalTransactionState: String, Sendable, CaseIterable {
     case commitMessage = "COMMIT_MESSAGE"

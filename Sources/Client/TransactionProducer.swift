@@ -4,6 +4,7 @@
 // the broker's later CHECK_TRANSACTION_STATE requests are answered through the listener's
 // checkLocalTransaction. Ordinary sends go through `producer`. Any task.
 
+import Common
 import Logging
 import Remoting
 
@@ -79,8 +80,8 @@ public final class TransactionProducer: Sendable {
             logger.warning("end transaction: no master address for broker \(brokerName)")
             return
         }
-        guard let commitLogOffset = MessageDecoder.commitLogOffset(ofMessageId: sendResult.offsetMsgId)
-            ?? MessageDecoder.commitLogOffset(ofMessageId: sendResult.msgId) else {
+        guard let commitLogOffset = OffsetMessageId.parse(sendResult.offsetMsgId)?.physicalOffset
+            ?? OffsetMessageId.parse(sendResult.msgId)?.physicalOffset else {
             logger.warning("end transaction: the send result's message id \(sendResult.offsetMsgId) has no commit-log offset")
             return
         }

@@ -2,6 +2,8 @@
 // GET_CONSUMER_CONNECTION_LIST (203) and GET_PRODUCER_CONNECTION_LIST (204) (spec remoting.md §9.12, §11.9).
 // Plain values; built by the broker's ConnectionQueryProcessor, read by Admin; any task.
 
+import Common
+
 /// One client connection as the broker saw its heartbeat.
 public struct Connection: RemotingJSONBody, Equatable, Hashable {
     public var clientId: String

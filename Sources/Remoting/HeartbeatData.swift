@@ -1,5 +1,8 @@
-// HeartbeatData, ProducerData, ConsumerData, SubscriptionData: the HEART_BEAT body a client sends to
-// brokers (spec remoting.md §11.3, §17). Enums accept Java names or C++ ordinals. Plain values; any task.
+// HeartbeatData, ProducerData, ConsumerData: the HEART_BEAT body a client sends to brokers (spec
+// remoting.md §11.3, §17); SubscriptionData is Common's, its JSON form is here. Enums accept Java names or
+// C++ ordinals. Plain values; any task.
+
+import Common
 
 /// A Java enum carried by name (Java) or ordinal (C++); unknown values keep their text.
 public struct JavaEnumValue: Sendable, Equatable, Hashable {
@@ -35,37 +38,16 @@ public enum ConsumeFromWhere {
     ]
 }
 
-public struct SubscriptionData: RemotingJSONBody, Equatable {
-    public var topic: String
-    public var subString: String
-    public var tagsSet: [String]
-    public var codeSet: [Int32]
-    public var subVersion: Int64
-    public var expressionType: String
-    public var classFilterMode: Bool
-
-    public init(
-        topic: String, subString: String = "*", tagsSet: [String] = [], codeSet: [Int32] = [], subVersion: Int64 = 0,
-        expressionType: String = "TAG", classFilterMode: Bool = false
-    ) {
-        self.topic = topic
-        self.subString = subString
-        self.tagsSet = tagsSet
-        self.codeSet = codeSet
-        self.subVersion = subVersion
-        self.expressionType = expressionType
-        self.classFilterMode = classFilterMode
-    }
-
+/// SubscriptionData itself is Common's (FilterAPI builds it); its JSON form lives here with the other bodies.
+extension SubscriptionData: RemotingJSONBody {
     public init(json: JSONValue) throws(RemotingError) {
         let o = try json.requireObject("SubscriptionData")
-        topic = o["topic"]?.stringValue ?? ""
-        subString = o["subString"]?.stringValue ?? "*"
-        tagsSet = (o["tagsSet"]?.arrayValue ?? []).compactMap(\.stringValue)
-        codeSet = (o["codeSet"]?.arrayValue ?? []).compactMap(\.int32Value)
-        subVersion = o["subVersion"]?.int64Value ?? 0
-        expressionType = o["expressionType"]?.stringValue ?? "TAG"
-        classFilterMode = o["classFilterMode"]?.boolValue ?? false
+        self.init(
+            topic: o["topic"]?.stringValue ?? "", subString: o["subString"]?.stringValue ?? "*",
+            tagsSet: (o["tagsSet"]?.arrayValue ?? []).compactMap(\.stringValue),
+            codeSet: (o["codeSet"]?.arrayValue ?? []).compactMap(\.int32Value),
+            subVersion: o["subVersion"]?.int64Value ?? 0, expressionType: o["expressionType"]?.stringValue ?? "TAG",
+            classFilterMode: o["classFilterMode"]?.boolValue ?? false)
     }
 
     public func writeJSON(to w: inout JSONWriter) {

@@ -2,6 +2,7 @@
 // inside it only the store timestamp is taken, queue offsets assigned from the topic-queue table,
 // offsets patched and bytes copied (encoding and CRC happened before, in MessageEncoder). Rolls to the
 // allocator's next segment at END_OF_FILE. Publishes flushedWhere for the flush services and readers.
+import Common
 import CStore
 import Synchronization
 

@@ -1,43 +1,7 @@
 // Message types at the store's API edge: what a put takes (MessageToStore, MessageBatchToStore),
-// what it answers (PutMessageResult) and the host addresses records carry. No network types here.
+// what it answers (PutMessageResult). Host addresses are Common's MessageHost. No network types here.
 
-/// An IPv4 or IPv6 address with a port, as stored in BORNHOST/STOREHOST (store.md §3.2).
-public struct MessageHost: Sendable, Hashable {
-    public enum Address: Sendable, Hashable {
-        /// The four address bytes as a big-endian integer: 192.168.0.20 is 0xC0A80014.
-        case v4(UInt32)
-        /// The sixteen address bytes as two big-endian halves.
-        case v6(UInt64, UInt64)
-    }
-    public var address: Address
-    public var port: Int32
-
-    public init(_ address: Address, port: Int32) {
-        self.address = address
-        self.port = port
-    }
-
-    /// Parses dotted IPv4 text ("127.0.0.1"); nil if it is not one.
-    public init?(ipv4 text: String, port: Int32) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var value: UInt32 = 0
-        for part in parts {
-            guard let byte = UInt8(part) else { return nil }
-            value = value << 8 | UInt32(byte)
-        }
-        self.init(.v4(value), port: port)
-    }
-
-    public var addressBytes: [UInt8] {
-        switch address {
-        case .v4(let a): return withUnsafeBytes(of: a.bigEndian) { Array($0) }
-        case .v6(let h, let l): return withUnsafeBytes(of: h.bigEndian) { Array($0) } + withUnsafeBytes(of: l.bigEndian) { Array($0) }
-        }
-    }
-
-    public static let loopback = MessageHost(.v4(0x7F00_0001), port: 10911)
-}
+import Common
 
 /// One message to append: the fields of a CommitLog record that the producer and broker decide.
 public struct MessageToStore: Sendable {

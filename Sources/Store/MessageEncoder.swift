@@ -2,6 +2,7 @@
 // CStore's encoder, before the put lock: CRC and copying happen here, so under the lock only offsets
 // are patched and bytes copied (store.md §3.8). Runs on the caller's thread and encodes into that
 // thread's scratch buffer (apus_scratch), so a put allocates nothing for its bytes.
+import Common
 import CStore
 import Glibc
 

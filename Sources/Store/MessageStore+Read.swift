@@ -1,5 +1,6 @@
 // MessageStore+Read: the read side: pulls from a ConsumeQueue (getMessage), lookups by physical offset
 // and by key, queue bounds, offset by time. Lock-free on the data: it reads below published positions.
+import Common
 import CStore
 import Glibc
 

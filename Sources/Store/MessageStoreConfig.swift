@@ -2,6 +2,8 @@
 // Apus's io_uring keys. Properties carry their unit in the name; `MessageStoreConfig.keys` is the one
 // table mapping each operator key (and legacy spelling) to its property. Parsed once by the executable.
 
+import Common
+
 public enum FlushDiskType: String, Sendable {
     case asyncFlush = "ASYNC_FLUSH"
     case syncFlush = "SYNC_FLUSH"

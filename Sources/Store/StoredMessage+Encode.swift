@@ -2,6 +2,7 @@
 // CommitLog record format with every field as it stands — offsets and store time included — for
 // bodies the broker builds rather than copies (CHECK_TRANSACTION_STATE, remoting.md §12.2: V1 magic
 // and a one-byte topic length for any topic of up to 127 bytes).
+import Common
 import CStore
 
 extension StoredMessage {

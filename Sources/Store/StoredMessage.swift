@@ -1,6 +1,8 @@
 // StoredMessage: a decoded copy of one stored record (store.md §3.2), for the broker's paths that rebuild a
 // message from a stored one (delay-level delivery, consumer send-back) and for tools. Decoding validates
-// the record's structure with CStore (no CRC check: the bytes came from the store's own log).
+// the record's structure with CStore (no CRC check: the bytes came from the store's own log); the fields
+// come from Common's MessageDecoder, the one record decoder.
+import Common
 import CStore
 
 public struct StoredMessage: Sendable {
@@ -24,36 +26,31 @@ public struct StoredMessage: Sendable {
 
     /// Decodes the record at the start of `bytes`; nil if it is not a whole, valid message record.
     public init?(_ bytes: UnsafeRawBufferPointer) {
+        // CStore checks the structure exactly as recovery does; Common's decoder reads the fields.
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
         var info = apus_record_info()
-        guard apus_record_check(base, bytes.count, 0, &info) == APUS_RECORD_MESSAGE else { return nil }
-        func slice(_ pos: UInt32, _ len: UInt32) -> UnsafeRawBufferPointer {
-            UnsafeRawBufferPointer(start: base + Int(pos), count: Int(len))
-        }
-        func host(_ pos: UInt32, _ len: UInt32, _ port: Int32) -> MessageHost {
-            let b = slice(pos, len)
-            if len == 4 {
-                return MessageHost(.v4(b.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }), port: port)
-            }
-            let hi = b[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            let lo = b[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            return MessageHost(.v6(hi, lo), port: port)
-        }
-        topic = String(decoding: slice(info.topic_pos, info.topic_len), as: UTF8.self)
-        queueId = info.queue_id
-        flag = info.flag
-        queueOffset = info.queue_offset
-        physicalOffset = info.physical_offset
-        sysFlag = info.sys_flag
-        bornTimestampMs = info.born_timestamp_ms
-        bornHost = host(info.born_host_pos, info.born_host_len, info.born_port)
-        storeTimestampMs = info.store_timestamp_ms
-        storeHost = host(info.store_host_pos, info.store_host_len, info.store_port)
-        reconsumeTimes = info.reconsume_times
-        preparedTransactionOffset = info.prepared_tx_offset
-        body = Array(slice(info.body_pos, info.body_len))
-        properties = String(decoding: slice(info.props_pos, info.props_len), as: UTF8.self)
-        storeSize = info.total_size
+        guard apus_record_check(base, bytes.count, 0, &info) == APUS_RECORD_MESSAGE,
+              let (m, _) = try? MessageDecoder.decode(bytes, at: 0) else { return nil }
+        self.init(m)
+    }
+
+    /// The fields of a decoded message; properties are encoded again (names in byte order).
+    public init(_ m: MessageExt) {
+        topic = m.topic
+        queueId = m.queueId
+        flag = m.flag
+        queueOffset = m.queueOffset
+        physicalOffset = m.commitLogOffset
+        sysFlag = m.sysFlag
+        bornTimestampMs = m.bornTimestamp
+        bornHost = m.bornHost
+        storeTimestampMs = m.storeTimestamp
+        storeHost = m.storeHost
+        reconsumeTimes = m.reconsumeTimes
+        preparedTransactionOffset = m.preparedTransactionOffset
+        body = m.body
+        properties = MessageProperties.encode(m.properties)
+        storeSize = m.storeSize
     }
 
     public init?(_ result: SelectMappedBufferResult) { self.init(result.bytes) }

@@ -20,7 +20,7 @@ enum MessageCommands {
         let topic = try ctx.options.required("t")
         var notFound = false
         for id in try ctx.options.required("i").split(separator: ",").map({ String($0).trimmingSpaces }) {
-            if MessageDecoder.decodeOffsetMsgId(id) != nil {
+            if MQAdmin.storeTarget(ofOffsetMsgId: id) != nil {
                 let m = try await admin.viewMessage(offsetMsgId: id, topic: topic)
                 out(MessageText.detail(m, bodyFormat: ctx.options.value("f")))
                 outln(noConsumer)

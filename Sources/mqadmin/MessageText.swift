@@ -2,6 +2,7 @@
 // queryMsgByUniqueKey (with the body written under /tmp/rocketmq/msgbodys) and Java's MessageExt.toString
 // used by consumeMessage (admin.md §4). Used by MessageCommands.
 
+import Common
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -34,11 +35,11 @@ enum MessageText {
         var rows: [(String, String)] = []
         if offsetID { rows.append(("OffsetID:", m.offsetMsgId)) }
         rows += [
-            ("Topic:", m.topic), ("Tags:", "[\(m.tags ?? "null")]"), ("Keys:", "[\(m.keys ?? "null")]"),
+            ("Topic:", m.topic), ("Tags:", "[\(m.tags ?? "null")]"), ("Keys:", "[\(m.properties[MessageConst.keys] ?? "null")]"),
             ("Queue ID:", String(m.queueId)), ("Queue Offset:", String(m.queueOffset)),
             ("CommitLog Offset:", String(m.commitLogOffset)), ("Reconsume Times:", String(m.reconsumeTimes)),
             ("Born Timestamp:", human2(m.bornTimestamp)), ("Store Timestamp:", human2(m.storeTimestamp)),
-            ("Born Host:", m.bornHost), ("Store Host:", m.storeHost), ("System Flag:", String(m.sysFlag)),
+            ("Born Host:", m.bornHost.description), ("Store Host:", m.storeHost.description), ("System Flag:", String(m.sysFlag)),
             ("Properties:", properties(m)), ("Message Body Path:", path),
         ]
         if bodyFormat != nil { rows.append(("Message Body:", String(decoding: m.body, as: UTF8.self))) }
@@ -48,6 +49,6 @@ enum MessageText {
     /// Java `MessageExt.toString()`.
     static func messageExt(_ m: MessageExt) -> String {
         let body = "[" + m.body.map { String(Int8(bitPattern: $0)) }.joined(separator: ", ") + "]"
-        return "MessageExt [brokerName=\(m.brokerName ?? "null"), queueId=\(m.queueId), storeSize=\(m.storeSize), queueOffset=\(m.queueOffset), sysFlag=\(m.sysFlag), bornTimestamp=\(m.bornTimestamp), bornHost=/\(m.bornHost), storeTimestamp=\(m.storeTimestamp), storeHost=/\(m.storeHost), msgId=\(m.offsetMsgId), commitLogOffset=\(m.commitLogOffset), bodyCRC=\(m.bodyCRC), reconsumeTimes=\(m.reconsumeTimes), preparedTransactionOffset=\(m.preparedTransactionOffset), toString()=Message{topic='\(m.topic)', flag=\(m.flag), properties=\(properties(m)), body=\(body), transactionId='null'}]"
+        return "MessageExt [brokerName=\(m.brokerName.isEmpty ? "null" : m.brokerName), queueId=\(m.queueId), storeSize=\(m.storeSize), queueOffset=\(m.queueOffset), sysFlag=\(m.sysFlag), bornTimestamp=\(m.bornTimestamp), bornHost=/\(m.bornHost), storeTimestamp=\(m.storeTimestamp), storeHost=/\(m.storeHost), msgId=\(m.offsetMsgId), commitLogOffset=\(m.commitLogOffset), bodyCRC=\(m.bodyCRC), reconsumeTimes=\(m.reconsumeTimes), preparedTransactionOffset=\(m.preparedTransactionOffset), toString()=Message{topic='\(m.topic)', flag=\(m.flag), properties=\(properties(m)), body=\(body), transactionId='null'}]"
     }
 }

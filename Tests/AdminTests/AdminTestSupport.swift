@@ -2,6 +2,7 @@
 // run until its output shows what the test waits for, and a raw client that heartbeats as a consumer or
 // producer and commits offsets (the Swift Client library is separate).
 
+import Common
 import ApusTestSupport
 import Foundation
 import Logging

@@ -1,6 +1,7 @@
 // MQAdminMessageTests: the message, consumer, producer and offset sub-commands of `mqadmin` against real
 // `mqnamesrv` and `mqbroker` processes, with consumers and producers played by raw heartbeats.
 
+import Common
 import ApusTestSupport
 import Foundation
 import XCTest

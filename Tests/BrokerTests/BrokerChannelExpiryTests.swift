@@ -2,6 +2,7 @@
 // dropped from its group after channelExpiredTimeout (shortened here to 1 s) and its connection closed,
 // while a consumer that keeps heartbeating stays.
 
+import Common
 import ApusTestSupport
 import Foundation
 import Logging

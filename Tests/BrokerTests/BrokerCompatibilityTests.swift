@@ -3,6 +3,7 @@
 // JSON string, V2 batches, C++ numbers in extFields and AccessKey/Signature fields, heartbeat bodies with
 // ordinals, the push-consumer start-up sequence and NOTIFY_CONSUMER_IDS_CHANGED.
 
+import Common
 import ApusTestSupport
 import Foundation
 import Logging

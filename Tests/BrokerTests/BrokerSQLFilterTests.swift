@@ -3,6 +3,7 @@
 // does not parse, the pull is refused with RocketMQ's codes; CHECK_CLIENT_CONFIG (46) answers what Java
 // consumers ask at start.
 
+import Common
 import ApusTestSupport
 import Foundation
 import NIOCore

@@ -1,7 +1,8 @@
-// Test helpers: a decoder for pulled records (store.md §3 layout, what clients decode), and a small
+// Test helpers: pulled records decoded with Common's MessageDecoder into a flat test view, and a small
 // client over RemotingClient that sends, pulls and manages offsets the way the Java client shapes them.
 
 import ApusTestSupport
+import Common
 import Foundation
 import Logging
 import NIOCore
@@ -26,60 +27,18 @@ struct DecodedMessage: Equatable {
 }
 
 enum RecordDecoder {
-    static func int32(_ b: [UInt8], _ at: inout Int) -> Int32 {
-        defer { at += 4 }
-        return Int32(bitPattern: b[at..<at + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-    }
-    static func int64(_ b: [UInt8], _ at: inout Int) -> Int64 {
-        defer { at += 8 }
-        return Int64(bitPattern: b[at..<at + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-    }
-
-    /// Decodes concatenated records until the buffer ends.
+    /// Decodes concatenated records with Common's decoder until the buffer ends; a bad record throws.
     static func decodeAll(_ bytes: [UInt8]) throws -> [DecodedMessage] {
         var out: [DecodedMessage] = []
         var start = 0
         while start < bytes.count {
-            var at = start
-            let total = Int(int32(bytes, &at))
-            guard total > 0, start + total <= bytes.count else { throw NSError(domain: "bad record size \(total)", code: 1) }
-            let magic = UInt32(bitPattern: int32(bytes, &at))
-            _ = int32(bytes, &at) // body crc
-            let queueId = int32(bytes, &at)
-            let flag = int32(bytes, &at)
-            let queueOffset = int64(bytes, &at)
-            let physical = int64(bytes, &at)
-            let sysFlag = int32(bytes, &at)
-            let born = int64(bytes, &at)
-            at += (sysFlag & 0x10 != 0 ? 16 : 4) + 4
-            let store = int64(bytes, &at)
-            let storeHostLen = sysFlag & 0x20 != 0 ? 16 : 4
-            let hostBytes = Array(bytes[at..<at + storeHostLen])
-            at += storeHostLen
-            let storePort = int32(bytes, &at)
-            let reconsume = int32(bytes, &at)
-            _ = int64(bytes, &at)
-            let bodyLen = Int(int32(bytes, &at))
-            let body = Array(bytes[at..<at + bodyLen])
-            at += bodyLen
-            let topicLen: Int
-            if magic == 0xDAA3_20AB { topicLen = Int(bytes[at]) << 8 | Int(bytes[at + 1]); at += 2 } else { topicLen = Int(bytes[at]); at += 1 }
-            let topic = String(decoding: bytes[at..<at + topicLen], as: UTF8.self)
-            at += topicLen
-            let propLen = Int(bytes[at]) << 8 | Int(bytes[at + 1])
-            at += 2
-            let propText = String(decoding: bytes[at..<at + propLen], as: UTF8.self)
-            var props: [String: String] = [:]
-            for pair in propText.split(separator: "\u{2}") {
-                let kv = pair.split(separator: "\u{1}", maxSplits: 1)
-                if kv.count == 2 { props[String(kv[0])] = String(kv[1]) }
-            }
+            let (m, size) = try MessageDecoder.decode(bytes, at: start)
             out.append(DecodedMessage(
-                queueId: queueId, flag: flag, queueOffset: queueOffset, physicalOffset: physical, sysFlag: sysFlag,
-                bornTimestamp: born, storeTimestamp: store,
-                storeHost: hostBytes.map { String($0) }.joined(separator: ".") + ":\(storePort)", reconsumeTimes: reconsume,
-                body: body, topic: topic, properties: props))
-            start += total
+                queueId: m.queueId, flag: m.flag, queueOffset: m.queueOffset, physicalOffset: m.commitLogOffset,
+                sysFlag: m.sysFlag, bornTimestamp: m.bornTimestamp, storeTimestamp: m.storeTimestamp,
+                storeHost: m.storeHost.description, reconsumeTimes: m.reconsumeTimes, body: m.body, topic: m.topic,
+                properties: m.properties))
+            start += size
         }
         return out
     }

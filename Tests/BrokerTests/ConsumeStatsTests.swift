@@ -4,6 +4,7 @@
 // TPS from the broker's own count of messages pulled per group@topic, non-zero right after consuming.
 
 import ApusTestSupport
+import Common
 import Foundation
 import Remoting
 import XCTest

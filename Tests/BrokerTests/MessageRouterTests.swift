@@ -3,6 +3,7 @@
 // send-backs. Also a SendMessageProcessor built over a fake environment, answering through a real channel
 // pair without a running broker.
 
+import Common
 import NIOCore
 import NIOEmbedded
 import NIOPosix

@@ -3,6 +3,7 @@
 // broker uses (`.eventLoopThen(send executor)`), so the event-loop path, the offload of sends that must
 // create a topic or whose put would wait, and the answers' bytes are all exercised.
 
+import Common
 import Foundation
 import Logging
 import NIOCore

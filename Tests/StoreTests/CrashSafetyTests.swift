@@ -3,6 +3,7 @@
 // acknowledged message must be present and intact at its acknowledged offsets, every visible message
 // must be a valid one, and appends continue at the right offsets. Variants write garbage over the tail
 // and make a ConsumeQueue longer than the log before reopening, and run the child with a TransientStorePool.
+import Common
 import CStore
 import Foundation
 import Glibc

@@ -1,6 +1,7 @@
 // MessageStoreTests: put and read back through the whole store on real files: bytes, offsets,
 // segment roll-over with the BLANK filler, tags filtering, lookups by offset, key and time, batches,
 // rejected input.
+import Common
 import CStore
 import Foundation
 import Testing

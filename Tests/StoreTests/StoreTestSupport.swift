@@ -1,5 +1,6 @@
 // StoreTestSupport: temporary store directories, small-file configurations, message builders and a
 // record decoder for the store tests (real files, real bytes).
+import Common
 import CStore
 import Foundation
 import Glibc
@@ -53,16 +54,15 @@ struct DecodedRecord {
     var totalSize: Int32
 }
 
+/// A record checked by CStore as recovery does (CRC included), then decoded by Common's MessageDecoder.
 func decode(_ bytes: UnsafeRawBufferPointer) -> DecodedRecord? {
     guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
     var info = apus_record_info()
-    guard apus_record_check(base, bytes.count, 1, &info) == APUS_RECORD_MESSAGE else { return nil }
-    let slice = { (pos: UInt32, len: UInt32) in Array(UnsafeRawBufferPointer(start: base + Int(pos), count: Int(len))) }
-    return DecodedRecord(topic: String(decoding: slice(info.topic_pos, info.topic_len), as: UTF8.self),
-                         queueId: info.queue_id, queueOffset: info.queue_offset, physicalOffset: info.physical_offset,
-                         body: slice(info.body_pos, info.body_len),
-                         properties: MessageProperties.decode(String(decoding: slice(info.props_pos, info.props_len), as: UTF8.self)),
-                         storeTimestampMs: info.store_timestamp_ms, sysFlag: info.sys_flag, totalSize: info.total_size)
+    guard apus_record_check(base, bytes.count, 1, &info) == APUS_RECORD_MESSAGE,
+          let (m, _) = try? MessageDecoder.decode(bytes, at: 0) else { return nil }
+    return DecodedRecord(topic: m.topic, queueId: m.queueId, queueOffset: m.queueOffset, physicalOffset: m.commitLogOffset,
+                         body: m.body, properties: m.properties, storeTimestampMs: m.storeTimestamp, sysFlag: m.sysFlag,
+                         totalSize: m.storeSize)
 }
 
 func decode(_ r: SelectMappedBufferResult) -> DecodedRecord? { decode(r.bytes) }

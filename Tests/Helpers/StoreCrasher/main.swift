@@ -6,6 +6,7 @@
 //   hold <storeDir>
 //       opens the store, prints "READY" and waits to be killed (a second opener must fail).
 // Message n has topic CrashTopic, queue n % 4, KEYS "k<n>", and a body `StoreCrashBody.make(n, seed)`.
+import Common
 import Foundation
 import Glibc
 import ApusTestSupport
