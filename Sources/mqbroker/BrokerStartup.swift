@@ -60,15 +60,8 @@ struct BrokerStartup: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in RocketMQLogHandler(sink: sink, label: label) }
         let logger = Logger(label: "apus.broker")
 
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let (stops, continuation) = AsyncStream<Int32>.makeStream()
-        let sources = [SIGTERM, SIGINT].map { sig in
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { continuation.yield(sig) }
-            source.resume()
-            return source
-        }
+        // SIGTERM/SIGINT end the program in order (ServerSupport.StopSignals), not by the default action.
+        let stops = StopSignals()
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         let controller: BrokerController
@@ -85,12 +78,10 @@ struct BrokerStartup: AsyncParsableCommand {
         if !c.namesrvAddr.isEmpty { tip += " and name server is \(c.namesrvAddr)" }
         sink.write(tip)
 
-        var iterator = stops.makeAsyncIterator()
-        let sig = await iterator.next()
-        logger.info("shutdown hook was invoked", metadata: ["signal": "\(sig ?? 0)"])
+        let sig = await stops.first()
+        logger.info("shutdown hook was invoked", metadata: ["signal": "\(sig)"])
         await controller.shutdown()
         try? await group.shutdownGracefully()
-        sources.forEach { $0.cancel() }
         logger.info("The broker[\(c.brokerName), \(c.brokerAddr)] shutdown OK")
     }
 }

@@ -76,16 +76,8 @@ struct NamesrvStartup: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in RocketMQLogHandler(sink: sink, label: label) }
         let logger = Logger(label: "apus.namesrv")
 
-        // Signals are delivered to a dispatch source, not the default handler.
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let (stops, continuation) = AsyncStream<Int32>.makeStream()
-        let sources = [SIGTERM, SIGINT].map { sig in
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { continuation.yield(sig) }
-            source.resume()
-            return source
-        }
+        // SIGTERM/SIGINT end the program in order (ServerSupport.StopSignals), not by the default action.
+        let stops = StopSignals()
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let controller = NamesrvController(config: config, group: group, logger: logger)
@@ -101,12 +93,10 @@ struct NamesrvStartup: AsyncParsableCommand {
         sink.write("The Name Server listening port=\(port)")
         sink.write("The Name Server boot success. serializeType=JSON")
 
-        var iterator = stops.makeAsyncIterator()
-        let sig = await iterator.next()
-        logger.info("shutdown hook was invoked", metadata: ["signal": "\(sig ?? 0)"])
+        let sig = await stops.first()
+        logger.info("shutdown hook was invoked", metadata: ["signal": "\(sig)"])
         await controller.shutdown()
         try? await group.shutdownGracefully()
-        sources.forEach { $0.cancel() }
         logger.info("The Name Server stopped")
     }
 }
