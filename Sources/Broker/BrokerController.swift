@@ -42,10 +42,33 @@ public final class BrokerController: Sendable {
     /// The current settings (UPDATE_BROKER_CONFIG may change them).
     public var brokerConfig: BrokerConfig { config.withLock { $0 } }
 
-    func updateBrokerConfig(_ body: (inout BrokerConfig) -> Void) { config.withLock { body(&$0) } }
+    func updateBrokerConfig(_ body: (inout BrokerConfig) -> Void) {
+        config.withLock { c in
+            body(&c)
+            refreshRoutingSettings(c)
+        }
+    }
 
     /// Runs `body` with the settings locked (BrokerConfigUpdate: check, then change, with no update between).
-    func withBrokerConfigLocked<R>(_ body: (inout BrokerConfig) -> R) -> R { config.withLock { body(&$0) } }
+    func withBrokerConfigLocked<R>(_ body: (inout BrokerConfig) -> R) -> R {
+        config.withLock { c in
+            let r = body(&c)
+            refreshRoutingSettings(c)
+            return r
+        }
+    }
+
+    /// What every send routes with, kept apart from the whole BrokerConfig so a send copies a few values
+    /// instead of every setting (refreshed under the config lock at each change).
+    private let routingSnapshot: Mutex<RoutingSettings>
+    var routingSettings: RoutingSettings { routingSnapshot.withLock { $0 } }
+    /// The broker's topic, group and lock tables as the router looks them up (one object, made once).
+    let routingTables: BrokerRoutingTables
+
+    private func refreshRoutingSettings(_ c: BrokerConfig) {
+        let levels = scheduleMessageService.maxLevel
+        routingSnapshot.withLock { $0 = RoutingSettings(c, maxDelayLevel: levels) }
+    }
 
     /// Binds the server, opens and starts the store, registers with the NameServers; the broker then serves.
     public static func start(brokerConfig: BrokerConfig, storeConfig: MessageStoreConfig, group: any EventLoopGroup,
@@ -93,6 +116,8 @@ public final class BrokerController: Sendable {
         scheduleMessageService = ScheduleMessageService(store: store, path: configDir + "/delayOffset.json", logger: logger)
         brokerOuterAPI = BrokerOuterAPI(group: group, logger: logger)
         rebalanceLockManager = RebalanceLockManager(maxLiveTimeMs: brokerConfig.rebalanceLockMaxLiveTime, logger: logger)
+        routingSnapshot = Mutex(RoutingSettings(brokerConfig, maxDelayLevel: scheduleMessageService.maxLevel))
+        routingTables = BrokerRoutingTables(topics: topicConfigManager, groups: subscriptionGroupManager, locks: rebalanceLockManager)
         uniqIDSetter = MessageClientIDSetter(ipv4: brokerConfig.brokerIP1)
         let executors = BrokerRequestExecutors(brokerConfig)
         self.executors = executors

@@ -5,11 +5,17 @@
 import Remoting
 import Store
 
-/// Live lookups into the broker's topic, group and lock tables.
-struct BrokerRoutingTables: RoutingTables {
+/// Live lookups into the broker's topic, group and lock tables (a class: one reference to pass per send).
+final class BrokerRoutingTables: RoutingTables {
     let topics: TopicConfigManager
     let groups: SubscriptionGroupManager
     let locks: RebalanceLockManager
+
+    init(topics: TopicConfigManager, groups: SubscriptionGroupManager, locks: RebalanceLockManager) {
+        self.topics = topics
+        self.groups = groups
+        self.locks = locks
+    }
 
     func topicConfig(_ topic: String) -> TopicConfig? { topics.select(topic) }
     func subscriptionGroup(_ group: String) -> SubscriptionGroupConfig? { groups.find(group) }
@@ -20,13 +26,8 @@ struct BrokerRoutingTables: RoutingTables {
 struct BrokerSendEnvironment: SendMessageEnvironment {
     let controller: BrokerController
 
-    var routingSettings: RoutingSettings {
-        RoutingSettings(controller.brokerConfig, maxDelayLevel: controller.scheduleMessageService.maxLevel)
-    }
-    var tables: any RoutingTables {
-        BrokerRoutingTables(topics: controller.topicConfigManager, groups: controller.subscriptionGroupManager,
-                            locks: controller.rebalanceLockManager)
-    }
+    var routingSettings: RoutingSettings { controller.routingSettings }
+    var tables: any RoutingTables { controller.routingTables }
     var messageStore: any MessageStoring { controller.store }
     func makeUniqueKey() -> String { controller.uniqIDSetter.createUniqID() }
     func recordPut(messages: Int, bytes: Int, ok: Bool) { controller.stats.recordPut(messages: messages, bytes: bytes, ok: ok) }

@@ -40,10 +40,13 @@ struct SendMessageProcessor: RemotingRequestProcessor {
     let environment: any SendMessageEnvironment
     /// Made once, so routing a send allocates no closure.
     private let makeUniqueKey: @Sendable () -> String
+    /// The store, taken once (each read of the environment's would box it again).
+    private let store: any MessageStoring
 
     init(environment: any SendMessageEnvironment) {
         self.environment = environment
         makeUniqueKey = { environment.makeUniqueKey() }
+        store = environment.messageStore
     }
 
     /// A send that passed every check and waits for its store put: what its answer needs. The request
@@ -71,8 +74,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
 
     /// RocketMQ's rejectRequest for sends: a slave, or a busy page cache, refuses them before they queue.
     func rejectRequest() -> Bool {
-        let store = environment.messageStore
-        return store.isSlave || store.isOSPageCacheBusy
+        store.isSlave || store.isOSPageCacheBusy
     }
 
     /// On the send executor: creates what the route needs, and the put may wait.
@@ -85,8 +87,8 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         case .put(let p, let toStore):
             let result = await withCheckedContinuation { (c: CheckedContinuation<PutMessageResult, Never>) in
                 switch toStore {
-                case .batch(let batch): environment.messageStore.putMessages(batch) { c.resume(returning: $0) }
-                case .message(let message): environment.messageStore.putMessage(message) { c.resume(returning: $0) }
+                case .batch(let batch): store.putMessages(batch) { c.resume(returning: $0) }
+                case .message(let message): store.putMessage(message) { c.resume(returning: $0) }
                 }
             }
             return finish(p, result)
@@ -106,8 +108,8 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         case .put(let p, let toStore):
             let done: @Sendable (PutMessageResult) -> Void = { result in channel.writeResponse(finish(p, result), to: p.answerTo) }
             switch toStore {
-            case .batch(let batch): return environment.messageStore.tryPutMessages(batch, completion: done)
-            case .message(let message): return environment.messageStore.tryPutMessage(message, completion: done)
+            case .batch(let batch): return store.tryPutMessages(batch, completion: done)
+            case .message(let message): return store.tryPutMessage(message, completion: done)
             }
         }
     }
