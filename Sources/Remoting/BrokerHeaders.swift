@@ -43,105 +43,37 @@ public struct SendMessageRequestHeader: CommandCustomHeader, Equatable {
         self.brokerName = brokerName
     }
 
-    /// V1 names and V2 letters in one table: (V1 key, V2 key).
-    static let names: [(v1: String, v2: String)] = [
+    // One description drives every codec of this header: `wire` names each field (V1 name, V2 letter) in
+    // field order, `Slots.set` reads any field's value from its bytes (the same rules whether the bytes come
+    // from a JSON header's String or from a binary section in place), `Slots.header` checks the required
+    // ones, and `forEachValue` gives the values to whichever writer (dictionary or binary, long names or
+    // letters). The binary path allocates nothing but the Strings of its text fields.
+
+    /// (V1 key, V2 key) of each field, in field order.
+    static let wire: [(v1: StaticString, v2: StaticString)] = [
         ("producerGroup", "a"), ("topic", "b"), ("defaultTopic", "c"), ("defaultTopicQueueNums", "d"),
         ("queueId", "e"), ("sysFlag", "f"), ("bornTimestamp", "g"), ("flag", "h"), ("properties", "i"),
         ("reconsumeTimes", "j"), ("unitMode", "k"), ("maxReconsumeTimes", "l"), ("batch", "m"), ("bname", "n"),
     ]
 
-    public init(extFields: [String: String]) throws(RemotingError) { try self.init(fields: extFields, v2: false) }
-
-    /// Decodes the single-letter form of SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE.
-    public init(v2ExtFields: [String: String]) throws(RemotingError) { try self.init(fields: v2ExtFields, v2: true) }
-
-    init(fields: [String: String], v2: Bool) throws(RemotingError) {
-        // This runs for every send. The single-letter form is read in one pass over the map (the letter is
-        // the field's index), with no hashing; the long form by lookups.
-        var values = [String?](repeating: nil, count: Self.names.count)
+    /// The field a key names, in the V2 letters or the V1 names.
+    @inline(__always)
+    static func fieldIndex(_ key: UnsafeRawBufferPointer, v2: Bool) -> Int? {
         if v2 {
-            for (k, v) in fields {
-                var utf8 = k.utf8.makeIterator()
-                guard let c = utf8.next(), utf8.next() == nil, c >= UInt8(ascii: "a") else { continue }
-                let i = Int(c - UInt8(ascii: "a"))
-                if i < values.count { values[i] = v }
-            }
-        } else {
-            for i in values.indices { values[i] = fields[Self.names[i].v1] }
+            guard key.count == 1, key[0] >= UInt8(ascii: "a"), key[0] <= UInt8(ascii: "n") else { return nil }
+            return Int(key[0] - UInt8(ascii: "a"))
         }
-        func key(_ i: Int) -> String { v2 ? Self.names[i].v2 : Self.names[i].v1 }
-        func opt(_ i: Int) -> String? { values[i] }
-        func req(_ i: Int) throws(RemotingError) -> String {
-            guard let v = values[i] else { throw .missingHeaderField(key(i)) }
-            return v
-        }
-        func reqInt32(_ i: Int) throws(RemotingError) -> Int32 {
-            guard let v = Int32(try req(i).trimmingSpaces) else { throw .missingHeaderField(key(i)) }
-            return v
-        }
-        func optInt32(_ i: Int) -> Int32? { opt(i).flatMap { Int32($0.trimmingSpaces) } }
-        func bool(_ i: Int) -> Bool? { opt(i).map { $0.lowercased() == "true" } }
-        producerGroup = try req(0)
-        topic = try req(1)
-        defaultTopic = try req(2)
-        defaultTopicQueueNums = try reqInt32(3)
-        queueId = try reqInt32(4)
-        sysFlag = try reqInt32(5)
-        guard let born = Int64(try req(6).trimmingSpaces) else { throw .missingHeaderField(key(6)) }
-        bornTimestamp = born
-        flag = try reqInt32(7)
-        properties = opt(8)
-        reconsumeTimes = optInt32(9)
-        unitMode = bool(10)
-        maxReconsumeTimes = optInt32(11)
-        batch = bool(12)
-        brokerName = opt(13)
+        return wire.firstIndex { ExtFieldBytes.matches(key, $0.v1) }
     }
 
-    /// Values in `names` order (nil = absent).
-    private var values: [String?] {
-        [producerGroup, topic, defaultTopic, String(defaultTopicQueueNums), String(queueId), String(sysFlag),
-         String(bornTimestamp), String(flag), properties, reconsumeTimes.map { String($0) }, unitMode.map { String($0) },
-         maxReconsumeTimes.map { String($0) }, batch.map { String($0) }, brokerName]
-    }
-
-    private func fields(v2: Bool) -> [String: String] {
-        var f = [String: String](minimumCapacity: Self.names.count)
-        for (i, v) in values.enumerated() where v != nil { f[v2 ? Self.names[i].v2 : Self.names[i].v1] = v }
-        return f
-    }
-
-    private var v1Fields: [String: String] { fields(v2: false) }
-
-    public func toExtFields() -> [String: String] { v1Fields }
-
-    /// The single-letter form the Java and C++ clients send with code 310 (and Java with 320).
-    public func toV2ExtFields() -> [String: String] { fields(v2: true) }
-
-    public init(binaryExtFields: BinaryExtFields) throws(RemotingError) { try self.init(binary: binaryExtFields, v2: false) }
-
-    public func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int { writeBinary(into: &buffer, v2: false) }
-
-    static let v1Keys: [StaticString] = [
-        "producerGroup", "topic", "defaultTopic", "defaultTopicQueueNums", "queueId", "sysFlag", "bornTimestamp",
-        "flag", "properties", "reconsumeTimes", "unitMode", "maxReconsumeTimes", "batch", "bname",
-    ]
-
-    /// Every send decodes this: the section is read in place, with a String made only for the text fields
-    /// and numbers parsed from their bytes. Same rules and errors as `init(fields:v2:)`.
-    init(binary section: BinaryExtFields, v2: Bool) throws(RemotingError) {
+    /// Values read off the wire, by field, before the required ones are checked.
+    struct Slots {
         var group, topic, defaultTopic, properties, brokerName: String?
+        /// A present but unparsable number is `.some(nil)`: for a required field the same error as absent.
         var queueNums, queueId, sysFlag, born, flag, reconsume, maxReconsume: Int64??
         var unitMode, batch: Bool?
-        section.forEachField { key, value in
-            let index: Int
-            if v2 {
-                guard key.count == 1, key[0] >= UInt8(ascii: "a"), key[0] <= UInt8(ascii: "n") else { return }
-                index = Int(key[0] - UInt8(ascii: "a"))
-            } else {
-                guard let i = Self.v1Keys.firstIndex(where: { ExtFieldBytes.matches(key, $0) }) else { return }
-                index = i
-            }
+
+        mutating func set(_ index: Int, _ value: UnsafeRawBufferPointer) {
             switch index {
             case 0: group = ExtFieldBytes.string(value)
             case 1: topic = ExtFieldBytes.string(value)
@@ -159,52 +91,115 @@ public struct SendMessageRequestHeader: CommandCustomHeader, Equatable {
             default: brokerName = ExtFieldBytes.string(value)
             }
         }
-        func key(_ i: Int) -> String { v2 ? Self.names[i].v2 : Self.names[i].v1 }
-        // Absent and unparsable are the same error for a required number, as on the text path.
-        func required(_ v: Int64??, _ i: Int) throws(RemotingError) -> Int64 {
-            guard let v = v ?? nil else { throw .missingHeaderField(key(i)) }
-            return v
+
+        func header(v2: Bool) throws(RemotingError) -> SendMessageRequestHeader {
+            func key(_ i: Int) -> String { (v2 ? wire[i].v2 : wire[i].v1).description }
+            func required(_ v: Int64??, _ i: Int) throws(RemotingError) -> Int64 {
+                guard let v = v ?? nil else { throw .missingHeaderField(key(i)) }
+                return v
+            }
+            func required32(_ v: Int64??, _ i: Int) throws(RemotingError) -> Int32 {
+                guard let v = Int32(exactly: try required(v, i)) else { throw .missingHeaderField(key(i)) }
+                return v
+            }
+            guard let group else { throw .missingHeaderField(key(0)) }
+            guard let topic else { throw .missingHeaderField(key(1)) }
+            guard let defaultTopic else { throw .missingHeaderField(key(2)) }
+            return SendMessageRequestHeader(
+                producerGroup: group, topic: topic, defaultTopic: defaultTopic,
+                defaultTopicQueueNums: try required32(queueNums, 3), queueId: try required32(queueId, 4),
+                sysFlag: try required32(sysFlag, 5), bornTimestamp: try required(born, 6), flag: try required32(flag, 7),
+                properties: properties, reconsumeTimes: (reconsume ?? nil).flatMap { Int32(exactly: $0) },
+                unitMode: unitMode, maxReconsumeTimes: (maxReconsume ?? nil).flatMap { Int32(exactly: $0) },
+                batch: batch, brokerName: brokerName)
         }
-        func required32(_ v: Int64??, _ i: Int) throws(RemotingError) -> Int32 {
-            guard let v = Int32(exactly: try required(v, i)) else { throw .missingHeaderField(key(i)) }
-            return v
+    }
+
+    /// A field's value as written.
+    enum Value {
+        case text(String), number(Int64), flag(Bool)
+        var string: String {
+            switch self {
+            case .text(let s): return s
+            case .number(let n): return String(n)
+            case .flag(let b): return String(b)
+            }
         }
-        guard let group else { throw .missingHeaderField(key(0)) }
-        guard let topic else { throw .missingHeaderField(key(1)) }
-        guard let defaultTopic else { throw .missingHeaderField(key(2)) }
-        producerGroup = group
-        self.topic = topic
-        self.defaultTopic = defaultTopic
-        defaultTopicQueueNums = try required32(queueNums, 3)
-        self.queueId = try required32(queueId, 4)
-        self.sysFlag = try required32(sysFlag, 5)
-        bornTimestamp = try required(born, 6)
-        self.flag = try required32(flag, 7)
-        self.properties = properties
-        reconsumeTimes = (reconsume ?? nil).flatMap { Int32(exactly: $0) }
-        self.unitMode = unitMode
-        maxReconsumeTimes = (maxReconsume ?? nil).flatMap { Int32(exactly: $0) }
-        self.batch = batch
-        self.brokerName = brokerName
+    }
+
+    /// Every present field's index and value, in field order.
+    @inline(__always)
+    func forEachValue(_ body: (Int, Value) -> Void) {
+        body(0, .text(producerGroup))
+        body(1, .text(topic))
+        body(2, .text(defaultTopic))
+        body(3, .number(Int64(defaultTopicQueueNums)))
+        body(4, .number(Int64(queueId)))
+        body(5, .number(Int64(sysFlag)))
+        body(6, .number(bornTimestamp))
+        body(7, .number(Int64(flag)))
+        if let properties { body(8, .text(properties)) }
+        if let reconsumeTimes { body(9, .number(Int64(reconsumeTimes))) }
+        if let unitMode { body(10, .flag(unitMode)) }
+        if let maxReconsumeTimes { body(11, .number(Int64(maxReconsumeTimes))) }
+        if let batch { body(12, .flag(batch)) }
+        if let brokerName { body(13, .text(brokerName)) }
+    }
+
+    public init(extFields: [String: String]) throws(RemotingError) { try self.init(fields: extFields, v2: false) }
+
+    /// Decodes the single-letter form of SEND_MESSAGE_V2 / SEND_BATCH_MESSAGE.
+    public init(v2ExtFields: [String: String]) throws(RemotingError) { try self.init(fields: v2ExtFields, v2: true) }
+
+    /// From a JSON header's map: each entry's bytes through the same readers as the binary path.
+    init(fields: [String: String], v2: Bool) throws(RemotingError) {
+        var slots = Slots()
+        for (k, v) in fields {
+            var key = k, value = v
+            key.withUTF8 { kb in
+                guard let i = Self.fieldIndex(UnsafeRawBufferPointer(kb), v2: v2) else { return }
+                value.withUTF8 { slots.set(i, UnsafeRawBufferPointer($0)) }
+            }
+        }
+        self = try slots.header(v2: v2)
+    }
+
+    private func fields(v2: Bool) -> [String: String] {
+        var f = [String: String](minimumCapacity: Self.wire.count)
+        forEachValue { i, v in f[(v2 ? Self.wire[i].v2 : Self.wire[i].v1).description] = v.string }
+        return f
+    }
+
+    public func toExtFields() -> [String: String] { fields(v2: false) }
+
+    /// The single-letter form the Java and C++ clients send with code 310 (and Java with 320).
+    public func toV2ExtFields() -> [String: String] { fields(v2: true) }
+
+    public init(binaryExtFields: BinaryExtFields) throws(RemotingError) { try self.init(binary: binaryExtFields, v2: false) }
+
+    public func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int { writeBinary(into: &buffer, v2: false) }
+
+    /// Every send decodes this: the section is read in place, with a String made only for the text fields
+    /// and numbers parsed from their bytes.
+    init(binary section: BinaryExtFields, v2: Bool) throws(RemotingError) {
+        var slots = Slots()
+        section.forEachField { key, value in
+            if let i = Self.fieldIndex(key, v2: v2) { slots.set(i, value) }
+        }
+        self = try slots.header(v2: v2)
     }
 
     /// Writes the fields straight into a binary header, in the letters (V2) or the long names.
     func writeBinary(into buffer: inout ByteBuffer, v2: Bool) -> Int {
         var n = 0
-        n += buffer.writeExtField(v2 ? "a" : "producerGroup", producerGroup)
-        n += buffer.writeExtField(v2 ? "b" : "topic", topic)
-        n += buffer.writeExtField(v2 ? "c" : "defaultTopic", defaultTopic)
-        n += buffer.writeExtField(v2 ? "d" : "defaultTopicQueueNums", Int64(defaultTopicQueueNums))
-        n += buffer.writeExtField(v2 ? "e" : "queueId", Int64(queueId))
-        n += buffer.writeExtField(v2 ? "f" : "sysFlag", Int64(sysFlag))
-        n += buffer.writeExtField(v2 ? "g" : "bornTimestamp", bornTimestamp)
-        n += buffer.writeExtField(v2 ? "h" : "flag", Int64(flag))
-        if let properties { n += buffer.writeExtField(v2 ? "i" : "properties", properties) }
-        if let reconsumeTimes { n += buffer.writeExtField(v2 ? "j" : "reconsumeTimes", Int64(reconsumeTimes)) }
-        if let unitMode { n += buffer.writeExtField(v2 ? "k" : "unitMode", unitMode) }
-        if let maxReconsumeTimes { n += buffer.writeExtField(v2 ? "l" : "maxReconsumeTimes", Int64(maxReconsumeTimes)) }
-        if let batch { n += buffer.writeExtField(v2 ? "m" : "batch", batch) }
-        if let brokerName { n += buffer.writeExtField(v2 ? "n" : "bname", brokerName) }
+        forEachValue { i, v in
+            let key = v2 ? Self.wire[i].v2 : Self.wire[i].v1
+            switch v {
+            case .text(let s): n += buffer.writeExtField(key, s)
+            case .number(let x): n += buffer.writeExtField(key, x)
+            case .flag(let b): n += buffer.writeExtField(key, b)
+            }
+        }
         return n
     }
 }
