@@ -19,8 +19,13 @@ final class CleanCommitLogService: Sendable {
     private let logger: Logger
     private let diskFullAtomic = Atomic<Bool>(false)
     private let manualPasses = Atomic<Int>(0)
+    /// Where dispatch has reached: a CommitLog file holding anything past it is never deleted, forced or
+    /// not (its messages were acknowledged and are not consumable yet).
+    private let dispatchedOffset: @Sendable () -> Int64
 
-    init(commitLog: CommitLog, consumeQueues: ConsumeQueueStore, index: IndexService?, settings: StoreLiveSettings, logger: Logger) {
+    init(commitLog: CommitLog, consumeQueues: ConsumeQueueStore, index: IndexService?, settings: StoreLiveSettings,
+         dispatchedOffset: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.dispatchedOffset = dispatchedOffset
         self.commitLog = commitLog
         self.consumeQueues = consumeQueues
         self.index = index
@@ -72,7 +77,7 @@ final class CleanCommitLogService: Sendable {
 
     /// One pass; returns the number of CommitLog files deleted.
     @discardableResult
-    func runPass(nowMs: Int64, usedRatioOverride: Double? = nil) -> Int {
+    func runPass(nowMs: Int64, usedRatioOverride: Double? = nil, dispatchedOverride: Int64? = nil) -> Int {
         let config = settings.current
         let warning = clamp(config.diskSpaceWarningLevelRatioPercent, 35, 90)
         let forcibly = clamp(config.diskSpaceCleanForciblyRatioPercent, 30, 85)
@@ -101,8 +106,13 @@ final class CleanCommitLogService: Sendable {
         let force = config.cleanFileForciblyEnable && cleanImmediately
         let reservedMs = config.fileReservedTimeHours * 3_600_000
         var doomed: [MappedFile] = []
+        let dispatched = dispatchedOverride ?? dispatchedOffset()
         for f in commitLog.queue.mappedFiles.dropLast() {
             guard doomed.count < config.deleteFileBatchMax else { break }
+            if f.endOffset > dispatched {
+                if force { logger.warning("disk full, but CommitLog file \(MappedFile.fileName(forOffset: f.startOffset)) holds messages not dispatched yet: kept") }
+                break
+            }
             if force || nowMs >= f.lastModifiedMs + reservedMs { doomed.append(f) } else { break }
         }
         guard !doomed.isEmpty else { return 0 }

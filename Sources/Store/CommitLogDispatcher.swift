@@ -26,6 +26,9 @@ final class CommitLogDispatcher {
     private var lastQueueId: Int32 = -1
     private var lastQueue: ConsumeQueue?
     private let delayLevelTableMs: [Int64]
+    /// Records dispatched without index entries since the last warning, and when that was (ms).
+    private var indexSkips = 0
+    private var indexSkipLoggedMs: Int64 = 0
     private static let scheduleTopicBytes = Array(MessageStoreConfig.scheduleTopic.utf8)
 
     init(consumeQueues: ConsumeQueueStore, index: IndexService?, checkpoint: StoreCheckpoint, ring: IORing,
@@ -37,6 +40,16 @@ final class CommitLogDispatcher {
         self.ring = ring
         self.listener = listener
         self.logger = logger
+    }
+
+    /// Logs skipped index entries at most once a minute (the reput thread only).
+    private func indexSkipped(_ error: StoreError, physicalOffset: Int64) {
+        indexSkips += 1
+        let now = currentTimeMs()
+        guard now - indexSkipLoggedMs >= 60_000 else { return }
+        logger.warning("index entries skipped for \(indexSkips) record(s), the last at CommitLog offset \(physicalOffset): \(error) (messages are delivered; queries by key miss them)")
+        indexSkips = 0
+        indexSkipLoggedMs = now
     }
 
     /// Forget cached queues (after topics were deleted).
@@ -99,11 +112,18 @@ final class CommitLogDispatcher {
             cq = q
         }
         if let index {
-            if let rolled = try index.buildIndex(topic: topic, uniqKey: Self.property("UNIQ_KEY", in: props),
-                                                 keys: Self.property("KEYS", in: props), physicalOffset: info.physical_offset,
-                                                 storeTimestampMs: info.store_timestamp_ms, sysFlag: info.sys_flag, ring: ring) {
-                checkpoint.indexMsgTimestampMs = rolled
-                try checkpoint.flush()
+            // The index only serves queries by key: a record it cannot take (no room for a new IndexFile on a
+            // small or full disk) is delivered all the same, without index entries, as RocketMQ's
+            // buildIndex does ("build index error, stop building index"). Dispatch must not stall on it.
+            do {
+                if let rolled = try index.buildIndex(topic: topic, uniqKey: Self.property("UNIQ_KEY", in: props),
+                                                     keys: Self.property("KEYS", in: props), physicalOffset: info.physical_offset,
+                                                     storeTimestampMs: info.store_timestamp_ms, sysFlag: info.sys_flag, ring: ring) {
+                    checkpoint.indexMsgTimestampMs = rolled
+                    try? checkpoint.flush()
+                }
+            } catch {
+                indexSkipped(error, physicalOffset: info.physical_offset)
             }
         }
         if let listener, let cq {

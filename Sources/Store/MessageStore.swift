@@ -114,7 +114,9 @@ public final class MessageStore: Sendable {
         }
         flushConsumeQueue = FlushConsumeQueueService(consumeQueues: consumeQueues, checkpoint: checkpoint, ring: try IORing(config: config),
                                                      settings: settings, logger: logger)
-        clean = CleanCommitLogService(commitLog: commitLog, consumeQueues: consumeQueues, index: index, settings: settings, logger: logger)
+        let reputService = reput
+        clean = CleanCommitLogService(commitLog: commitLog, consumeQueues: consumeQueues, index: index, settings: settings,
+                                      dispatchedOffset: { reputService.reputFromOffset }, logger: logger)
         encoder = MessageEncoder(storeHost: config.storeHost, bodyBytesMax: config.maxMessageSizeBytes)
         shutdownRing = try IORing(config: config)
         coldReads = ColdReadService(config: config)
@@ -174,6 +176,8 @@ public final class MessageStore: Sendable {
         if !running.load(ordering: .acquiring) { return PutMessageResult(status: .serviceNotAvailable, remark: "the store is not running") }
         if boot.brokerRole == .slave { return PutMessageResult(status: .serviceNotAvailable, remark: "a slave does not accept messages") }
         if clean.isDiskFull { return PutMessageResult(status: .serviceNotAvailable, remark: "disk full: the store refuses new messages") }
+        // Messages stored while dispatch cannot proceed would be acknowledged and never delivered.
+        if reput.isStalled { return PutMessageResult(status: .serviceNotAvailable, remark: "dispatch is stuck (see the log): the store refuses new messages until it proceeds") }
         if let g = groupCommit, g.isFull { return PutMessageResult(status: .flushQueueFull, remark: "too many puts waiting for flush") }
         if isOSPageCacheBusy { return PutMessageResult(status: .osPageCacheBusy, remark: "[PC_SYNCHRONIZED]broker busy, start flow control for a while") }
         return nil
@@ -301,7 +305,9 @@ public final class MessageStore: Sendable {
     /// Test hook: makes every group-commit round this much slower (see GroupCommitService).
     func setSlowDiskForTesting(delayMs: UInt64) { groupCommit?.slowDiskDelayNs.store(delayMs * 1_000_000, ordering: .relaxed) }
     func resetDispatchCache() { reput.resetCache() }
-    func cleanPass(nowMs: Int64, diskUsedRatio: Double?) -> Int { clean.runPass(nowMs: nowMs, usedRatioOverride: diskUsedRatio) }
+    func cleanPass(nowMs: Int64, diskUsedRatio: Double?, dispatchedOffset: Int64? = nil) -> Int {
+        clean.runPass(nowMs: nowMs, usedRatioOverride: diskUsedRatio, dispatchedOverride: dispatchedOffset)
+    }
     func deleteFilesManually() { clean.executeDeleteFilesManually() }
     var diskFull: Bool { clean.isDiskFull }
 

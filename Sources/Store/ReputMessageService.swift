@@ -16,6 +16,9 @@ final class ReputMessageService: Sendable {
     private let reputFromOffsetAtomic = Atomic<Int64>(0)
     private let syncFlush: Bool
     private let logger: Logger
+    /// Set while a record cannot be dispatched (no room for a ConsumeQueue file, a corrupt record): the
+    /// store then refuses new messages, which consumers could not see (issue 15).
+    private let stalledAtomic = Atomic<Bool>(false)
 
     init(commitLog: CommitLog, dispatcher: CommitLogDispatcher, syncFlush: Bool, logger: Logger) {
         self.commitLog = commitLog
@@ -32,6 +35,9 @@ final class ReputMessageService: Sendable {
     /// Where dispatch may read up to (store.md §4.3).
     var endOffset: Int64 { syncFlush ? commitLog.flushedWhere : commitLog.maxOffset }
 
+    /// True while dispatch is stuck on a record (retried every second).
+    var isStalled: Bool { stalledAtomic.load(ordering: .relaxed) }
+
     /// Bytes written but not yet dispatched.
     var behindBytes: Int64 { max(0, endOffset - reputFromOffset) }
 
@@ -39,7 +45,12 @@ final class ReputMessageService: Sendable {
         thread.start { [self] t in
             while !t.isStopped {
                 t.waitForRunning(1)
-                if !doReput() {
+                let progressed = doReput()
+                if stalledAtomic.load(ordering: .relaxed) == progressed {
+                    stalledAtomic.store(!progressed, ordering: .relaxed)
+                    if progressed { logger.info("dispatch proceeds again at CommitLog offset \(reputFromOffset): accepting messages") }
+                }
+                if !progressed {
                     // A failed dispatch (e.g. no space for a new ConsumeQueue file) is retried once a
                     // second, as RocketMQ does, instead of spinning.
                     t.waitForRunning(1000)
