@@ -6,32 +6,13 @@ import Glibc
 import Testing
 @testable import Store
 
-private func run(_ command: String) -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", command]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return -1 }
-    p.waitUntilExit()
-    return p.terminationStatus
-}
-
-private let tmpfsAllowed: Bool = {
-    let probe = TestDirs.make("probe")
-    defer { TestDirs.remove(probe) }
-    guard run("mount -t tmpfs -o size=64k apus-probe \(probe)") == 0 else { return false }
-    _ = run("umount \(probe)")
-    return true
-}()
-
 @Suite struct DiskFullTests {
-    @Test(.enabled(if: tmpfsAllowed, "skipped: cannot mount a tmpfs here (needs CAP_SYS_ADMIN)"))
+    @Test(.enabled(if: canMountTmpfs, "skipped: cannot mount a tmpfs here (needs CAP_SYS_ADMIN)"))
     func fullDiskRefusesPutsCleanlyAndLosesNothingAcknowledged() async throws {
         let dir = TestDirs.make("diskfull")
-        #expect(run("mount -t tmpfs -o size=2m apus-full \(dir)") == 0)
+        #expect(sh("mount -t tmpfs -o size=2m apus-full \(dir)") == 0)
         defer {
-            _ = run("umount \(dir)")
+            _ = sh("umount \(dir)")
             TestDirs.remove(dir)
         }
         var config = smallConfig(dir, segmentBytes: 256 * 1024)

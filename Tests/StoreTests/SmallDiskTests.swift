@@ -8,25 +8,6 @@ import Glibc
 import Testing
 @testable import Store
 
-private func sh(_ command: String) -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", command]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return -1 }
-    p.waitUntilExit()
-    return p.terminationStatus
-}
-
-private let canMountTmpfs: Bool = {
-    let probe = TestDirs.make("probe-small")
-    defer { TestDirs.remove(probe) }
-    guard sh("mount -t tmpfs -o size=64k apus-probe \(probe)") == 0 else { return false }
-    _ = sh("umount \(probe)")
-    return true
-}()
-
 @Suite(.serialized) struct SmallDiskTests {
     /// Mounts a tmpfs of `mb` MiB for the body.
     func withTmpfs(_ name: String, mb: Int, _ body: (String) async throws -> Void) async throws {

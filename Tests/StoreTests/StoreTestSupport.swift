@@ -89,3 +89,24 @@ func eventually(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// Runs a shell command, output discarded; its exit status (-1 if it could not start).
+func sh(_ command: String) -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return -1 }
+    p.waitUntilExit()
+    return p.terminationStatus
+}
+
+/// Whether this process may mount a tmpfs (tests of full and small disks need it; CI runs as root).
+let canMountTmpfs: Bool = {
+    let probe = TestDirs.make("probe")
+    defer { TestDirs.remove(probe) }
+    guard sh("mount -t tmpfs -o size=64k apus-probe \(probe)") == 0 else { return false }
+    _ = sh("umount \(probe)")
+    return true
+}()
