@@ -43,6 +43,7 @@ public final class LitePullConsumer: MQConsumerInner, @unchecked Sendable {
         var cachedCount = 0
         var lastAutoCommit = Date()
         var running = false
+        var serviceState = ServiceState.createJust
     }
     private let state = Mutex<State>(State())
 
@@ -75,6 +76,10 @@ public final class LitePullConsumer: MQConsumerInner, @unchecked Sendable {
     }
 
     public func start() async throws(MQClientError) {
+        try state.withLock { s throws(MQClientError) in
+            guard s.serviceState == .createJust else { throw s.serviceState.notOK("DefaultLitePullConsumer") }
+            s.serviceState = .startFailed  // until the start below completes
+        }
         try Validators.checkGroup(group)
         guard !config.namesrvList.isEmpty else { throw .noNameServer }
         config.changeInstanceNameToPID()
@@ -102,11 +107,17 @@ public final class LitePullConsumer: MQConsumerInner, @unchecked Sendable {
         await inst.sendHeartbeatToAllBrokers()
         for mq in assigned.sorted() { startQueue(mq, offset: await rb.computePullFromWhere(mq)) }
         if !subs.isEmpty { await rb.doRebalance() }
+        state.withLock { $0.serviceState = .running }
     }
 
+    /// Where this consumer is in its lifecycle (RocketMQ's ServiceState).
+    public var serviceState: ServiceState { state.withLock { $0.serviceState } }
+
+    /// RUNNING -> SHUTDOWN_ALREADY (also releases what a failed start had taken).
     public func shutdown() async {
         let (inst, store, queues) = state.withLock { s in
             defer { s.running = false; s.instance = nil }
+            if s.serviceState == .running { s.serviceState = .shutdownAlready }
             return (s.instance, s.offsetStore, s.queues)
         }
         guard let inst else { return }

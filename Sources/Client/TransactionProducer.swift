@@ -29,6 +29,9 @@ public final class TransactionProducer: Sendable {
 
     public func start() async throws(MQClientError) { try await producer.start() }
 
+    /// Its producer's lifecycle state (RocketMQ's ServiceState).
+    public var serviceState: ServiceState { producer.serviceState }
+
     public func shutdown() async {
         await producer.shutdown()
         checkExecutor.shutdown()
