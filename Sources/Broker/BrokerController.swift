@@ -42,12 +42,7 @@ public final class BrokerController: Sendable {
     /// The current settings (UPDATE_BROKER_CONFIG may change them).
     public var brokerConfig: BrokerConfig { config.withLock { $0 } }
 
-    func updateBrokerConfig(_ body: (inout BrokerConfig) -> Void) {
-        config.withLock { c in
-            body(&c)
-            refreshRoutingSettings(c)
-        }
-    }
+    func updateBrokerConfig(_ body: (inout BrokerConfig) -> Void) { withBrokerConfigLocked(body) }
 
     /// Runs `body` with the settings locked (BrokerConfigUpdate: check, then change, with no update between).
     func withBrokerConfigLocked<R>(_ body: (inout BrokerConfig) -> R) -> R {

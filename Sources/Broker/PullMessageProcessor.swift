@@ -45,16 +45,11 @@ struct PullMessageProcessor: RemotingRequestProcessor {
             channel.whenWritable { [self] in submit(request, channel: channel, brokerAllowSuspend: brokerAllowSuspend, executor: executor) }
             return
         }
-        let queued = RequestExecutor.QueuedRequest(
-            run: { [self] in
-                defer { executor.finished() }
-                if let response = process(request, channel: channel, brokerAllowSuspend: brokerAllowSuspend) {
-                    channel.writeResponse(response, to: request)
-                }
-            },
-            refuse: { remark in channel.writeResponse(request.makeResponse(.systemBusy, remark: remark), to: request) })
-        if !executor.submit(queued) {
-            channel.writeResponse(request.makeResponse(.systemBusy, remark: RemotingDispatcher.overloadRemark), to: request)
+        RemotingDispatcher.submit(request, channel: channel, on: executor, logger: controller.logger) { [self] in
+            defer { executor.finished() }
+            if let response = process(request, channel: channel, brokerAllowSuspend: brokerAllowSuspend) {
+                channel.writeResponse(response, to: request)
+            }
         }
     }
 

@@ -87,11 +87,6 @@ final class PullRequestHoldService: Sendable {
     /// Shutdown: no more parking; every parked request is answered now.
     func close() {
         closed.store(true, ordering: .releasing)
-        wakeAll()
-    }
-
-    /// Answers every parked request now.
-    func wakeAll() {
         let all = table.withLock { t in defer { t = [:] }; return t.values.flatMap { $0 } }
         for r in all { execute(r) }
     }

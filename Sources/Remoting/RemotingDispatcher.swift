@@ -94,38 +94,43 @@ public final class RemotingDispatcher: Sendable {
     public func submit(_ request: RemotingCommand, channel: RemotingChannel, processor: any RemotingRequestProcessor,
                        executor: RequestExecutor) {
         let logger = self.logger
-        let queued = RequestExecutor.QueuedRequest(
-            run: {
-                if case .answered(let response) = processor.processRequestSynchronously(request, channel: channel) {
+        Self.submit(request, channel: channel, on: executor, logger: logger) {
+            if case .answered(let response) = processor.processRequestSynchronously(request, channel: channel) {
+                if let response, !request.isOneway { channel.writeResponse(response, to: request) }
+                executor.finished()
+                return
+            }
+            Task(executorPreference: executor) {
+                defer { executor.finished() }
+                do {
+                    let response = try await processor.processRequest(request, channel: channel)
                     if let response, !request.isOneway { channel.writeResponse(response, to: request) }
-                    executor.finished()
-                    return
-                }
-                Task(executorPreference: executor) {
-                    defer { executor.finished() }
-                    do {
-                        let response = try await processor.processRequest(request, channel: channel)
-                        if let response, !request.isOneway { channel.writeResponse(response, to: request) }
-                    } catch {
-                        logger.warning(
-                            "processor failed",
-                            metadata: ["code": "\(request.code)", "opaque": "\(request.opaque)", "error": "\(error)"])
-                        if !request.isOneway {
-                            channel.writeResponse(request.makeResponse(.systemError, remark: "\(error)"), to: request)
-                        }
+                } catch {
+                    logger.warning(
+                        "processor failed",
+                        metadata: ["code": "\(request.code)", "opaque": "\(request.opaque)", "error": "\(error)"])
+                    if !request.isOneway {
+                        channel.writeResponse(request.makeResponse(.systemError, remark: "\(error)"), to: request)
                     }
                 }
-            },
-            refuse: { remark in
-                if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: remark), to: request) }
-            })
-        if !executor.submit(queued) {
-            if executor.shouldLogRefusal() {
-                logger.warning("too many requests and system thread pool busy, RejectedExecutionException",
-                               metadata: ["executor": "\(executor.name)", "code": "\(request.code)", "remote": "\(channel.remoteAddress)"])
             }
-            if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: Self.overloadRemark), to: request) }
         }
+    }
+
+    /// Queues `run` for `request` on `executor` (`run` must end with `executor.finished()`). A request
+    /// refused then or later (queue full, waited too long, executor stopped) is answered SYSTEM_BUSY with
+    /// RocketMQ's remark. The one place requests enter an executor: the dispatcher, and pulls re-executed.
+    public static func submit(_ request: RemotingCommand, channel: RemotingChannel, on executor: RequestExecutor,
+                              logger: Logger, run: @escaping @Sendable () -> Void) {
+        let queued = RequestExecutor.QueuedRequest(run: run, refuse: { remark in
+            if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: remark), to: request) }
+        })
+        guard !executor.submit(queued) else { return }
+        if executor.shouldLogRefusal() {
+            logger.warning("too many requests and system thread pool busy, RejectedExecutionException",
+                           metadata: ["executor": "\(executor.name)", "code": "\(request.code)", "remote": "\(channel.remoteAddress)"])
+        }
+        if !request.isOneway { channel.writeResponse(request.makeResponse(.systemBusy, remark: overloadRemark), to: request) }
     }
 
     func channelConnected(_ channel: RemotingChannel) {

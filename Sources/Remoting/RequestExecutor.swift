@@ -168,12 +168,12 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
         requests.removeAll()
         condition.unlock()
         for r in leftover {
-            r.refuse("[OVERLOAD]system busy, start flow control for a while")
+            r.refuse(RemotingDispatcher.overloadRemark)
             finished()
         }
         let threadsDeadline = Date(timeIntervalSinceNow: 2)
         drained.lock()
-        while threadsAliveNow > 0, drained.wait(until: threadsDeadline) {}
+        while threadCount > 0, drained.wait(until: threadsDeadline) {}
         drained.unlock()
     }
 
@@ -192,12 +192,6 @@ public final class RequestExecutor: TaskExecutor, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return admitted
-    }
-
-    private var threadsAliveNow: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return threadsAlive
     }
 
     private func signalDrained() {
