@@ -43,8 +43,9 @@ final class ConnectionChurnTests: BrokerClusterTestCase {
         let namesrvPort = try XCTUnwrap(Int(cluster.namesrvAddr.split(separator: ":").last ?? ""))
         // Warm-up: malloc's per-thread arenas and NIO's pools reach their working size first (a 100 KB frame
         // buffer per connection leaves free memory in whichever arena served it: that plateaus, a leak does not).
-        try churn(port: brokerPort, cycles: 10_000, malformed: true)
-        try churn(port: namesrvPort, cycles: 10_000, malformed: true)
+        // The warm-up is as long as a measured batch, so the batch measures steady state (a leak keeps growing).
+        try churn(port: brokerPort, cycles: 20_000, malformed: true)
+        try churn(port: namesrvPort, cycles: 20_000, malformed: true)
         _ = try await settledGrowth(brokerPid, from: 0)
         _ = try await settledGrowth(namesrvPid, from: 0)
         for (name, pid, port) in [("broker", brokerPid, brokerPort), ("namesrv", namesrvPid, namesrvPort)] {
