@@ -54,7 +54,10 @@ final class ConnectionChurnTests: BrokerClusterTestCase {
                 try churn(port: port, cycles: 20_000, malformed: malformed)
                 let growth = try await settledGrowth(pid, from: before)
                 print("churn: \(name) \(malformed ? "malformed" : "clean") 20000 cycles: RSS \(growth >= 0 ? "+" : "")\(growth / 1024) KiB")
-                XCTAssertLessThan(growth, 8 << 20, "\(name) kept \(growth >> 20) MiB after 20 000 \(malformed ? "malformed" : "clean") connections")
+                // The leak this guards against kept ~4 KiB a connection (78 MiB a batch). The bound allows glibc's
+                // arenas to settle differently under a loaded CI machine (up to 11 MiB seen) and still catches any
+                // per-connection leak above ~1.2 KiB.
+                XCTAssertLessThan(growth, 24 << 20, "\(name) kept \(growth >> 20) MiB after 20 000 \(malformed ? "malformed" : "clean") connections")
             }
         }
         // Both still serve.
