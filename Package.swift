@@ -68,7 +68,7 @@ let remotingTargets: [Target] = [
     // Route registry and request processors of the NameServer.
     .target(
         name: "NameServer",
-        dependencies: nio + ["Remoting", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Common", "Remoting", .product(name: "Logging", package: "swift-log")]
     ),
     // What the commands share: the RocketMQ-style log handler (stdout + ~/logs/rocketmqlogs/*.log), stop
     // signals as a stream, line-at-a-time output for pipes.

@@ -3,6 +3,7 @@
 // registration, offset persistence, client expiry, long-polling sweep) and stops it all in order.
 // Created by `mqbroker` (or tests) through `start`; its methods are called from processor tasks.
 
+import Common
 import Logging
 import NIOCore
 import NIOPosix
@@ -29,7 +30,8 @@ public final class BrokerController: Sendable {
     /// Where each kind of request runs (declared at registration, registerProcessors).
     let executors: BrokerRequestExecutors
     let logger: Logger
-    private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// The periodic jobs and the registration job; all end at shutdown, before the broker unregisters.
+    private let background = BackgroundTasks(name: "broker")
     /// The store's arrival callback reaches the hold service (which reads the store) through this relay,
     /// emptied at shutdown so nothing keeps a stopped broker's store (and its files) alive.
     private let arrivalRelay = Mutex<ArrivalRelay?>(nil)
@@ -130,76 +132,77 @@ public final class BrokerController: Sendable {
         for code in [RequestCode.sendMessage, .sendMessageV2, .sendBatchMessage] {
             server.registerProcessor(code, send, on: .eventLoopThen(e.send))
         }
-        server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(controller: self), on: .executor(e.send))
-        let pull = PullMessageProcessor(controller: self)
+        server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(environment: BrokerSendEnvironment(controller: self)), on: .executor(e.send))
+        let pull = PullMessageProcessor(environment: BrokerPullEnvironment(controller: self))
         pullRequestHoldService.setReexecutor(pull, on: e.pull)
         server.registerProcessor(.pullMessage, pull, on: .executor(e.pull))
         server.registerProcessor(.litePullMessage, pull, on: .executor(e.litePull))
-        let consumerManage = ConsumerManageProcessor(controller: self)
+        let consumerManage = ConsumerManageProcessor(
+            offsets: consumerOffsetManager, groups: subscriptionGroupManager, topics: topicConfigManager,
+            consumers: consumerManager, store: store)
         for code in [RequestCode.queryConsumerOffset, .updateConsumerOffset, .getConsumerListByGroup] {
             server.registerProcessor(code, consumerManage, on: .executor(e.consumerManage))
         }
-        let clientManage = ClientManageProcessor(controller: self)
+        let clientManage = ClientManageProcessor(environment: BrokerClientEnvironment(controller: self))
         server.registerProcessor(.heartBeat, clientManage, on: .executor(e.heartbeat))
         server.registerProcessor(.unregisterClient, clientManage, on: .executor(e.clientManage))
         server.registerProcessor(.checkClientConfig, clientManage, on: .executor(e.clientManage))
-        let query = QueryMessageProcessor(controller: self)
+        let query = QueryMessageProcessor(store: store)
         server.registerProcessor(.viewMessageById, query, on: .executor(e.query))
         server.registerProcessor(.queryMessage, query, on: .executor(e.query))
-        let admin = AdminBrokerProcessor(controller: self)
+        let admin = AdminBrokerProcessor(broker: self)
         for code in AdminBrokerProcessor.codes { server.registerProcessor(code, admin, on: .executor(e.admin)) }
         for code in ConnectionQueryProcessor.codes {
-            server.registerProcessor(code, ConnectionQueryProcessor(controller: self), on: .executor(e.admin))
+            server.registerProcessor(code, ConnectionQueryProcessor(consumers: consumerManager, producers: producerManager), on: .executor(e.admin))
         }
-        server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(controller: self), on: .executor(e.admin))
-        server.registerProcessor(.invokeBrokerToGetConsumerStatus, ConsumerStatusProcessor(controller: self), on: .executor(e.admin))
-        server.registerProcessor(.endTransaction, EndTransactionProcessor(controller: self), on: .executor(e.endTransaction))
+        server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(
+            topics: topicConfigManager, consumers: consumerManager, offsets: consumerOffsetManager, store: store,
+            brokerName: brokerConfig.brokerName), on: .executor(e.admin))
+        server.registerProcessor(.invokeBrokerToGetConsumerStatus, ConsumerStatusProcessor(consumers: consumerManager, logger: logger), on: .executor(e.admin))
+        server.registerProcessor(.endTransaction, EndTransactionProcessor(bridge: transactionBridge, config: self, stats: stats), on: .executor(e.endTransaction))
         server.addChannelEventListener(ClientHousekeepingService(controller: self))
     }
 
     private func startTasks() {
         let c = brokerConfig
-        func every(_ periodMs: Int64, firstMs: Int64? = nil, _ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
-            Task {
-                var wait = firstMs ?? periodMs
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(max(1, wait)))
-                    if Task.isCancelled { break }
-                    await body()
-                    wait = periodMs
-                }
+        func every(_ periodMs: Int64, firstMs: Int64? = nil, _ body: @escaping @Sendable () async -> Void) {
+            background.spawnPeriodic(initialDelay: .milliseconds(max(1, firstMs ?? periodMs)),
+                                     every: .milliseconds(max(1, periodMs)), body)
+        }
+        // The periodic registration goes through the job too, so registrations never overlap: an older
+        // table (older data version, older perm) cannot reach a NameServer after a newer one.
+        every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in registerBrokerAllSoon() }
+        // Every registration (periodic, topic changes, brokerPermission), one at a time; ends at shutdown.
+        background.spawn { [self] in
+            for await _ in registrationRequests.stream {
+                let covered = registrationWaiters.withLock { $0.requested }
+                await registerBrokerAll()
+                for waiter in registrationWaiters.withLock({ $0.take(upTo: covered) }) { waiter.resume() }
             }
         }
-        let list = [
-            // The periodic registration goes through the job too, so registrations never overlap: an older
-            // table (older data version, older perm) cannot reach a NameServer after a newer one.
-            every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in registerBrokerAllSoon() },
-            // Every registration (periodic, topic changes, brokerPermission), one at a time; ends at shutdown.
-            Task { [self] in
-                for await _ in registrationRequests.stream {
-                    let covered = registrationWaiters.withLock { $0.requested }
-                    await registerBrokerAll()
-                    for waiter in registrationWaiters.withLock({ $0.take(upTo: covered) }) { waiter.resume() }
-                }
-            },
-            every(c.flushConsumerOffsetInterval) { [self] in consumerOffsetManager.persist() },
-            // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
-            every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() },
-            every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
-            // Snapshots of the per group@topic pull counts behind the consume TPS (GroupGetStats).
-            every(GroupGetStats.samplePeriodMs) { [self] in stats.groupGetNums.sample(nowMs: nowMs()) },
-        ] + (c.brokerFastFailureEnable ? [
-            every(10) { [self] in executors.cleanExpiredRequests(pageCacheBusy: store.isOSPageCacheBusy) },
-        ] : [])
+        every(c.flushConsumerOffsetInterval) { [self] in consumerOffsetManager.persist() }
+        // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
+        every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() }
+        every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) }
+        // Snapshots of the per group@topic pull counts behind the consume TPS (GroupGetStats).
+        every(GroupGetStats.samplePeriodMs) { [self] in stats.groupGetNums.sample(nowMs: nowMs()) }
+        if c.brokerFastFailureEnable {
+            every(10) { [self] in executors.cleanExpiredRequests(pageCacheBusy: store.isOSPageCacheBusy) }
+        }
         // Delay levels (broker.md §7: every 100 ms, offsets saved every 10 s) and transaction checks
         // (§8.3: every transactionCheckInterval) run on a master only.
-        let checkService = TransactionalMessageCheckService(controller: self)
-        let schedule = store.config.brokerRole == .slave ? [] : [
-            every(100, firstMs: 1000) { [self] in await scheduleMessageService.deliverDue(nowMs: nowMs()) },
-            every(10_000) { [self] in scheduleMessageService.persist() },
-            Task { await checkService.run() },
-        ]
-        tasks.withLock { $0 = list + schedule }
+        if store.config.brokerRole != .slave {
+            every(100, firstMs: 1000) { [self] in await scheduleMessageService.deliverDue(nowMs: nowMs()) }
+            every(10_000) { [self] in scheduleMessageService.persist() }
+            let checkService = TransactionalMessageCheckService(bridge: transactionBridge, producers: producerManager, config: self)
+            background.spawn { await checkService.run() }
+        }
+    }
+
+    /// Half messages, op records and check progress as the store holds them.
+    var transactionBridge: TransactionalMessageBridge {
+        TransactionalMessageBridge(store: store, topics: topicConfigManager, offsets: consumerOffsetManager,
+                                   topicCreated: { [weak self] in self?.registerBrokerAllSoon() }, logger: logger)
     }
 
     // MARK: NameServer registration
@@ -287,23 +290,22 @@ public final class BrokerController: Sendable {
 
     // MARK: stop
 
-    /// Graceful stop, in order: periodic jobs cancelled, unregister, held pulls answered, executors drained,
-    /// connections closed, periodic jobs awaited, the store flushed and checkpointed (removing the abort
+    /// Graceful stop, in order: background jobs ended, unregister, held pulls answered, executors drained,
+    /// connections closed, the store flushed and checkpointed (removing the abort
     /// file), offsets, topics and groups persisted. Nothing refers to the controller afterwards, so the
     /// store's files and rings are closed when the last reference goes (BrokerLifecycleTests).
     public func shutdown() async {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        tasks.withLock { list in list.forEach { $0.cancel() } }
+        // Periodic jobs and the registration job end first (a registration still running completes), so no
+        // registration can reach a NameServer after the broker unregistered.
         registrationRequests.continuation.finish()
+        await background.shutdown()
         await brokerOuterAPI.unregisterBrokerAll(namesrvAddrs: brokerConfig.namesrvAddrList, identity: identity)
         // Parked pulls are answered through the pull executor; each executor then answers what is still
         // queued and waits for what it runs, so every answer is written before the connections close.
         pullRequestHoldService.close()
         await executors.shutdown()
         await server.shutdown()
-        // The periodic jobs were cancelled above; they end at their next wake-up, within one period's sleep.
-        let running = tasks.withLock { list in defer { list = [] }; return list }
-        for t in running { await t.value }
         pullRequestHoldService.setReexecutor(nil, on: executors.pull)
         // The registration job has ended: nobody would resume a caller still waiting for it.
         for waiter in registrationWaiters.withLock({ $0.close() }) { waiter.resume() }

@@ -20,9 +20,21 @@ protocol MessageStoring: Sendable {
     func tryPutMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool
     var isOSPageCacheBusy: Bool { get }
     var isSlave: Bool { get }
+    /// The stored message at a CommitLog offset (send-back copies it), or nil when none is there.
+    func storedMessage(atPhysicalOffset offset: Int64) -> StoredMessage?
 }
 
-extension MessageStore: MessageStoring {}
+extension MessageStoring {
+    func putMessage(_ message: MessageToStore) async -> PutMessageResult {
+        await withCheckedContinuation { c in putMessage(message) { c.resume(returning: $0) } }
+    }
+}
+
+extension MessageStore: MessageStoring {
+    func storedMessage(atPhysicalOffset offset: Int64) -> StoredMessage? {
+        lookMessage(physicalOffset: offset).flatMap { StoredMessage($0) }
+    }
+}
 
 /// What sends need of the broker, and no more: a processor can be built over plain values in a test.
 protocol SendMessageEnvironment: Sendable {
