@@ -128,7 +128,7 @@ let brokerTargets: [Target] = [
     ),
     .testTarget(
         name: "BrokerTests",
-        dependencies: nio + ["ApusTestSupport", "Common", "Remoting", "Store", "Broker", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["ApusTestSupport", "Common", "Remoting", "Store", "Broker", "NameServer", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 

@@ -15,7 +15,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         .updateAndCreateSubscriptionGroup, .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup,
         .getSubscriptionGroupConfig, .getBrokerRuntimeInfo, .getTopicStatsInfo, .getConsumeStats, .getBrokerConfig,
         .updateBrokerConfig, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset, .getEarliestMsgStoretime,
-        .lockBatchMQ, .unlockBatchMQ,
+        .lockBatchMQ, .unlockBatchMQ, .getAllConsumerOffset, .getAllDelayOffset,
     ]
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
@@ -43,6 +43,10 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 return request.makeResponse(.success)
             case .getAllSubscriptionGroupConfig:
                 return request.makeResponse(.success, body: broker.subscriptionGroupManager.wrapper.encode())
+            case .getAllConsumerOffset:
+                return request.makeResponse(.success, body: broker.consumerOffsetManager.serializeWrapper.encode())
+            case .getAllDelayOffset:
+                return request.makeResponse(.success, body: ByteBuffer(string: broker.delayOffsetJSON))
             case .getSubscriptionGroupConfig:
                 let h: GetSubscriptionGroupConfigRequestHeader = try request.decodeHeader()
                 guard let c = broker.subscriptionGroupManager.find(h.group) else {

@@ -302,6 +302,10 @@ public enum StoreConfigPrinter {
             "maxTransferCountOnMessageInDisk=\(c.maxTransferCountOnMessageInDisk)",
             "accessMessageInMemoryMaxRatio=\(c.accessMessageInMemoryMaxRatioPercent)",
             "ioUringEnable=\(c.ioUringEnable)",
+            "haMasterAddress=\(c.haMasterAddress ?? "")", "haTransferBatchSize=\(c.haTransferBatchSizeBytes)",
+            "haSlaveFallbehindMax=\(c.haSlaveFallbehindMaxBytes)", "slaveTimeout=\(c.slaveTimeoutMs)",
+            "haSendHeartbeatInterval=\(c.haSendHeartbeatIntervalMs)", "haHousekeepingInterval=\(c.haHousekeepingIntervalMs)",
+            "haFlowControlEnable=\(c.haFlowControlEnable)", "maxHaTransferByteInSecond=\(c.maxHaTransferByteInSecond)",
         ]
     }
 }

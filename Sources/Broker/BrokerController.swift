@@ -29,6 +29,11 @@ public final class BrokerController: Sendable {
     let uniqIDSetter: MessageClientIDSetter
     /// Where each kind of request runs (declared at registration, registerProcessors).
     let executors: BrokerRequestExecutors
+    /// Replication (broker.md §12): a master serves its slaves; a slave follows its master.
+    let haService: HAService?
+    let haClient: HAClient?
+    /// A slave's copy of its master's topics, groups and offsets (nil on a master).
+    let slaveSynchronize: SlaveSynchronize?
     let logger: Logger
     /// The periodic jobs and the registration job; all end at shutdown, before the broker unregisters.
     private let background = BackgroundTasks(name: "broker")
@@ -72,6 +77,7 @@ public final class BrokerController: Sendable {
                              logger: Logger) async throws -> BrokerController {
         var brokerConfig = brokerConfig
         var storeConfig = storeConfig
+        let requestedListenPort = brokerConfig.listenPort
         let server = RemotingServer(config: RemotingServerConfig(
             host: "0.0.0.0", port: brokerConfig.listenPort, writeBufferHighWaterMark: brokerConfig.writeBufferHighWaterMark,
             writeBufferLowWaterMark: brokerConfig.writeBufferLowWaterMark), group: group, logger: logger)
@@ -90,19 +96,47 @@ public final class BrokerController: Sendable {
             await server.shutdown()
             throw error
         }
-        let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group, logger: logger)
+        // A master listens for slaves on haListenPort (listenPort + 1 unless set; any free port when the
+        // broker itself took any free port).
+        var haService: HAService?
+        var haClient: HAClient?
+        if storeConfig.brokerRole == .slave {
+            let client = HAClient(store: store, logger: logger)
+            client.updateMasterAddress(storeConfig.haMasterAddress)
+            haClient = client
+        } else {
+            do {
+                let ha = try HAService(store: store, port: requestedListenPort == 0 && brokerConfig.haListenPort == nil ? 0 : brokerConfig.effectiveHaPort,
+                                       logger: logger)
+                brokerConfig.haListenPort = ha.port
+                haService = ha
+            } catch {
+                store.shutdown()
+                await server.shutdown()
+                throw error
+            }
+        }
+        let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group,
+                                          haService: haService, haClient: haClient, logger: logger)
         relay.set(controller.pullRequestHoldService)
         controller.arrivalRelay.withLock { $0 = relay }
         controller.registerProcessors()
         store.start()
+        if let haService {
+            if storeConfig.brokerRole == .syncMaster { store.setReplicaAckWaiter(haService) }
+            haService.start()
+        }
+        haClient?.start()
         controller.startTasks()
         await controller.registerBrokerAllAndWait()
         return controller
     }
 
     private init(config brokerConfig: BrokerConfig, store: MessageStore, server: RemotingServer, group: any EventLoopGroup,
-                 logger: Logger) {
+                 haService: HAService?, haClient: HAClient?, logger: Logger) {
         config = Mutex(brokerConfig)
+        self.haService = haService
+        self.haClient = haClient
         self.store = store
         self.server = server
         self.logger = logger
@@ -120,6 +154,10 @@ public final class BrokerController: Sendable {
         self.executors = executors
         pullRequestHoldService = PullRequestHoldService(
             maxOffset: { [store] topic, queueId in store.maxOffsetInQueue(topic: topic, queueId: queueId) })
+        slaveSynchronize = store.config.brokerRole == .slave
+            ? SlaveSynchronize(client: brokerOuterAPI.client, topics: topicConfigManager, groups: subscriptionGroupManager,
+                               offsets: consumerOffsetManager, schedule: scheduleMessageService, logger: logger)
+            : nil
         topicConfigManager.persist()
         subscriptionGroupManager.persist()
     }
@@ -189,6 +227,10 @@ public final class BrokerController: Sendable {
         if c.brokerFastFailureEnable {
             every(10) { [self] in executors.cleanExpiredRequests(pageCacheBusy: store.isOSPageCacheBusy) }
         }
+        // A slave copies its master's metadata every 10 s (broker.md §12.3, 4.x's period).
+        if let sync = slaveSynchronize {
+            every(10_000, firstMs: 1_000) { await sync.syncAll() }
+        }
         // Delay levels (broker.md §7: every 100 ms, offsets saved every 10 s) and transaction checks
         // (§8.3: every transactionCheckInterval) run on a master only.
         if store.config.brokerRole != .slave {
@@ -224,9 +266,18 @@ public final class BrokerController: Sendable {
                 wrapper.topicConfigTable[k] = t
             }
         }
-        await brokerOuterAPI.registerBrokerAll(namesrvAddrs: c.namesrvAddrList, identity: identity,
-                                               haServerAddr: c.haServerAddr, wrapper: wrapper,
-                                               timeoutMs: c.registerBrokerTimeoutMills)
+        let registered = await brokerOuterAPI.registerBrokerAll(namesrvAddrs: c.namesrvAddrList, identity: identity,
+                                                                haServerAddr: c.haServerAddr, wrapper: wrapper,
+                                                                timeoutMs: c.registerBrokerTimeoutMills)
+        // A slave without haMasterAddress follows the HA address its registration returned (broker.md §11.1).
+        if let haClient, store.config.haMasterAddress == nil, let ha = registered.result?.haServerAddr, !ha.isEmpty {
+            haClient.updateMasterAddress(ha)
+        }
+        // A slave learns its master's address the same way, and syncs metadata at once when it changed.
+        if let sync = slaveSynchronize, let master = registered.result?.masterAddr, !master.isEmpty, sync.masterAddr != master {
+            sync.masterAddr = master
+            background.spawn { await sync.syncAll() }
+        }
     }
 
     /// Asks the registration job to register now (after a topic or permission change). Requests made while
@@ -306,6 +357,10 @@ public final class BrokerController: Sendable {
         pullRequestHoldService.close()
         await executors.shutdown()
         await server.shutdown()
+        // Replication stops before the store: waiting SYNC_MASTER puts were answered with the executors.
+        await haService?.shutdown()
+        store.setReplicaAckWaiter(nil)
+        await haClient?.shutdown()
         pullRequestHoldService.setReexecutor(nil, on: executors.pull)
         // The registration job has ended: nobody would resume a caller still waiting for it.
         for waiter in registrationWaiters.withLock({ $0.close() }) { waiter.resume() }

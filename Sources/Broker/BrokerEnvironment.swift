@@ -139,6 +139,8 @@ protocol BrokerAdminEnvironment: BrokerConfigSource {
     var allConfigLines: [String] { get }
     /// Pulls parked by long polling now.
     var pullRequestsHeld: Int { get }
+    /// config/delayOffset.json's text (GET_ALL_DELAY_OFFSET).
+    var delayOffsetJSON: String { get }
     /// Applies UPDATE_BROKER_CONFIG's properties, or says why none was applied.
     func applyConfigUpdate(_ properties: [String: String]) -> BrokerConfigRefusal?
     func registerBrokerAllSoon()
@@ -147,4 +149,5 @@ protocol BrokerAdminEnvironment: BrokerConfigSource {
 
 extension BrokerController: BrokerAdminEnvironment {
     var pullRequestsHeld: Int { pullRequestHoldService.parkedCount }
+    var delayOffsetJSON: String { scheduleMessageService.offsetTableJSON }
 }

@@ -70,7 +70,7 @@ struct SendMessageBackProcessor: RemotingRequestProcessor {
             topic: target.topic, queueId: target.queueId, body: original.body, properties: properties, flag: original.flag,
             sysFlag: original.sysFlag, bornTimestampMs: original.bornTimestampMs, bornHost: original.bornHost,
             reconsumeTimes: original.reconsumeTimes + 1))
-        if result.isOk || result.status == .flushDiskTimeout { return request.makeResponse(.success) }
+        if result.isStored { return request.makeResponse(.success) }
         return request.makeResponse(.systemError, remark: result.remark ?? result.status.rawValue)
     }
 }

@@ -194,12 +194,14 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         switch result.status {
         case .putOk: code = .success
         case .flushDiskTimeout: code = .flushDiskTimeout
+        case .flushSlaveTimeout: code = .flushSlaveTimeout
+        case .slaveNotAvailable: code = .slaveNotAvailable
         case .messageIllegal, .propertiesSizeExceeded: code = .messageIllegal
         case .serviceNotAvailable: code = .serviceNotAvailable
         case .flushQueueFull, .osPageCacheBusy: code = .systemBusy
         case .createMappedFileFailed, .unknownError: code = .systemError
         }
-        if let append = result.append, code == .success || code == .flushDiskTimeout {
+        if let append = result.append, result.isStored {
             responseHeader.msgId = append.messageId
             responseHeader.queueId = p.queueId
             responseHeader.queueOffset = append.queueOffset

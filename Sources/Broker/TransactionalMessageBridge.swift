@@ -101,7 +101,7 @@ struct TransactionalMessageBridge: Sendable {
                                 body: Array("\(halfQueueOffset)\(Self.opOffsetSeparator)".utf8),
                                 properties: properties, bornTimestampMs: nowMs(), bornHost: store.config.storeHost)
         let result = await store.putMessage(op)
-        if !(result.isOk || result.status == .flushDiskTimeout) {
+        if !(result.isStored) {
             logger.error("transaction op record for half offset \(halfQueueOffset) not stored: \(result.status.rawValue)")
             return false
         }
@@ -122,7 +122,7 @@ struct TransactionalMessageBridge: Sendable {
                                   flag: half.flag, sysFlag: half.sysFlag, bornTimestampMs: half.bornTimestampMs,
                                   bornHost: half.bornHost, reconsumeTimes: half.reconsumeTimes)
         let result = await store.putMessage(copy)
-        guard result.isOk || result.status == .flushDiskTimeout, let append = result.append else {
+        guard result.isStored, let append = result.append else {
             logger.error("re-appending half message \(half.offsetMessageId) failed: \(result.status.rawValue)")
             return nil
         }
@@ -147,6 +147,6 @@ struct TransactionalMessageBridge: Sendable {
                                      flag: half.flag, sysFlag: half.sysFlag, bornTimestampMs: half.bornTimestampMs,
                                      bornHost: half.bornHost, reconsumeTimes: half.reconsumeTimes)
         let result = await store.putMessage(message)
-        return result.isOk || result.status == .flushDiskTimeout
+        return result.isStored
     }
 }

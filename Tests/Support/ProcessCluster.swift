@@ -96,6 +96,9 @@ public final class Cluster: @unchecked Sendable {
     public var brokerAddr = ""
     public var brokerPort = 0
     public var extraConfig: [String: String]
+    /// The broker's HA port, chosen once so restarts on the same listen port find theirs free (the default,
+    /// listenPort + 1, is often an ephemeral port some client connection already holds).
+    public lazy var haListenPort: Int = freeTCPPort()
 
     public init(extraConfig: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-broker-\(UUID().uuidString)")
@@ -129,6 +132,7 @@ public final class Cluster: @unchecked Sendable {
             "listenPort": String(listenPort), "storePathRootDir": storeDirectory.path,
             "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
             "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "10000",
+            "haListenPort": String(haListenPort),
         ]
         for (k, v) in extraConfig { conf[k] = v }
         let text = conf.keys.sorted().map { "\($0)=\(conf[$0] ?? "")" }.joined(separator: "\n") + "\n"
@@ -160,6 +164,22 @@ public final class Cluster: @unchecked Sendable {
         if let namesrv { await namesrv.stop() }
         try? FileManager.default.removeItem(at: directory)
     }
+}
+
+/// A TCP port nothing listens on now (bound to port 0, then released).
+public func freeTCPPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return 0 }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    }
+    return ok ? Int(UInt16(bigEndian: addr.sin_port)) : 0
 }
 
 /// What a finished run of a command printed, and its exit status.
