@@ -102,6 +102,7 @@ struct BrokerPullEnvironment: PullMessageEnvironment {
     func executor(for code: RequestCode?) -> RequestExecutor {
         code == .litePullMessage ? controller.executors.litePull : controller.executors.pull
     }
+    var isSlave: Bool { controller.store.isSlave }
 }
 
 /// What heartbeats and client registration need of a running broker.

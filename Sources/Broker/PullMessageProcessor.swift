@@ -30,6 +30,8 @@ protocol PullMessageEnvironment: Sendable {
     func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand)
     /// The executor a pull of this code runs on (PULL_MESSAGE or LITE_PULL_MESSAGE).
     func executor(for code: RequestCode?) -> RequestExecutor
+    /// True on a slave (it redirects pulls to the master unless the master told the consumer to come).
+    var isSlave: Bool { get }
 }
 
 struct PullMessageProcessor: RemotingRequestProcessor {
@@ -164,17 +166,33 @@ struct PullMessageProcessor: RemotingRequestProcessor {
         responseHeader.nextBeginOffset = result.nextBeginOffset
         responseHeader.minOffset = result.minOffset
         responseHeader.maxOffset = result.maxOffset
-        responseHeader.suggestWhichBrokerId = 0
         responseHeader.topicSysFlag = topicConfig.topicSysFlag
         responseHeader.groupSysFlag = group.groupSysFlag
-
-        let code: ResponseCode
+        // Which broker of the group to pull from next (broker.md §3.4): a master with slaveReadEnable sends a
+        // consumer that fell behind (its data no longer in memory) to a slave; a slave whose store made no such
+        // suggestion sends everyone back to the master, which in classic mode it assumes is there.
+        var code: ResponseCode
         switch result.status {
         case .found: code = .success
         case .noMatchedMessage, .messageWasRemoving: code = .pullRetryImmediately
         case .noMatchedLogicQueue, .noMessageInQueue: code = header.queueOffset != 0 ? .pullOffsetMoved : .pullNotFound
         case .offsetFoundNull, .offsetOverflowOne: code = .pullNotFound
         case .offsetOverflowBadly, .offsetTooSmall: code = .pullOffsetMoved
+        }
+        if env.isSlave {
+            responseHeader.suggestWhichBrokerId = result.suggestPullingFromSlave ? group.whichBrokerWhenConsumeSlowly : 0
+            // A slave's view of the queue may lag: anything but messages sends the consumer on at once, and its
+            // next-offset corrections are not applied (offsetCheckInSlave off).
+            switch result.status {
+            case .offsetTooSmall, .offsetOverflowBadly, .noMatchedLogicQueue, .noMessageInQueue:
+                responseHeader.nextBeginOffset = header.queueOffset
+            default: break
+            }
+            if code == .pullOffsetMoved || (!result.suggestPullingFromSlave && code != .success) { code = .pullRetryImmediately }
+        } else if config.slaveReadEnable {
+            responseHeader.suggestWhichBrokerId = result.suggestPullingFromSlave ? group.whichBrokerWhenConsumeSlowly : group.brokerId
+        } else {
+            responseHeader.suggestWhichBrokerId = 0
         }
         if code == .pullOffsetMoved {
             env.logger.info("pull offset moved: \(header.topic)/\(header.queueId) group \(header.consumerGroup) requested \(header.queueOffset), next \(result.nextBeginOffset) (\(result.status.rawValue))")

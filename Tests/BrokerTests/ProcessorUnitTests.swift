@@ -50,6 +50,8 @@ final class FakePullEnvironment: PullMessageEnvironment, Sendable {
     func recordGet(group: String, topic: String, result: GetMessageResult) {}
     func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand) {}
     func executor(for code: RequestCode?) -> RequestExecutor { pullExecutor }
+    let slave = Atomic<Bool>(false)
+    var isSlave: Bool { slave.load(ordering: .relaxed) }
 }
 
 final class ProcessorUnitTests: XCTestCase {
@@ -142,6 +144,20 @@ final class ProcessorUnitTests: XCTestCase {
         XCTAssertEqual(pullEnv.suspended.withLock { $0.count }, 1)
         XCTAssertEqual(pullEnv.commits.withLock { $0 }, [5])
         XCTAssertEqual(pullEnv.pullOffsets.withLock { $0.count }, 2)
+    }
+
+    func testSlaveSendsConsumersBackToTheMasterUnlessItHasMessages() async throws {
+        pullEnv.slave.store(true, ordering: .relaxed)
+        pullEnv.readResult.withLock { $0 = GetMessageResult(status: .offsetTooSmall, nextBeginOffset: 7, minOffset: 7, maxOffset: 9) }
+        var r = try await pull(offset: 3, sysFlag: PullSysFlag.subscription | PullSysFlag.suspend)
+        // No offset correction on a slave (offsetCheckInSlave off) and no long polling: back to the master.
+        XCTAssertEqual(r.responseCode, .pullRetryImmediately)
+        XCTAssertEqual(r.extFields?["nextBeginOffset"], "3")
+        XCTAssertEqual(r.extFields?["suggestWhichBrokerId"], "0")
+        pullEnv.readResult.withLock { $0 = GetMessageResult(status: .noMessageInQueue, nextBeginOffset: 0, minOffset: 0, maxOffset: 0) }
+        r = try await pull(offset: 0, sysFlag: PullSysFlag.subscription | PullSysFlag.suspend)
+        XCTAssertEqual(r.responseCode, .pullRetryImmediately)
+        XCTAssertTrue(pullEnv.suspended.withLock { $0.isEmpty })
     }
 
     // MARK: send-back
