@@ -318,6 +318,15 @@ public final class MQClientInstance: Sendable {
         return a
     }
 
+    /// Where consumer offsets are read and written: the master, else (after one route refresh) any slave of
+    /// the broker, so a consumer keeps its place while the master is down (Java's RemoteBrokerOffsetStore).
+    func brokerAddressForOffsets(_ brokerName: String, topic: String) async throws(MQClientError) -> String {
+        if let a = findBrokerAddressInPublish(brokerName) { return a }
+        try await updateTopicRouteInfo(topic)
+        guard let a = findBrokerAddressInSubscribe(brokerName, brokerId: 0) else { throw .brokerNotFound(brokerName) }
+        return a
+    }
+
     /// A broker holding `topic` (its master if any), for consumer-list queries.
     func findBrokerAddrByTopic(_ topic: String) -> String? {
         state.withLock { s in

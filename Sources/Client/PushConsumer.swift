@@ -317,7 +317,10 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
                     _ = try? await inst.updateTopicRouteInfo(mq.topic)
                     throw MQClientError.brokerNotFound(mq.brokerName)
                 }
-                let r = try await inst.api.pullMessage(addr, header, lite: false, timeoutMs: options.consumerTimeoutMillisWhenSuspend,
+                // A slave is never asked to commit the offset (Java's PullAPIWrapper clears the flag for slaves).
+                var pullHeader = header
+                if addr != inst.findBrokerAddressInPublish(mq.brokerName) { pullHeader.sysFlag &= ~PullSysFlag.commitOffset }
+                let r = try await inst.api.pullMessage(addr, pullHeader, lite: false, timeoutMs: options.consumerTimeoutMillisWhenSuspend,
                                                        brokerName: mq.brokerName)
                 brokerId = r.suggestWhichBrokerId
                 guard !pq.dropped else { return }

@@ -153,6 +153,36 @@ public final class Cluster: @unchecked Sendable {
         brokerPort = Int(addr.split(separator: ":").last ?? "0") ?? 0
     }
 
+    /// The slave of the broker (brokerId 1, brokerRole SLAVE, its own store), once started.
+    public var slave: ChildProcess?
+    public var slaveAddr = ""
+    public var slaveStoreDirectory: URL { directory.appendingPathComponent("store-slave") }
+
+    /// Starts a slave of the broker: it finds the master's HA address through its NameServer registration.
+    public func startSlave(extraConfig slaveConfig: [String: String] = [:]) async throws {
+        var conf: [String: String] = [
+            "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "1", "brokerIP1": "127.0.0.1",
+            "brokerRole": "SLAVE", "listenPort": "0", "storePathRootDir": slaveStoreDirectory.path,
+            "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
+            "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "2000",
+        ]
+        for (k, v) in slaveConfig { conf[k] = v }
+        let text = conf.keys.sorted().map { "\($0)=\(conf[$0] ?? "")" }.joined(separator: "\n") + "\n"
+        let confURL = directory.appendingPathComponent("broker-slave.conf")
+        try text.write(to: confURL, atomically: true, encoding: .utf8)
+        var args = ["-c", confURL.path]
+        if !namesrvAddr.isEmpty { args += ["-n", namesrvAddr] }
+        let b = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: args,
+                             environment: ["HOME": directory.appendingPathComponent("slave-home").path])
+        slave = b
+        slaveAddr = try await b.start { text in
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("The broker[") && $0.contains("boot success") }),
+                  let comma = line.firstIndex(of: ","), let close = line.firstIndex(of: "]")
+            else { return nil }
+            return line[line.index(after: comma)..<close].trimmingCharacters(in: .whitespaces)
+        }
+    }
+
     /// Stops the broker (SIGTERM) and keeps its files, for tests that read what it wrote at stop.
     public func stopBroker() async {
         if let broker { await broker.stop() }
@@ -160,6 +190,7 @@ public final class Cluster: @unchecked Sendable {
     }
 
     public func stopAll() async {
+        if let slave { await slave.stop() }
         if let broker { await broker.stop() }
         if let namesrv { await namesrv.stop() }
         try? FileManager.default.removeItem(at: directory)
