@@ -14,7 +14,7 @@ CFLAGS_COMMON := -std=c11 -g -O1 -Wall -Wextra -Werror -ISources/CStore/include 
 SAN := -fuse-ld=lld -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test test-c test-swift bench fuzz run clean
+.PHONY: all deps build test test-c test-swift bench fuzz run run-2m-2s-sync run-2m-2s-async clean
 
 all: build
 
@@ -73,6 +73,13 @@ run: build
 	  --kvConfigPath $(RUN_DIR)/namesrv/kvConfig.json --configStorePath $(RUN_DIR)/namesrv/namesrv.properties & \
 	  ns=$$!; trap 'kill $$ns 2>/dev/null' EXIT; trap 'exit 0' INT TERM; \
 	  sleep 1; $(BIN)/mqbroker -c $(RUN_DIR)/broker.conf -n 127.0.0.1:9876
+
+# Two masters, each with a slave (conf/2m-2s-sync or -async), and a NameServer (9876) on this machine, in the
+# foreground (ports and stores in conf/run-2m-2s.sh); Ctrl-C stops all five.
+run-2m-2s-sync: build
+	@conf/run-2m-2s.sh sync $(BIN) $(RUN_DIR)/2m-2s-sync
+run-2m-2s-async: build
+	@conf/run-2m-2s.sh async $(BIN) $(RUN_DIR)/2m-2s-async
 
 # libFuzzer over the record decoder and the recovery scanner, for FUZZ_SECONDS each.
 fuzz: deps

@@ -33,6 +33,11 @@ extension MQAdmin {
                                                   header: DeleteSubscriptionGroupRequestHeader(groupName: groupName, cleanOffset: removeOffset)))
     }
 
+    /// GET_BROKER_HA_STATUS (907): a master's slaves and their lag, or a slave's HA client.
+    public func getBrokerHAStatus(brokerAddr: String) async throws -> HARuntimeInfo {
+        try Self.body(HARuntimeInfo.self, try await invoke(brokerAddr, .request(.getBrokerHAStatus)))
+    }
+
     /// GET_BROKER_RUNTIME_INFO (28).
     public func fetchBrokerRuntimeStats(brokerAddr: String) async throws -> [String: String] {
         try Self.body(KVTable.self, try await invoke(brokerAddr, .request(.getBrokerRuntimeInfo))).table

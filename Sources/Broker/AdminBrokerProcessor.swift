@@ -15,7 +15,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         .updateAndCreateSubscriptionGroup, .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup,
         .getSubscriptionGroupConfig, .getBrokerRuntimeInfo, .getTopicStatsInfo, .getConsumeStats, .getBrokerConfig,
         .updateBrokerConfig, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset, .getEarliestMsgStoretime,
-        .lockBatchMQ, .unlockBatchMQ, .getAllConsumerOffset, .getAllDelayOffset,
+        .lockBatchMQ, .unlockBatchMQ, .getAllConsumerOffset, .getAllDelayOffset, .getBrokerHAStatus,
     ]
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
@@ -45,6 +45,8 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 return request.makeResponse(.success, body: broker.subscriptionGroupManager.wrapper.encode())
             case .getAllConsumerOffset:
                 return request.makeResponse(.success, body: broker.consumerOffsetManager.serializeWrapper.encode())
+            case .getBrokerHAStatus:
+                return request.makeResponse(.success, body: broker.haRuntimeInfo.encode())
             case .getAllDelayOffset:
                 return request.makeResponse(.success, body: ByteBuffer(string: broker.delayOffsetJSON))
             case .getSubscriptionGroupConfig:

@@ -142,6 +142,8 @@ protocol BrokerAdminEnvironment: BrokerConfigSource {
     var pullRequestsHeld: Int { get }
     /// config/delayOffset.json's text (GET_ALL_DELAY_OFFSET).
     var delayOffsetJSON: String { get }
+    /// The replication state (GET_BROKER_HA_STATUS).
+    var haRuntimeInfo: HARuntimeInfo { get }
     /// Applies UPDATE_BROKER_CONFIG's properties, or says why none was applied.
     func applyConfigUpdate(_ properties: [String: String]) -> BrokerConfigRefusal?
     func registerBrokerAllSoon()
@@ -151,4 +153,29 @@ protocol BrokerAdminEnvironment: BrokerConfigSource {
 extension BrokerController: BrokerAdminEnvironment {
     var pullRequestsHeld: Int { pullRequestHoldService.parkedCount }
     var delayOffsetJSON: String { scheduleMessageService.offsetTableJSON }
+
+    var haRuntimeInfo: HARuntimeInfo {
+        let max = store.maxPhysicalOffset
+        if let ha = haService {
+            let fallBehind = store.config.haSlaveFallbehindMaxBytes
+            let connections = ha.slaves.map {
+                HARuntimeInfo.Connection(addr: $0.remote, slaveAckOffset: $0.ackOffset, diff: $0.lagBytes,
+                                         inSync: $0.ackOffset >= 0 && $0.lagBytes < fallBehind,
+                                         transferredByteInSecond: $0.transferredByteInSecond, transferFromWhere: $0.transferFromWhere)
+            }
+            return HARuntimeInfo(master: true, masterCommitLogMaxOffset: max,
+                                 inSyncSlaveNums: Int32(connections.filter(\.inSync).count), haConnectionInfo: connections)
+        }
+        var client = HARuntimeInfo.Client()
+        if let c = haClient {
+            client.masterAddr = c.master ?? ""
+            client.maxOffset = max
+            client.isActivated = c.isConnected
+            client.lastReadTimestamp = c.lastReadMs
+            client.lastWriteTimestamp = c.lastWriteMs
+            client.transferredByteInSecond = c.transferredByteInSecond
+            client.masterFlushOffset = c.reportedOffset
+        }
+        return HARuntimeInfo(master: false, masterCommitLogMaxOffset: 0, inSyncSlaveNums: 0, haClientRuntimeInfo: client)
+    }
 }

@@ -18,8 +18,12 @@ final class HAClient: @unchecked Sendable {
     private let current = Mutex<HASocket?>(nil)
     private let stopped = Atomic<Bool>(false)
     private let reported = Atomic<Int64>(-1)
+    private let lastRead = Atomic<Int64>(0)
+    private let lastWrite = Atomic<Int64>(0)
+    private let bytesLastSecond = Atomic<Int64>(0)
     private let done = NSCondition()
     private var running = false  // guarded by `done`
+    private var wakeups = 0  // guarded by `done`
     /// The largest body a master may send in one batch (Apache's default is 32 KiB; 64 MiB is far beyond any).
     static let bodyBytesMax = 64 << 20
 
@@ -38,6 +42,7 @@ final class HAClient: @unchecked Sendable {
         if changed {
             logger.info("HA: master HA address is now \(address ?? "none")")
             current.withLock { $0 }?.shutdown()
+            wakePause()  // connect now, not after the 5 s pause
         }
     }
 
@@ -45,6 +50,10 @@ final class HAClient: @unchecked Sendable {
     /// The offset last reported to the master (-1 before the first connection).
     var reportedOffset: Int64 { reported.load(ordering: .relaxed) }
     var isConnected: Bool { current.withLock { $0 != nil } }
+    var lastReadMs: Int64 { lastRead.load(ordering: .relaxed) }
+    var lastWriteMs: Int64 { lastWrite.load(ordering: .relaxed) }
+    /// Bytes applied in the last whole second.
+    var transferredByteInSecond: Int64 { bytesLastSecond.load(ordering: .relaxed) }
 
     func start() {
         done.lock()
@@ -75,6 +84,8 @@ final class HAClient: @unchecked Sendable {
             var have = 0
             var lastReportMs: Int64 = 0
             var lastReadMs = WallClock.nowMs()
+            var secondStartMs: Int64 = 0
+            var secondBytes: Int64 = 0
             var ok = report(socket, &lastReportMs)
             while ok && !stopped.load(ordering: .acquiring) {
                 let config = store.config
@@ -94,7 +105,9 @@ final class HAClient: @unchecked Sendable {
                     if n == 0 || n == -2 { break }
                     if n > 0 {
                         have += n
+                        secondBytes += Int64(n)
                         lastReadMs = WallClock.nowMs()
+                        lastRead.store(lastReadMs, ordering: .relaxed)
                         let before = store.maxPhysicalOffset
                         guard let used = apply(UnsafeRawBufferPointer(rebasing: buffer[..<have]), from: address) else { break }
                         if used > 0 {
@@ -106,6 +119,11 @@ final class HAClient: @unchecked Sendable {
                     }
                 }
                 let now = WallClock.nowMs()
+                if now - secondStartMs >= 1000 {
+                    bytesLastSecond.store(now - secondStartMs < 2000 ? secondBytes : 0, ordering: .relaxed)
+                    secondStartMs = now
+                    secondBytes = 0
+                }
                 if now - lastReportMs >= config.haSendHeartbeatIntervalMs { ok = ok && report(socket, &lastReportMs) }
                 if now - lastReadMs > config.haHousekeepingIntervalMs {
                     logger.warning("HA: master \(address) silent for more than \(config.haHousekeepingIntervalMs) ms: reconnecting")
@@ -150,19 +168,23 @@ final class HAClient: @unchecked Sendable {
     private func report(_ socket: HASocket, _ last: inout Int64) -> Bool {
         let offset = store.maxPhysicalOffset
         last = WallClock.nowMs()
+        lastWrite.store(last, ordering: .relaxed)
         reported.store(offset, ordering: .relaxed)
         return HAWire.report(offset).withUnsafeBytes { socket.sendAll($0) }
     }
 
+    /// Waits `ms`, or less when stopped or when the master's address changed.
     private func pause(ms: Int) {
         done.lock()
         let deadline = Date(timeIntervalSinceNow: Double(ms) / 1000)
-        while !stopped.load(ordering: .acquiring) && done.wait(until: deadline) {}
+        let seen = wakeups
+        while !stopped.load(ordering: .acquiring) && wakeups == seen && done.wait(until: deadline) {}
         done.unlock()
     }
 
     private func wakePause() {
         done.lock()
+        wakeups += 1
         done.broadcast()
         done.unlock()
     }

@@ -25,6 +25,8 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
         let remote: String
         let ackOffset: Int64
         let lagBytes: Int64
+        let transferFromWhere: Int64
+        let transferredByteInSecond: Int64
     }
 
     let store: MessageStore
@@ -157,7 +159,8 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
         let max = store.maxPhysicalOffset
         return connections.withLock { Array($0.values) }.map {
             let ack = $0.ackOffset
-            return SlaveStatus(remote: $0.remote, ackOffset: ack, lagBytes: ack < 0 ? max : max - ack)
+            return SlaveStatus(remote: $0.remote, ackOffset: ack, lagBytes: ack < 0 ? max : max - ack,
+                               transferFromWhere: $0.transferFromWhere, transferredByteInSecond: $0.transferredByteInSecond)
         }.sorted { $0.remote < $1.remote }
     }
 
@@ -195,6 +198,8 @@ final class HAConnection: Sendable {
     private let wakeWrite: Int32
     private let ack = Atomic<Int64>(-1)
     private let stopped = Atomic<Bool>(false)
+    private let nextTransfer = Atomic<Int64>(-1)
+    private let bytesLastSecond = Atomic<Int64>(0)
 
     init(socket: HASocket, remote: String, service: HAService) {
         self.socket = socket
@@ -215,6 +220,10 @@ final class HAConnection: Sendable {
 
     /// The slave's last report (-1 before the first).
     var ackOffset: Int64 { ack.load(ordering: .relaxed) }
+    /// Where the next batch starts (-1 before the slave's first report).
+    var transferFromWhere: Int64 { nextTransfer.load(ordering: .relaxed) }
+    /// Bytes sent in the last whole second.
+    var transferredByteInSecond: Int64 { bytesLastSecond.load(ordering: .relaxed) }
 
     /// New bytes to send: the thread stops waiting.
     func wake() {
@@ -246,6 +255,8 @@ final class HAConnection: Sendable {
         var lastWriteMs: Int64 = 0
         var windowStartMs: Int64 = 0
         var windowBytes: Int64 = 0
+        var secondStartMs: Int64 = 0
+        var secondBytes: Int64 = 0
         while !stopped.load(ordering: .acquiring) {
             let config = store.config
             let behind = next >= 0 && store.maxPhysicalOffset > next
@@ -270,6 +281,11 @@ final class HAConnection: Sendable {
                 }
             }
             let now = WallClock.nowMs()
+            if now - secondStartMs >= 1000 {
+                bytesLastSecond.store(now - secondStartMs < 2000 ? secondBytes : 0, ordering: .relaxed)
+                secondStartMs = now
+                secondBytes = 0
+            }
             if now - lastReadMs > config.haHousekeepingIntervalMs {
                 logger.warning("HA: slave \(remote) silent for more than \(config.haHousekeepingIntervalMs) ms: closing")
                 break
@@ -277,6 +293,7 @@ final class HAConnection: Sendable {
             guard requested >= 0 else { continue }
             if next < 0 {
                 next = requested == 0 ? store.replicationStartForNewSlave : requested
+                nextTransfer.store(next, ordering: .relaxed)
                 logger.info("HA: slave \(remote) requested offset \(requested): transfer starts at \(next)")
             }
             var allowance = Int(config.haTransferBatchSizeBytes)
@@ -297,7 +314,9 @@ final class HAConnection: Sendable {
                     break
                 }
                 next += Int64(data.size)
+                nextTransfer.store(next, ordering: .relaxed)
                 windowBytes += Int64(data.size)
+                secondBytes += Int64(data.size)
                 lastWriteMs = now
             } else if now - lastWriteMs > config.haSendHeartbeatIntervalMs {
                 let header = HAWire.header(offset: next, size: 0)

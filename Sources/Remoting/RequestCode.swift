@@ -17,6 +17,8 @@ public struct RequestCode: RawRepresentable, Sendable, Hashable, CustomStringCon
     /// A slave's metadata sync (broker.md §12.3): every group's committed offsets, and the delay-level offsets.
     public static let getAllConsumerOffset = RequestCode(43)
     public static let getAllDelayOffset = RequestCode(45)
+    /// RocketMQ 5's GET_BROKER_HA_STATUS: the replication state (HARuntimeInfo), `mqadmin haStatus`.
+    public static let getBrokerHAStatus = RequestCode(907)
     public static let updateBrokerConfig = RequestCode(25)
     public static let getBrokerConfig = RequestCode(26)
     public static let getBrokerRuntimeInfo = RequestCode(28)

@@ -23,6 +23,37 @@ enum BrokerCommands {
         }
     }
 
+    /// RocketMQ 5's haStatus: a master's slaves (acknowledged offset, lag, speed, in sync), or a slave's view.
+    static let haStatus = SubCommand("haStatus", "Fetch ha runtime status data", [
+        OptionSpec("b", "brokerAddr", true, "which broker to fetch"),
+        OptionSpec("c", "clusterName", true, "which cluster"),
+    ]) { ctx in
+        let admin = try ctx.admin
+        func show(_ addr: String) async throws {
+            let info = try await admin.getBrokerHAStatus(brokerAddr: addr)
+            if info.master {
+                outln("\n#MasterAddr\t\(addr)\n#MasterCommitLogMaxOffset\t\(info.masterCommitLogMaxOffset)\n#SlaveNum\t\(info.haConnectionInfo.count)\n#InSyncSlaveNum\t\(info.inSyncSlaveNums)")
+                outln(l("#SlaveAddr", 32) + "  " + l("#SlaveAckOffset", 16) + " " + r("#Diff", 16) + " " + r("#TransferSpeed(KB/s)", 16)
+                      + " " + r("#Status", 16) + " " + r("#TransferFromWhere", 16))
+                for c in info.haConnectionInfo {
+                    outln(l(c.addr, 32) + "  " + l(c.slaveAckOffset, 16) + " " + r(String(c.diff), 16) + " "
+                          + r(String(format: "%.2f", Double(c.transferredByteInSecond) / 1024), 16) + " "
+                          + r(c.inSync ? "OK" : "Fall Behind", 16) + " " + r(String(c.transferFromWhere), 16))
+                }
+            } else {
+                let c = info.haClientRuntimeInfo
+                outln("\n#MasterAddr\t\(c.masterAddr)\n#Activated\t\(c.isActivated)\n#TransferSpeed(KB/s)\t\(String(format: "%.2f", Double(c.transferredByteInSecond) / 1024))\n#LastReadTime\t\(c.lastReadTimestamp)\n#LastWriteTime\t\(c.lastWriteTimestamp)\n#MaxOffset\t\(c.maxOffset)")
+            }
+        }
+        if let addr = ctx.options.value("b") {
+            try await show(addr)
+        } else if let cluster = ctx.options.value("c") {
+            for addr in try await admin.allAddrs(ofCluster: cluster) { try await show(addr) }
+        } else {
+            throw ParseError(description: "Missing one of the options: b, c")
+        }
+    }
+
     static let getBrokerConfig = SubCommand("getBrokerConfig", "Get broker config by cluster or special broker!", [
         OptionSpec("b", "brokerAddr", true, "get which broker"),
         OptionSpec("c", "clusterName", true, "get which cluster"),

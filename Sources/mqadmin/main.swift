@@ -13,7 +13,7 @@ enum MQAdminStartup {
     /// Registration order of RocketMQ's MQAdminStartup, restricted to what Apus implements.
     static let commands: [SubCommand] =
         TopicCommands.updateAndDelete + GroupCommands.all + [BrokerCommands.updateBrokerConfig]
-        + TopicCommands.routeAndStatus + [BrokerCommands.brokerStatus] + MessageCommands.queries
+        + TopicCommands.routeAndStatus + [BrokerCommands.brokerStatus, BrokerCommands.haStatus] + MessageCommands.queries
         + ConnectionCommands.all + [ConsumerCommands.consumerProgress, ClusterCommands.clusterList, TopicCommands.topicList]
         + NamesrvCommands.all + [ConsumerCommands.resetOffsetByTime, BrokerCommands.getBrokerConfig]
         + MessageCommands.sendAndConsume
