@@ -94,6 +94,49 @@ enum RemotingBench {
                 if sink == 42 { print("") }
             }
         }
+        typedHeaders(iterations: iterations)
+    }
+
+    /// Typed headers written into a frame and read back from it (what a producer, the broker and a consumer
+    /// do per send, send answer and pull): encode = the whole frame header from the typed value, decode = the
+    /// typed value from the decoded frame.
+    static func typedHeaders(iterations: Int) {
+        let send = SendMessageRequestHeader(
+            producerGroup: "producerGroup", topic: "TopicTest", queueId: 3, bornTimestamp: 1_700_000_000_000,
+            properties: "WAIT\u{1}true\u{2}UNIQ_KEY\u{1}C0A8000A30391B6D35860A1B2C3D0001\u{2}", brokerName: "broker-a")
+        let answer = SendMessageResponseHeader(msgId: "C0A8000A00002A9F0000000000001234", queueId: 3, queueOffset: 1234)
+        let pull = PullMessageRequestHeader(consumerGroup: "G1", topic: "TopicTest", queueId: 3, queueOffset: 1234,
+                                            sysFlag: 0x3, commitOffset: 1200, suspendTimeoutMillis: 15_000,
+                                            subscription: "*", subVersion: 1_700_000_000_000, expressionType: "TAG",
+                                            brokerName: "broker-a")
+        let pullAnswer = PullMessageResponseHeader(suggestWhichBrokerId: 0, nextBeginOffset: 1266, minOffset: 0, maxOffset: 5000)
+        var sink = 0
+        func run<H: CommandCustomHeader>(_ name: String, _ code: RequestCode, _ header: H, response: Bool) {
+            for type in [SerializeType.json, .rocketmq] {
+                let c = response
+                    ? RemotingCommand(code: code.rawValue, serializeType: type).makeResponse(.success, header: header)
+                    : RemotingCommand.request(code, header: header, serializeType: type)
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(1024)
+                let encodeNs = measure(iterations) {
+                    buffer.clear()
+                    try? c.encodeFrameHeader(into: &buffer, bodyLength: 0)
+                }
+                let frame = (try? c.encodeFrame()) ?? ByteBuffer()
+                let body = frame.getSlice(at: 4, length: frame.readableBytes - 4) ?? ByteBuffer()
+                guard let decoded = try? RemotingCommand.decodeFrame(body) else { continue }
+                let decodeNs = measure(iterations) {
+                    if (try? decoded.decodeHeader(H.self)) != nil { sink &+= 1 }
+                }
+                print(String(format: "typed %@ %@: frame header encode %.0f ns/op, typed decode %.0f ns/op",
+                             type == .json ? "JSON    " : "ROCKETMQ", name, encodeNs, decodeNs))
+            }
+        }
+        run("send V2 request   ", .sendMessageV2, SendMessageRequestHeaderV2(send), response: false)
+        run("send answer       ", .sendMessageV2, answer, response: true)
+        run("pull request      ", .pullMessage, pull, response: false)
+        run("pull answer       ", .pullMessage, pullAnswer, response: true)
+        if sink == 42 { print("") }
     }
 
     // MARK: Raw loopback bound
