@@ -23,6 +23,12 @@ enum RemotingBench {
                          bytes, rate, rate * Double(bytes) / 1e6))
             return
         }
+        // `--typed-only [name]`: just the typed header lines (those whose name contains `name`), to profile
+        // one codec.
+        if let i = CommandLine.arguments.firstIndex(of: "--typed-only") {
+            typedHeaders(iterations: 1_000_000, only: CommandLine.arguments.dropFirst(i + 1).first)
+            return
+        }
         headerCodecs()
         if CommandLine.arguments.contains("--codecs-only") { return }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -100,7 +106,7 @@ enum RemotingBench {
     /// Typed headers written into a frame and read back from it (what a producer, the broker and a consumer
     /// do per send, send answer and pull): encode = the whole frame header from the typed value, decode = the
     /// typed value from the decoded frame.
-    static func typedHeaders(iterations: Int) {
+    static func typedHeaders(iterations: Int, only: String? = nil) {
         let send = SendMessageRequestHeader(
             producerGroup: "producerGroup", topic: "TopicTest", queueId: 3, bornTimestamp: 1_700_000_000_000,
             properties: "WAIT\u{1}true\u{2}UNIQ_KEY\u{1}C0A8000A30391B6D35860A1B2C3D0001\u{2}", brokerName: "broker-a")
@@ -112,6 +118,7 @@ enum RemotingBench {
         let pullAnswer = PullMessageResponseHeader(suggestWhichBrokerId: 0, nextBeginOffset: 1266, minOffset: 0, maxOffset: 5000)
         var sink = 0
         func run<H: CommandCustomHeader>(_ name: String, _ code: RequestCode, _ header: H, response: Bool) {
+            if let only, !name.contains(only) { return }
             for type in [SerializeType.json, .rocketmq] {
                 let c = response
                     ? RemotingCommand(code: code.rawValue, serializeType: type).makeResponse(.success, header: header)

@@ -38,7 +38,7 @@ extension String {
 }
 
 /// A header with no fields (responses that carry only a code).
-public struct EmptyHeader: DescribedHeader {
+public struct EmptyHeader: DescribedHeader, Equatable {
     public init() {}
     public static let schema = HeaderSchema(Self(), [])
 }

@@ -36,26 +36,67 @@ public protocol HeaderScalar: Sendable {
     /// nil when the text does not parse.
     static func read(_ bytes: UnsafeRawBufferPointer) -> Self?
     var headerValue: HeaderValue { get }
+    /// Writes `key` and this value as one binary map entry; returns its bytes (0 for an empty text).
+    func writeExtField(_ key: StaticString, into buffer: inout ByteBuffer) -> Int
 }
 
 extension String: HeaderScalar {
     public static func read(_ bytes: UnsafeRawBufferPointer) -> String? { ExtFieldBytes.string(bytes) }
     public var headerValue: HeaderValue { .text(self) }
+    public func writeExtField(_ key: StaticString, into buffer: inout ByteBuffer) -> Int { buffer.writeExtField(key, self) }
 }
 
 extension Int32: HeaderScalar {
     public static func read(_ bytes: UnsafeRawBufferPointer) -> Int32? { ExtFieldBytes.int32(bytes) }
     public var headerValue: HeaderValue { .number(Int64(self)) }
+    public func writeExtField(_ key: StaticString, into buffer: inout ByteBuffer) -> Int {
+        buffer.writeExtField(key, Int64(self))
+    }
 }
 
 extension Int64: HeaderScalar {
     public static func read(_ bytes: UnsafeRawBufferPointer) -> Int64? { ExtFieldBytes.int64(bytes) }
     public var headerValue: HeaderValue { .number(self) }
+    public func writeExtField(_ key: StaticString, into buffer: inout ByteBuffer) -> Int { buffer.writeExtField(key, self) }
 }
 
 extension Bool: HeaderScalar {
     public static func read(_ bytes: UnsafeRawBufferPointer) -> Bool? { ExtFieldBytes.bool(bytes) }
     public var headerValue: HeaderValue { .flag(self) }
+    public func writeExtField(_ key: StaticString, into buffer: inout ByteBuffer) -> Int { buffer.writeExtField(key, self) }
+}
+
+/// Gets and sets one property of a header. A struct's stored property sits at a fixed offset
+/// (`MemoryLayout.offset(of:)`), and going through it skips the key path's runtime walk, which cost more
+/// than the rest of a field's binary encoding; anything else keeps the key path.
+struct FieldAccess<H, T>: Sendable {
+    let path: WritableKeyPath<H, T> & Sendable
+    let offset: Int?
+
+    init(_ path: WritableKeyPath<H, T> & Sendable) {
+        self.path = path
+        self.offset = MemoryLayout<H>.offset(of: path)
+    }
+
+    @inline(__always)
+    func get(_ h: H) -> T {
+        guard let offset else { return h[keyPath: path] }
+        return withUnsafeBytes(of: h) { raw in
+            guard let base = raw.baseAddress else { return h[keyPath: path] }
+            return base.advanced(by: offset).assumingMemoryBound(to: T.self).pointee
+        }
+    }
+
+    @inline(__always)
+    func set(_ h: inout H, _ value: T) {
+        guard let offset else { h[keyPath: path] = value; return }
+        let stored = withUnsafeMutableBytes(of: &h) { raw -> Bool in
+            guard let base = raw.baseAddress else { return false }
+            base.advanced(by: offset).assumingMemoryBound(to: T.self).pointee = value
+            return true
+        }
+        if !stored { h[keyPath: path] = value }
+    }
 }
 
 /// One field of a header: its key and how its value is read, defaulted and written.
@@ -69,24 +110,19 @@ public struct HeaderField<H>: Sendable {
     let reset: @Sendable (inout H) -> Void
     /// The value to send; nil leaves the key out.
     let value: @Sendable (H) -> HeaderValue?
-
-    init(_ key: StaticString, isRequired: Bool, read: @escaping @Sendable (inout H, UnsafeRawBufferPointer) -> Bool,
-         reset: @escaping @Sendable (inout H) -> Void, value: @escaping @Sendable (H) -> HeaderValue?) {
-        self.key = key
-        self.name = key.description
-        self.isRequired = isRequired
-        self.read = read
-        self.reset = reset
-        self.value = value
-    }
+    /// Writes the binary map entry (if any) straight from the typed value; the send answer goes through
+    /// this once per message, so no HeaderValue is made on the way.
+    let write: @Sendable (H, inout ByteBuffer) -> Int
 
     /// Must be present and parse (Java `@CFNotNull`); always sent.
     static func required<T: HeaderScalar>(_ key: StaticString, _ path: WritableKeyPath<H, T> & Sendable) -> Self {
-        Self(key, isRequired: true, read: { h, bytes in
+        let field = FieldAccess(path)
+        return Self(key: key, name: key.description, isRequired: true, read: { h, bytes in
             guard let v = T.read(bytes) else { return false }
-            h[keyPath: path] = v
+            field.set(&h, v)
             return true
-        }, reset: { _ in }, value: { $0[keyPath: path].headerValue })
+        }, reset: { _ in }, value: { field.get($0).headerValue },
+        write: { h, buffer in field.get(h).writeExtField(key, into: &buffer) })
     }
 
     /// Absent or unparsable is nil; nil is not sent. `emptyIsAbsent`: an empty text reads as nil too (the C++
@@ -94,24 +130,28 @@ public struct HeaderField<H>: Sendable {
     static func optional<T: HeaderScalar>(
         _ key: StaticString, _ path: WritableKeyPath<H, T?> & Sendable, emptyIsAbsent: Bool = false
     ) -> Self {
-        Self(key, isRequired: false, read: { h, bytes in
+        let field = FieldAccess(path)
+        return Self(key: key, name: key.description, isRequired: false, read: { h, bytes in
             if emptyIsAbsent && bytes.isEmpty {
-                h[keyPath: path] = nil
+                field.set(&h, nil)
                 return true
             }
             guard let v = T.read(bytes) else { return false }
-            h[keyPath: path] = v
+            field.set(&h, v)
             return true
-        }, reset: { $0[keyPath: path] = nil }, value: { $0[keyPath: path]?.headerValue })
+        }, reset: { field.set(&$0, nil) }, value: { field.get($0)?.headerValue },
+        write: { h, buffer in field.get(h)?.writeExtField(key, into: &buffer) ?? 0 })
     }
 
     /// Absent or unparsable is `fallback` (a Java primitive or an initialised field); always sent.
     static func defaulted<T: HeaderScalar>(_ key: StaticString, _ path: WritableKeyPath<H, T> & Sendable, _ fallback: T) -> Self {
-        Self(key, isRequired: false, read: { h, bytes in
+        let field = FieldAccess(path)
+        return Self(key: key, name: key.description, isRequired: false, read: { h, bytes in
             guard let v = T.read(bytes) else { return false }
-            h[keyPath: path] = v
+            field.set(&h, v)
             return true
-        }, reset: { $0[keyPath: path] = fallback }, value: { $0[keyPath: path].headerValue })
+        }, reset: { field.set(&$0, fallback) }, value: { field.get($0).headerValue },
+        write: { h, buffer in field.get(h).writeExtField(key, into: &buffer) })
     }
 
     /// A text field with a conversion of its own (a list in one string): `decode` gets nil when the key is
@@ -120,20 +160,31 @@ public struct HeaderField<H>: Sendable {
         _ key: StaticString, _ path: WritableKeyPath<H, T> & Sendable, decode: @escaping @Sendable (String?) -> T,
         encode: @escaping @Sendable (T) -> String?
     ) -> Self {
-        Self(key, isRequired: false, read: { h, bytes in
-            h[keyPath: path] = decode(ExtFieldBytes.string(bytes))
+        let field = FieldAccess(path)
+        return Self(key: key, name: key.description, isRequired: false, read: { h, bytes in
+            field.set(&h, decode(ExtFieldBytes.string(bytes)))
             return true
-        }, reset: { $0[keyPath: path] = decode(nil) }, value: { encode($0[keyPath: path]).map { .text($0) } })
+        }, reset: { field.set(&$0, decode(nil)) }, value: { encode(field.get($0)).map { .text($0) } },
+        write: { h, buffer in encode(field.get(h)).map { buffer.writeExtField(key, $0) } ?? 0 })
     }
 }
 
-/// A header's fields in wire order, with the value decoding starts from.
-public struct HeaderSchema<H: Sendable>: Sendable {
+/// A header's fields in wire order, with the value decoding starts from. A class: every use reaches it
+/// through a static, and copying a struct out of it (the fields array and a whole header) on each
+/// encode cost as much as the encoding.
+public final class HeaderSchema<H: Sendable>: Sendable {
     let fields: [HeaderField<H>]
     /// `placeholder` with every optional field at what an absent key decodes to.
     let blank: H
     /// Bit i set: field i is required.
     let requiredMask: UInt64
+    // The fields' parts the binary codecs use, each in an array of its own: taking one closure out of a
+    // field struct copied the whole struct (four closure contexts and a name retained and released), which
+    // cost more than the field's encoding on the send answer.
+    private let keys: [StaticString]
+    private let readers: [@Sendable (inout H, UnsafeRawBufferPointer) -> Bool]
+    private let resets: [@Sendable (inout H) -> Void]
+    private let writers: [@Sendable (H, inout ByteBuffer) -> Int]
 
     /// `placeholder`'s required fields are never seen: decoding overwrites them or throws.
     init(_ placeholder: H, _ fields: [HeaderField<H>]) {
@@ -146,6 +197,10 @@ public struct HeaderSchema<H: Sendable>: Sendable {
         self.fields = fields
         self.blank = blank
         self.requiredMask = mask
+        keys = fields.map(\.key)
+        readers = fields.map(\.read)
+        resets = fields.map(\.reset)
+        writers = fields.map(\.write)
     }
 
     /// From a JSON header's map: each value's bytes through the same readers as the binary path.
@@ -154,8 +209,8 @@ public struct HeaderSchema<H: Sendable>: Sendable {
         var seen: UInt64 = 0
         for i in fields.indices {
             guard var text = map[fields[i].name] else { continue }
-            let ok = text.withUTF8 { fields[i].read(&h, UnsafeRawBufferPointer($0)) }
-            if ok { seen |= 1 << UInt64(i) } else { fields[i].reset(&h) }
+            let ok = text.withUTF8 { readers[i](&h, UnsafeRawBufferPointer($0)) }
+            if ok { seen |= 1 << UInt64(i) } else { resets[i](&h) }
         }
         try check(seen)
         return h
@@ -168,11 +223,11 @@ public struct HeaderSchema<H: Sendable>: Sendable {
         var seen: UInt64 = 0
         section.forEachField { key, value in
             guard let i = index(of: key) else { return }
-            if fields[i].read(&h, value) {
+            if readers[i](&h, value) {
                 seen |= 1 << UInt64(i)
             } else {
                 seen &= ~(1 << UInt64(i))
-                fields[i].reset(&h)
+                resets[i](&h)
             }
         }
         try check(seen)
@@ -181,7 +236,8 @@ public struct HeaderSchema<H: Sendable>: Sendable {
 
     @inline(__always)
     private func index(of key: UnsafeRawBufferPointer) -> Int? {
-        fields.firstIndex { ExtFieldBytes.matches(key, $0.key) }
+        for i in keys.indices where ExtFieldBytes.matches(key, keys[i]) { return i }
+        return nil
     }
 
     /// The first required field (in schema order) absent or unparsable names the error.
@@ -202,14 +258,7 @@ public struct HeaderSchema<H: Sendable>: Sendable {
     /// Writes the present fields as binary map entries in schema order; returns their byte count.
     func writeBinary(_ h: H, into buffer: inout ByteBuffer) -> Int {
         var n = 0
-        for f in fields {
-            switch f.value(h) {
-            case .text(let s)?: n += buffer.writeExtField(f.key, s)
-            case .number(let x)?: n += buffer.writeExtField(f.key, x)
-            case .flag(let b)?: n += buffer.writeExtField(f.key, b)
-            case nil: break
-            }
-        }
+        for w in writers { n += w(h, &buffer) }
         return n
     }
 }
