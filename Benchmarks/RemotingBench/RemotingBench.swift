@@ -56,6 +56,19 @@ enum RemotingBench {
             + Double(elapsed.components.attoseconds) / 1e9 / Double(iterations)
     }
 
+    /// ns per frame header encoded, the whole frame, and the frame without its length prefix (what the
+    /// decoder is given).
+    static func encodeFrameHeader(_ c: RemotingCommand, iterations: Int) -> (Double, ByteBuffer, ByteBuffer) {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(1024)
+        let encodeNs = measure(iterations) {
+            buffer.clear()
+            try? c.encodeFrameHeader(into: &buffer, bodyLength: 0)
+        }
+        let frame = (try? c.encodeFrame()) ?? ByteBuffer()
+        return (encodeNs, frame, frame.getSlice(at: 4, length: frame.readableBytes - 4) ?? ByteBuffer())
+    }
+
     static func headerCodecs() {
         let routeQuery = RemotingCommand(code: 105, opaque: 1, extFields: ["topic": "TopicTest"])
         let send = RemotingCommand(
@@ -68,14 +81,7 @@ enum RemotingBench {
             for type in [SerializeType.json, .rocketmq] {
                 var c = command
                 c.serializeType = type
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(1024)
-                let encodeNs = measure(iterations) {
-                    buffer.clear()
-                    try? c.encodeFrameHeader(into: &buffer, bodyLength: 0)
-                }
-                let frame = (try? c.encodeFrame()) ?? ByteBuffer()
-                let body = frame.getSlice(at: 4, length: frame.readableBytes - 4) ?? ByteBuffer()
+                let (encodeNs, frame, body) = encodeFrameHeader(c, iterations: iterations)
                 var sink = 0
                 let decodeNs = measure(iterations) {
                     if let d = try? RemotingCommand.decodeFrame(body) { sink &+= Int(d.opaque) }
@@ -123,14 +129,7 @@ enum RemotingBench {
                 let c = response
                     ? RemotingCommand(code: code.rawValue, serializeType: type).makeResponse(.success, header: header)
                     : RemotingCommand.request(code, header: header, serializeType: type)
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(1024)
-                let encodeNs = measure(iterations) {
-                    buffer.clear()
-                    try? c.encodeFrameHeader(into: &buffer, bodyLength: 0)
-                }
-                let frame = (try? c.encodeFrame()) ?? ByteBuffer()
-                let body = frame.getSlice(at: 4, length: frame.readableBytes - 4) ?? ByteBuffer()
+                let (encodeNs, _, body) = encodeFrameHeader(c, iterations: iterations)
                 guard let decoded = try? RemotingCommand.decodeFrame(body) else { continue }
                 let decodeNs = measure(iterations) {
                     if (try? decoded.decodeHeader(H.self)) != nil { sink &+= 1 }
