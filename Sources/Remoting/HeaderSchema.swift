@@ -178,10 +178,11 @@ public final class HeaderSchema<H: Sendable>: Sendable {
     let blank: H
     /// Bit i set: field i is required.
     let requiredMask: UInt64
-    // The fields' parts the binary codecs use, each in an array of its own: taking one closure out of a
-    // field struct copied the whole struct (four closure contexts and a name retained and released), which
-    // cost more than the field's encoding on the send answer.
+    // The fields' parts the codecs use, each in an array of its own: taking one closure out of a field
+    // struct copied the whole struct (four closure contexts and a name retained and released).
     private let keys: [StaticString]
+    private let names: [String]
+    private let values: [@Sendable (H) -> HeaderValue?]
     private let readers: [@Sendable (inout H, UnsafeRawBufferPointer) -> Bool]
     private let resets: [@Sendable (inout H) -> Void]
     private let writers: [@Sendable (H, inout ByteBuffer) -> Int]
@@ -198,6 +199,8 @@ public final class HeaderSchema<H: Sendable>: Sendable {
         self.blank = blank
         self.requiredMask = mask
         keys = fields.map(\.key)
+        names = fields.map(\.name)
+        values = fields.map(\.value)
         readers = fields.map(\.read)
         resets = fields.map(\.reset)
         writers = fields.map(\.write)
@@ -208,7 +211,7 @@ public final class HeaderSchema<H: Sendable>: Sendable {
         var h = blank
         var seen: UInt64 = 0
         for i in fields.indices {
-            guard var text = map[fields[i].name] else { continue }
+            guard var text = map[names[i]] else { continue }
             let ok = text.withUTF8 { readers[i](&h, UnsafeRawBufferPointer($0)) }
             if ok { seen |= 1 << UInt64(i) } else { resets[i](&h) }
         }
@@ -244,13 +247,13 @@ public final class HeaderSchema<H: Sendable>: Sendable {
     private func check(_ seen: UInt64) throws(RemotingError) {
         let missing = requiredMask & ~seen
         guard missing != 0 else { return }
-        throw .missingHeaderField(fields[missing.trailingZeroBitCount].name)
+        throw .missingHeaderField(names[missing.trailingZeroBitCount])
     }
 
     func extFields(of h: H) -> [String: String] {
         var map = [String: String](minimumCapacity: fields.count)
-        for f in fields {
-            if let v = f.value(h) { map[f.name] = v.string }
+        for i in names.indices {
+            if let v = values[i](h) { map[names[i]] = v.string }
         }
         return map
     }
