@@ -68,7 +68,7 @@ let remotingTargets: [Target] = [
     // Route registry and request processors of the NameServer.
     .target(
         name: "NameServer",
-        dependencies: nio + ["Remoting", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Common", "Remoting", .product(name: "Logging", package: "swift-log")]
     ),
     // What the commands share: the RocketMQ-style log handler (stdout + ~/logs/rocketmqlogs/*.log), stop
     // signals as a stream, line-at-a-time output for pipes.
@@ -128,7 +128,7 @@ let brokerTargets: [Target] = [
     ),
     .testTarget(
         name: "BrokerTests",
-        dependencies: nio + ["ApusTestSupport", "Common", "Remoting", "Store", "Broker", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["ApusTestSupport", "Common", "Remoting", "Store", "Broker", "NameServer", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 

@@ -9,14 +9,14 @@ extension AdminBrokerProcessor {
     func lockBatchMQ(_ request: RemotingCommand) throws -> RemotingCommand {
         guard let body = request.body else { return request.makeResponse(.invalidParameter, remark: "no body") }
         let r = try LockBatchRequestBody.decode(body)
-        let granted = controller.rebalanceLockManager.tryLockBatch(group: r.consumerGroup, mqs: r.mqSet, clientId: r.clientId)
+        let granted = broker.rebalanceLockManager.tryLockBatch(group: r.consumerGroup, mqs: r.mqSet, clientId: r.clientId)
         return request.makeResponse(.success, body: LockBatchResponseBody(lockOKMQSet: granted).encode())
     }
 
     func unlockBatchMQ(_ request: RemotingCommand) throws -> RemotingCommand {
         guard let body = request.body else { return request.makeResponse(.invalidParameter, remark: "no body") }
         let r = try LockBatchRequestBody.decode(body)
-        controller.rebalanceLockManager.unlockBatch(group: r.consumerGroup, mqs: r.mqSet, clientId: r.clientId)
+        broker.rebalanceLockManager.unlockBatch(group: r.consumerGroup, mqs: r.mqSet, clientId: r.clientId)
         return request.makeResponse(.success)
     }
 }

@@ -1,20 +1,21 @@
 // AdminBrokerProcessor: topic and group administration, stats, broker config and queue offset lookups
-// (spec remoting.md §9.10, §9.12; broker.md §13). Per-request task; changes go through the managers, which
-// persist them; topic changes are registered with the NameServers at once.
+// (spec remoting.md §9.10, §9.12; broker.md §13). Built over BrokerAdminEnvironment (the tables, the store
+// and the registration, not the server or its lifecycle); runs on the admin executor. Changes go through the
+// managers, which persist them; topic changes are registered with the NameServers at once.
 
 import NIOCore
 import Remoting
 import Store
 
 struct AdminBrokerProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let broker: any BrokerAdminEnvironment
 
     static let codes: [RequestCode] = [
         .updateAndCreateTopic, .deleteTopicInBroker, .getAllTopicConfig, RequestCode(351),
         .updateAndCreateSubscriptionGroup, .getAllSubscriptionGroupConfig, .deleteSubscriptionGroup,
         .getSubscriptionGroupConfig, .getBrokerRuntimeInfo, .getTopicStatsInfo, .getConsumeStats, .getBrokerConfig,
         .updateBrokerConfig, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset, .getEarliestMsgStoretime,
-        .lockBatchMQ, .unlockBatchMQ,
+        .lockBatchMQ, .unlockBatchMQ, .getAllConsumerOffset, .getAllDelayOffset,
     ]
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
@@ -25,12 +26,12 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
             case .updateAndCreateTopic: return try updateAndCreateTopic(request)
             case .deleteTopicInBroker: return try deleteTopic(request)
             case .getAllTopicConfig:
-                let w = controller.topicConfigManager.wrapper
+                let w = broker.topicConfigManager.wrapper
                 return request.makeResponse(.success, header: GetAllTopicConfigResponseHeader(totalTopicNum: Int32(w.topicConfigTable.count)),
                                             body: w.encode())
             case RequestCode(351):
                 let h: TopicRequestHeader = try request.decodeHeader()
-                guard let c = controller.topicConfigManager.select(h.topic) else {
+                guard let c = broker.topicConfigManager.select(h.topic) else {
                     return request.makeResponse(.topicNotExist, remark: "No topic in this broker. topic: \(h.topic)")
                 }
                 return request.makeResponse(.success, body: c.encode())
@@ -38,49 +39,53 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 guard let body = request.body else { return request.makeResponse(.invalidParameter, remark: "no body") }
                 let c = try SubscriptionGroupConfig.decode(body)
                 if let why = TopicValidator.validateGroup(c.groupName) { return request.makeResponse(.invalidParameter, remark: why) }
-                controller.subscriptionGroupManager.update(c)
+                broker.subscriptionGroupManager.update(c)
                 return request.makeResponse(.success)
             case .getAllSubscriptionGroupConfig:
-                return request.makeResponse(.success, body: controller.subscriptionGroupManager.wrapper.encode())
+                return request.makeResponse(.success, body: broker.subscriptionGroupManager.wrapper.encode())
+            case .getAllConsumerOffset:
+                return request.makeResponse(.success, body: broker.consumerOffsetManager.serializeWrapper.encode())
+            case .getAllDelayOffset:
+                return request.makeResponse(.success, body: ByteBuffer(string: broker.delayOffsetJSON))
             case .getSubscriptionGroupConfig:
                 let h: GetSubscriptionGroupConfigRequestHeader = try request.decodeHeader()
-                guard let c = controller.subscriptionGroupManager.find(h.group) else {
+                guard let c = broker.subscriptionGroupManager.find(h.group) else {
                     return request.makeResponse(.subscriptionGroupNotExist, remark: "No group in this broker")
                 }
                 return request.makeResponse(.success, body: c.encode())
             case .deleteSubscriptionGroup:
                 let h: DeleteSubscriptionGroupRequestHeader = try request.decodeHeader()
-                controller.subscriptionGroupManager.delete(h.groupName)
-                if h.cleanOffset { controller.consumerOffsetManager.removeGroup(h.groupName) }
-                controller.stats.groupGetNums.remove(group: h.groupName)
+                broker.subscriptionGroupManager.delete(h.groupName)
+                if h.cleanOffset { broker.consumerOffsetManager.removeGroup(h.groupName) }
+                broker.stats.groupGetNums.remove(group: h.groupName)
                 return request.makeResponse(.success)
             case .getBrokerRuntimeInfo: return request.makeResponse(.success, body: runtimeInfo().encode())
             case .getTopicStatsInfo: return try topicStats(request)
             case .getConsumeStats: return try consumeStats(request)
             case .getBrokerConfig:
-                let text = controller.allConfigLines.joined(separator: "\n") + "\n"
-                let version = controller.topicConfigManager.dataVersion.jsonText()
+                let text = broker.allConfigLines.joined(separator: "\n") + "\n"
+                let version = broker.topicConfigManager.dataVersion.jsonText()
                 return request.makeResponse(.success, header: GetBrokerConfigResponseHeader(version: version),
                                             body: ByteBuffer(string: text))
             case .updateBrokerConfig: return await updateBrokerConfig(request)
             case .searchOffsetByTimestamp:
                 let h: SearchOffsetRequestHeader = try request.decodeHeader()
                 let boundary: OffsetBoundary = h.boundaryType?.uppercased() == "UPPER" ? .upper : .lower
-                let offset = controller.store.offsetInQueue(topic: h.topic, queueId: h.queueId, timestampMs: h.timestamp,
+                let offset = broker.store.offsetInQueue(topic: h.topic, queueId: h.queueId, timestampMs: h.timestamp,
                                                             boundary: boundary)
                 return request.makeResponse(.success, header: OffsetResponseHeader(offset: offset))
             case .getMaxOffset:
                 let h: TopicQueueRequestHeader = try request.decodeHeader()
                 return request.makeResponse(.success, header: OffsetResponseHeader(
-                    offset: controller.store.maxOffsetInQueue(topic: h.topic, queueId: h.queueId)))
+                    offset: broker.store.maxOffsetInQueue(topic: h.topic, queueId: h.queueId)))
             case .getMinOffset:
                 let h: TopicQueueRequestHeader = try request.decodeHeader()
                 return request.makeResponse(.success, header: OffsetResponseHeader(
-                    offset: controller.store.minOffsetInQueue(topic: h.topic, queueId: h.queueId)))
+                    offset: broker.store.minOffsetInQueue(topic: h.topic, queueId: h.queueId)))
             case .getEarliestMsgStoretime:
                 let h: TopicQueueRequestHeader = try request.decodeHeader()
                 return request.makeResponse(.success, header: TimestampResponseHeader(
-                    timestamp: controller.store.earliestMessageTime(topic: h.topic, queueId: h.queueId) ?? -1))
+                    timestamp: broker.store.earliestMessageTime(topic: h.topic, queueId: h.queueId) ?? -1))
             default:
                 return RemotingDispatcher.notSupported(request)
             }
@@ -108,43 +113,43 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         } catch {
             return request.makeResponse(.invalidParameter, remark: error.description)
         }
-        if !controller.brokerConfig.enableMixedMessageType, modification["+" + TopicAttributes.messageType.name] == "MIXED" {
+        if !broker.brokerConfig.enableMixedMessageType, modification["+" + TopicAttributes.messageType.name] == "MIXED" {
             return request.makeResponse(.invalidParameter, remark: "MIXED message type is not supported.")
         }
         do throws(TopicAttributeError) {
-            try controller.topicConfigManager.updateTopicConfig(TopicConfig(
+            try broker.topicConfigManager.updateTopicConfig(TopicConfig(
                 topicName: h.topic, readQueueNums: h.readQueueNums, writeQueueNums: h.writeQueueNums, perm: h.perm,
                 topicFilterType: h.topicFilterType, topicSysFlag: h.topicSysFlag ?? 0, order: h.order),
                 attributeModification: modification)
         } catch {
             return request.makeResponse(.invalidParameter, remark: error.description)
         }
-        controller.registerBrokerAllSoon()
+        broker.registerBrokerAllSoon()
         return request.makeResponse(.success)
     }
 
     func deleteTopic(_ request: RemotingCommand) throws -> RemotingCommand {
         let h: DeleteTopicRequestHeader = try request.decodeHeader()
         if let why = TopicValidator.validateTopic(h.topic) { return request.makeResponse(.invalidParameter, remark: why) }
-        controller.topicConfigManager.deleteTopicConfig(h.topic)
-        controller.consumerOffsetManager.removeTopic(h.topic)
-        controller.store.deleteTopics([h.topic])
-        controller.stats.groupGetNums.remove(topic: h.topic)
-        controller.registerBrokerAllSoon()
+        broker.topicConfigManager.deleteTopicConfig(h.topic)
+        broker.consumerOffsetManager.removeTopic(h.topic)
+        broker.store.deleteTopics([h.topic])
+        broker.stats.groupGetNums.remove(topic: h.topic)
+        broker.registerBrokerAllSoon()
         return request.makeResponse(.success)
     }
 
     func topicStats(_ request: RemotingCommand) throws -> RemotingCommand {
         let h: TopicRequestHeader = try request.decodeHeader()
-        guard let c = controller.topicConfigManager.select(h.topic) else {
+        guard let c = broker.topicConfigManager.select(h.topic) else {
             return request.makeResponse(.topicNotExist, remark: "topic[\(h.topic)] not exist")
         }
-        let store = controller.store
+        let store = broker.store
         var table = TopicStatsTable()
         for q in 0..<max(c.readQueueNums, c.writeQueueNums) {
             let maxOffset = store.maxOffsetInQueue(topic: h.topic, queueId: q)
             let last = maxOffset > 0 ? store.messageStoreTime(topic: h.topic, queueId: q, queueOffset: maxOffset - 1) ?? 0 : 0
-            table.offsetTable[MessageQueue(topic: h.topic, brokerName: controller.brokerConfig.brokerName, queueId: q)] =
+            table.offsetTable[MessageQueue(topic: h.topic, brokerName: broker.brokerConfig.brokerName, queueId: q)] =
                 TopicOffset(minOffset: store.minOffsetInQueue(topic: h.topic, queueId: q), maxOffset: maxOffset,
                             lastUpdateTimestamp: last)
         }
@@ -155,21 +160,21 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         let h: GetConsumeStatsRequestHeader = try request.decodeHeader()
         let topics = consumeStatsTopics(h)
         let now = nowMs()
-        let store = controller.store
-        let offsets = controller.consumerOffsetManager
+        let store = broker.store
+        let offsets = broker.consumerOffsetManager
         var stats = ConsumeStats()
         for topic in topics {
-            guard let c = controller.topicConfigManager.select(topic) else { continue }
+            guard let c = broker.topicConfigManager.select(topic) else { continue }
             for q in 0..<c.readQueueNums {
                 let brokerOffset = store.maxOffsetInQueue(topic: topic, queueId: q)
                 let consumerOffset = max(0, offsets.queryOffset(group: h.consumerGroup, topic: topic, queueId: q) ?? 0)
                 let pull = max(consumerOffset, offsets.pullOffset(group: h.consumerGroup, topic: topic, queueId: q) ?? 0)
                 let last = consumerOffset > 0
                     ? store.messageStoreTime(topic: topic, queueId: q, queueOffset: consumerOffset - 1) ?? 0 : 0
-                stats.offsetTable[MessageQueue(topic: topic, brokerName: controller.brokerConfig.brokerName, queueId: q)] =
+                stats.offsetTable[MessageQueue(topic: topic, brokerName: broker.brokerConfig.brokerName, queueId: q)] =
                     OffsetWrapper(brokerOffset: brokerOffset, consumerOffset: consumerOffset, pullOffset: pull, lastTimestamp: last)
             }
-            stats.consumeTps += controller.stats.groupGetNums.tps(group: h.consumerGroup, topic: topic, nowMs: now)
+            stats.consumeTps += broker.stats.groupGetNums.tps(group: h.consumerGroup, topic: topic, nowMs: now)
         }
         return request.makeResponse(.success, body: stats.encode())
     }
@@ -180,16 +185,16 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
     /// subscribes to its `%RETRY%` topic, so that stays; a topic it stopped consuming goes).
     func consumeStatsTopics(_ h: GetConsumeStatsRequestHeader) -> Set<String> {
         if !h.topicList.isEmpty { return Set(h.topicList) }
-        var topics: Set<String> = h.topic.map { [$0] } ?? Set(controller.consumerOffsetManager.topics(ofGroup: h.consumerGroup))
-        if let subscriptions = controller.consumerManager.groupInfo(h.consumerGroup)?.subscriptions, !subscriptions.isEmpty {
+        var topics: Set<String> = h.topic.map { [$0] } ?? Set(broker.consumerOffsetManager.topics(ofGroup: h.consumerGroup))
+        if let subscriptions = broker.consumerManager.groupInfo(h.consumerGroup)?.subscriptions, !subscriptions.isEmpty {
             topics = topics.filter { subscriptions[$0] != nil }
         }
         return topics
     }
 
     func runtimeInfo() -> KVTable {
-        let s = controller.stats
-        let store = controller.store
+        let s = broker.stats
+        let store = broker.store
         let uptimeS = max(1, Double(nowMs() - s.bootTimestampMs) / 1000)
         let putTps = String(format: "%.2f", Double(s.putMessagesTotal) / uptimeS)
         let getTps = String(format: "%.2f", Double(s.getMessagesTotal) / uptimeS)
@@ -205,7 +210,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
             "commitLogMinOffset": String(store.minPhysicalOffset), "commitLogMaxOffset": String(store.maxPhysicalOffset),
             "dispatchBehindBytes": String(store.dispatchBehindBytes),
             "earliestMessageTimeStamp": "0", "startAcceptSendRequestTimeStamp": "0",
-            "pullRequestsHeld": String(controller.pullRequestHoldService.parkedCount),
+            "pullRequestsHeld": String(broker.pullRequestsHeld),
             "sendThreadPoolQueueSize": "0", "sendThreadPoolQueueHeadWaitTimeMills": "0",
             "pullThreadPoolQueueSize": "0", "pullThreadPoolQueueHeadWaitTimeMills": "0", "pageCacheLockTimeMills": "0",
             "commitLogDiskRatio": String(MessageStore.diskUsedRatio(path: store.config.storePathRootDir) ?? -1),
@@ -217,17 +222,17 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
     func updateBrokerConfig(_ request: RemotingCommand) async -> RemotingCommand {
         let text = String(decoding: request.bodyBytes, as: UTF8.self)
         let props = parseJavaProperties(text)
-        if let refusal = controller.applyConfigUpdate(props) {
-            controller.logger.warning("broker config update \(props) refused: \(refusal.remark)")
+        if let refusal = broker.applyConfigUpdate(props) {
+            broker.logger.warning("broker config update \(props) refused: \(refusal.remark)")
             return request.makeResponse(refusal.code, remark: refusal.remark)
         }
-        controller.logger.info("broker config updated: \(props.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
+        broker.logger.info("broker config updated: \(props.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })")
         if props["brokerPermission"] != nil {
             // As Java: a new data version (the NameServers ignore queue data whose version they have) and a
             // registration with every NameServer now, so a drained broker's routes lose the write bit at once
             // instead of at the next periodic registration.
-            controller.topicConfigManager.nextVersion()
-            await controller.registerBrokerAllAndWait()
+            broker.topicConfigManager.nextVersion()
+            await broker.registerBrokerAllAndWait()
         }
         return request.makeResponse(.success)
     }

@@ -35,6 +35,8 @@ public struct BrokerConfig: Sendable {
     /// True forces every pull body through one copy; Apus defaults to false (RocketMQ: true) so large
     /// bodies use sendfile.
     public var transferMsgByHeap = false
+    /// A master may send slow consumers to a slave (pull answers' suggestWhichBrokerId, broker.md §3.4).
+    public var slaveReadEnable = false
     /// Apus: a pull body goes out as file regions (sendfile) when its mean run of adjacent records is at least
     /// this large (measured: 9 KiB runs lose to one copy, 75 KiB runs win; docs/BENCHMARKS.md).
     public var zeroCopyThresholdBytes: Int64 = 32_768
@@ -169,6 +171,7 @@ public struct BrokerConfig: Sendable {
         bool("brokerTopicEnable", \.brokerTopicEnable),
         string("regionId", \.regionId),
         bool("traceOn", \.traceOn),
+        bool("slaveReadEnable", \.slaveReadEnable),
         bool("longPollingEnable", \.longPollingEnable),
         int64("shortPollingTimeMills", \.shortPollingTimeMills),
         Key(name: "registerNameServerPeriod", get: { String($0.registerNameServerPeriod) }, set: { c, v in
@@ -302,6 +305,10 @@ public enum StoreConfigPrinter {
             "maxTransferCountOnMessageInDisk=\(c.maxTransferCountOnMessageInDisk)",
             "accessMessageInMemoryMaxRatio=\(c.accessMessageInMemoryMaxRatioPercent)",
             "ioUringEnable=\(c.ioUringEnable)",
+            "haMasterAddress=\(c.haMasterAddress ?? "")", "haTransferBatchSize=\(c.haTransferBatchSizeBytes)",
+            "haSlaveFallbehindMax=\(c.haSlaveFallbehindMaxBytes)", "slaveTimeout=\(c.slaveTimeoutMs)",
+            "haSendHeartbeatInterval=\(c.haSendHeartbeatIntervalMs)", "haHousekeepingInterval=\(c.haHousekeepingIntervalMs)",
+            "haFlowControlEnable=\(c.haFlowControlEnable)", "maxHaTransferByteInSecond=\(c.maxHaTransferByteInSecond)",
         ]
     }
 }

@@ -3,6 +3,7 @@
 // registration, offset persistence, client expiry, long-polling sweep) and stops it all in order.
 // Created by `mqbroker` (or tests) through `start`; its methods are called from processor tasks.
 
+import Common
 import Logging
 import NIOCore
 import NIOPosix
@@ -28,8 +29,14 @@ public final class BrokerController: Sendable {
     let uniqIDSetter: MessageClientIDSetter
     /// Where each kind of request runs (declared at registration, registerProcessors).
     let executors: BrokerRequestExecutors
+    /// Replication (broker.md §12): a master serves its slaves; a slave follows its master.
+    let haService: HAService?
+    let haClient: HAClient?
+    /// A slave's copy of its master's topics, groups and offsets (nil on a master).
+    let slaveSynchronize: SlaveSynchronize?
     let logger: Logger
-    private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// The periodic jobs and the registration job; all end at shutdown, before the broker unregisters.
+    private let background = BackgroundTasks(name: "broker")
     /// The store's arrival callback reaches the hold service (which reads the store) through this relay,
     /// emptied at shutdown so nothing keeps a stopped broker's store (and its files) alive.
     private let arrivalRelay = Mutex<ArrivalRelay?>(nil)
@@ -70,6 +77,7 @@ public final class BrokerController: Sendable {
                              logger: Logger) async throws -> BrokerController {
         var brokerConfig = brokerConfig
         var storeConfig = storeConfig
+        let requestedListenPort = brokerConfig.listenPort
         let server = RemotingServer(config: RemotingServerConfig(
             host: "0.0.0.0", port: brokerConfig.listenPort, writeBufferHighWaterMark: brokerConfig.writeBufferHighWaterMark,
             writeBufferLowWaterMark: brokerConfig.writeBufferLowWaterMark), group: group, logger: logger)
@@ -88,19 +96,47 @@ public final class BrokerController: Sendable {
             await server.shutdown()
             throw error
         }
-        let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group, logger: logger)
+        // A master listens for slaves on haListenPort (listenPort + 1 unless set; any free port when the
+        // broker itself took any free port).
+        var haService: HAService?
+        var haClient: HAClient?
+        if storeConfig.brokerRole == .slave {
+            let client = HAClient(store: store, logger: logger)
+            client.updateMasterAddress(storeConfig.haMasterAddress)
+            haClient = client
+        } else {
+            do {
+                let ha = try HAService(store: store, port: requestedListenPort == 0 && brokerConfig.haListenPort == nil ? 0 : brokerConfig.effectiveHaPort,
+                                       logger: logger)
+                brokerConfig.haListenPort = ha.port
+                haService = ha
+            } catch {
+                store.shutdown()
+                await server.shutdown()
+                throw error
+            }
+        }
+        let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group,
+                                          haService: haService, haClient: haClient, logger: logger)
         relay.set(controller.pullRequestHoldService)
         controller.arrivalRelay.withLock { $0 = relay }
         controller.registerProcessors()
         store.start()
+        if let haService {
+            if storeConfig.brokerRole == .syncMaster { store.setReplicaAckWaiter(haService) }
+            haService.start()
+        }
+        haClient?.start()
         controller.startTasks()
         await controller.registerBrokerAllAndWait()
         return controller
     }
 
     private init(config brokerConfig: BrokerConfig, store: MessageStore, server: RemotingServer, group: any EventLoopGroup,
-                 logger: Logger) {
+                 haService: HAService?, haClient: HAClient?, logger: Logger) {
         config = Mutex(brokerConfig)
+        self.haService = haService
+        self.haClient = haClient
         self.store = store
         self.server = server
         self.logger = logger
@@ -118,6 +154,10 @@ public final class BrokerController: Sendable {
         self.executors = executors
         pullRequestHoldService = PullRequestHoldService(
             maxOffset: { [store] topic, queueId in store.maxOffsetInQueue(topic: topic, queueId: queueId) })
+        slaveSynchronize = store.config.brokerRole == .slave
+            ? SlaveSynchronize(client: brokerOuterAPI.client, topics: topicConfigManager, groups: subscriptionGroupManager,
+                               offsets: consumerOffsetManager, schedule: scheduleMessageService, logger: logger)
+            : nil
         topicConfigManager.persist()
         subscriptionGroupManager.persist()
     }
@@ -130,76 +170,81 @@ public final class BrokerController: Sendable {
         for code in [RequestCode.sendMessage, .sendMessageV2, .sendBatchMessage] {
             server.registerProcessor(code, send, on: .eventLoopThen(e.send))
         }
-        server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(controller: self), on: .executor(e.send))
-        let pull = PullMessageProcessor(controller: self)
+        server.registerProcessor(.consumerSendMsgBack, SendMessageBackProcessor(environment: BrokerSendEnvironment(controller: self)), on: .executor(e.send))
+        let pull = PullMessageProcessor(environment: BrokerPullEnvironment(controller: self))
         pullRequestHoldService.setReexecutor(pull, on: e.pull)
         server.registerProcessor(.pullMessage, pull, on: .executor(e.pull))
         server.registerProcessor(.litePullMessage, pull, on: .executor(e.litePull))
-        let consumerManage = ConsumerManageProcessor(controller: self)
+        let consumerManage = ConsumerManageProcessor(
+            offsets: consumerOffsetManager, groups: subscriptionGroupManager, topics: topicConfigManager,
+            consumers: consumerManager, store: store)
         for code in [RequestCode.queryConsumerOffset, .updateConsumerOffset, .getConsumerListByGroup] {
             server.registerProcessor(code, consumerManage, on: .executor(e.consumerManage))
         }
-        let clientManage = ClientManageProcessor(controller: self)
+        let clientManage = ClientManageProcessor(environment: BrokerClientEnvironment(controller: self))
         server.registerProcessor(.heartBeat, clientManage, on: .executor(e.heartbeat))
         server.registerProcessor(.unregisterClient, clientManage, on: .executor(e.clientManage))
         server.registerProcessor(.checkClientConfig, clientManage, on: .executor(e.clientManage))
-        let query = QueryMessageProcessor(controller: self)
+        let query = QueryMessageProcessor(store: store)
         server.registerProcessor(.viewMessageById, query, on: .executor(e.query))
         server.registerProcessor(.queryMessage, query, on: .executor(e.query))
-        let admin = AdminBrokerProcessor(controller: self)
+        let admin = AdminBrokerProcessor(broker: self)
         for code in AdminBrokerProcessor.codes { server.registerProcessor(code, admin, on: .executor(e.admin)) }
         for code in ConnectionQueryProcessor.codes {
-            server.registerProcessor(code, ConnectionQueryProcessor(controller: self), on: .executor(e.admin))
+            server.registerProcessor(code, ConnectionQueryProcessor(consumers: consumerManager, producers: producerManager), on: .executor(e.admin))
         }
-        server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(controller: self), on: .executor(e.admin))
-        server.registerProcessor(.invokeBrokerToGetConsumerStatus, ConsumerStatusProcessor(controller: self), on: .executor(e.admin))
-        server.registerProcessor(.endTransaction, EndTransactionProcessor(controller: self), on: .executor(e.endTransaction))
+        server.registerProcessor(.invokeBrokerToResetOffset, ResetOffsetProcessor(
+            topics: topicConfigManager, consumers: consumerManager, offsets: consumerOffsetManager, store: store,
+            brokerName: brokerConfig.brokerName), on: .executor(e.admin))
+        server.registerProcessor(.invokeBrokerToGetConsumerStatus, ConsumerStatusProcessor(consumers: consumerManager, logger: logger), on: .executor(e.admin))
+        server.registerProcessor(.endTransaction, EndTransactionProcessor(bridge: transactionBridge, config: self, stats: stats), on: .executor(e.endTransaction))
         server.addChannelEventListener(ClientHousekeepingService(controller: self))
     }
 
     private func startTasks() {
         let c = brokerConfig
-        func every(_ periodMs: Int64, firstMs: Int64? = nil, _ body: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
-            Task {
-                var wait = firstMs ?? periodMs
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(max(1, wait)))
-                    if Task.isCancelled { break }
-                    await body()
-                    wait = periodMs
-                }
+        func every(_ periodMs: Int64, firstMs: Int64? = nil, _ body: @escaping @Sendable () async -> Void) {
+            background.spawnPeriodic(initialDelay: .milliseconds(max(1, firstMs ?? periodMs)),
+                                     every: .milliseconds(max(1, periodMs)), body)
+        }
+        // The periodic registration goes through the job too, so registrations never overlap: an older
+        // table (older data version, older perm) cannot reach a NameServer after a newer one.
+        every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in registerBrokerAllSoon() }
+        // Every registration (periodic, topic changes, brokerPermission), one at a time; ends at shutdown.
+        background.spawn { [self] in
+            for await _ in registrationRequests.stream {
+                let covered = registrationWaiters.withLock { $0.requested }
+                await registerBrokerAll()
+                for waiter in registrationWaiters.withLock({ $0.take(upTo: covered) }) { waiter.resume() }
             }
         }
-        let list = [
-            // The periodic registration goes through the job too, so registrations never overlap: an older
-            // table (older data version, older perm) cannot reach a NameServer after a newer one.
-            every(c.registerNameServerPeriod, firstMs: min(10_000, c.registerNameServerPeriod)) { [self] in registerBrokerAllSoon() },
-            // Every registration (periodic, topic changes, brokerPermission), one at a time; ends at shutdown.
-            Task { [self] in
-                for await _ in registrationRequests.stream {
-                    let covered = registrationWaiters.withLock { $0.requested }
-                    await registerBrokerAll()
-                    for waiter in registrationWaiters.withLock({ $0.take(upTo: covered) }) { waiter.resume() }
-                }
-            },
-            every(c.flushConsumerOffsetInterval) { [self] in consumerOffsetManager.persist() },
-            // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
-            every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() },
-            every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) },
-            // Snapshots of the per group@topic pull counts behind the consume TPS (GroupGetStats).
-            every(GroupGetStats.samplePeriodMs) { [self] in stats.groupGetNums.sample(nowMs: nowMs()) },
-        ] + (c.brokerFastFailureEnable ? [
-            every(10) { [self] in executors.cleanExpiredRequests(pageCacheBusy: store.isOSPageCacheBusy) },
-        ] : [])
+        every(c.flushConsumerOffsetInterval) { [self] in consumerOffsetManager.persist() }
+        // Every 10 s, or twice per expiry period when that is shorter (tests shorten it).
+        every(min(10_000, max(100, c.channelExpiredTimeout / 2))) { [self] in scanNotActiveChannels() }
+        every(max(10, c.pullHoldCheckIntervalMs)) { [self] in pullRequestHoldService.sweep(nowMs: nowMs()) }
+        // Snapshots of the per group@topic pull counts behind the consume TPS (GroupGetStats).
+        every(GroupGetStats.samplePeriodMs) { [self] in stats.groupGetNums.sample(nowMs: nowMs()) }
+        if c.brokerFastFailureEnable {
+            every(10) { [self] in executors.cleanExpiredRequests(pageCacheBusy: store.isOSPageCacheBusy) }
+        }
+        // A slave copies its master's metadata every 10 s (broker.md §12.3, 4.x's period).
+        if let sync = slaveSynchronize {
+            every(10_000, firstMs: 1_000) { await sync.syncAll() }
+        }
         // Delay levels (broker.md §7: every 100 ms, offsets saved every 10 s) and transaction checks
         // (§8.3: every transactionCheckInterval) run on a master only.
-        let checkService = TransactionalMessageCheckService(controller: self)
-        let schedule = store.config.brokerRole == .slave ? [] : [
-            every(100, firstMs: 1000) { [self] in await scheduleMessageService.deliverDue(nowMs: nowMs()) },
-            every(10_000) { [self] in scheduleMessageService.persist() },
-            Task { await checkService.run() },
-        ]
-        tasks.withLock { $0 = list + schedule }
+        if store.config.brokerRole != .slave {
+            every(100, firstMs: 1000) { [self] in await scheduleMessageService.deliverDue(nowMs: nowMs()) }
+            every(10_000) { [self] in scheduleMessageService.persist() }
+            let checkService = TransactionalMessageCheckService(bridge: transactionBridge, producers: producerManager, config: self)
+            background.spawn { await checkService.run() }
+        }
+    }
+
+    /// Half messages, op records and check progress as the store holds them.
+    var transactionBridge: TransactionalMessageBridge {
+        TransactionalMessageBridge(store: store, topics: topicConfigManager, offsets: consumerOffsetManager,
+                                   topicCreated: { [weak self] in self?.registerBrokerAllSoon() }, logger: logger)
     }
 
     // MARK: NameServer registration
@@ -221,9 +266,18 @@ public final class BrokerController: Sendable {
                 wrapper.topicConfigTable[k] = t
             }
         }
-        await brokerOuterAPI.registerBrokerAll(namesrvAddrs: c.namesrvAddrList, identity: identity,
-                                               haServerAddr: c.haServerAddr, wrapper: wrapper,
-                                               timeoutMs: c.registerBrokerTimeoutMills)
+        let registered = await brokerOuterAPI.registerBrokerAll(namesrvAddrs: c.namesrvAddrList, identity: identity,
+                                                                haServerAddr: c.haServerAddr, wrapper: wrapper,
+                                                                timeoutMs: c.registerBrokerTimeoutMills)
+        // A slave without haMasterAddress follows the HA address its registration returned (broker.md §11.1).
+        if let haClient, store.config.haMasterAddress == nil, let ha = registered.result?.haServerAddr, !ha.isEmpty {
+            haClient.updateMasterAddress(ha)
+        }
+        // A slave learns its master's address the same way, and syncs metadata at once when it changed.
+        if let sync = slaveSynchronize, let master = registered.result?.masterAddr, !master.isEmpty, sync.masterAddr != master {
+            sync.masterAddr = master
+            background.spawn { await sync.syncAll() }
+        }
     }
 
     /// Asks the registration job to register now (after a topic or permission change). Requests made while
@@ -287,23 +341,26 @@ public final class BrokerController: Sendable {
 
     // MARK: stop
 
-    /// Graceful stop, in order: periodic jobs cancelled, unregister, held pulls answered, executors drained,
-    /// connections closed, periodic jobs awaited, the store flushed and checkpointed (removing the abort
+    /// Graceful stop, in order: background jobs ended, unregister, held pulls answered, executors drained,
+    /// connections closed, the store flushed and checkpointed (removing the abort
     /// file), offsets, topics and groups persisted. Nothing refers to the controller afterwards, so the
     /// store's files and rings are closed when the last reference goes (BrokerLifecycleTests).
     public func shutdown() async {
         guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        tasks.withLock { list in list.forEach { $0.cancel() } }
+        // Periodic jobs and the registration job end first (a registration still running completes), so no
+        // registration can reach a NameServer after the broker unregistered.
         registrationRequests.continuation.finish()
+        await background.shutdown()
         await brokerOuterAPI.unregisterBrokerAll(namesrvAddrs: brokerConfig.namesrvAddrList, identity: identity)
         // Parked pulls are answered through the pull executor; each executor then answers what is still
         // queued and waits for what it runs, so every answer is written before the connections close.
         pullRequestHoldService.close()
         await executors.shutdown()
         await server.shutdown()
-        // The periodic jobs were cancelled above; they end at their next wake-up, within one period's sleep.
-        let running = tasks.withLock { list in defer { list = [] }; return list }
-        for t in running { await t.value }
+        // Replication stops before the store: waiting SYNC_MASTER puts were answered with the executors.
+        await haService?.shutdown()
+        store.setReplicaAckWaiter(nil)
+        await haClient?.shutdown()
         pullRequestHoldService.setReexecutor(nil, on: executors.pull)
         // The registration job has ended: nobody would resume a caller still waiting for it.
         for waiter in registrationWaiters.withLock({ $0.close() }) { waiter.resume() }

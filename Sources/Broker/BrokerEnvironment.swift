@@ -1,9 +1,17 @@
 // BrokerEnvironment: the broker's tables and services seen through the narrow protocols processors are
-// built from (RoutingTables, SendMessageEnvironment), so a processor never holds the whole controller and
+// built from (RoutingTables, SendMessageEnvironment, PullMessageEnvironment, ...), so a processor never holds the whole controller and
 // can be built over plain values in a unit test.
 
+import Logging
 import Remoting
 import Store
+
+/// The broker's current settings (UPDATE_BROKER_CONFIG may change them between two reads).
+protocol BrokerConfigSource: Sendable {
+    var brokerConfig: BrokerConfig { get }
+}
+
+extension BrokerController: BrokerConfigSource {}
 
 /// Live lookups into the broker's topic, group and lock tables (a class: one reference to pass per send).
 final class BrokerRoutingTables: RoutingTables {
@@ -54,4 +62,93 @@ struct BrokerSendEnvironment: SendMessageEnvironment {
         // A new topic is registered at once, so consumers and tools can route to it.
         if registerNow { controller.registerBrokerAllSoon() }
     }
+}
+
+/// What pulls need of a running broker.
+struct BrokerPullEnvironment: PullMessageEnvironment {
+    let controller: BrokerController
+
+    var brokerConfig: BrokerConfig { controller.brokerConfig }
+    var logger: Logger { controller.logger }
+    func subscriptionGroup(_ name: String, autoCreate: Bool) -> SubscriptionGroupConfig? {
+        controller.subscriptionGroupManager.findOrCreate(name, autoCreate: autoCreate)
+    }
+    func topicConfig(_ topic: String) -> TopicConfig? { controller.topicConfigManager.select(topic) }
+    func consumerGroupInfo(_ group: String) -> ConsumerGroupInfo? { controller.consumerManager.groupInfo(group) }
+    func compileSQLFilter(_ text: String) -> Result<SQLFilterExpression, SQLFilterExpression.CompileError> {
+        controller.sqlFilterCache.compile(text)
+    }
+    func getMessage(topic: String, queueId: Int32, offset: Int64, maxMsgNums: Int, tagsCodes: Set<Int32>,
+                    propertiesFilter: (([String: String]) -> Bool)?) -> GetMessageResult {
+        controller.store.getMessage(topic: topic, queueId: queueId, offset: offset, maxMsgNums: maxMsgNums,
+                                    tagsCodes: tagsCodes, propertiesFilter: propertiesFilter)
+    }
+    func commitPullOffset(group: String, topic: String, queueId: Int32, offset: Int64) {
+        controller.consumerOffsetManager.commitPullOffset(group: group, topic: topic, queueId: queueId, offset: offset)
+    }
+    func commitOffset(group: String, topic: String, queueId: Int32, offset: Int64) {
+        controller.consumerOffsetManager.commitOffset(group: group, topic: topic, queueId: queueId, offset: offset)
+    }
+    func suspend(_ request: PullRequest) { controller.pullRequestHoldService.suspend(request) }
+    func recordGet(group: String, topic: String, result: GetMessageResult) {
+        controller.stats.recordGet(messages: result.messageCount, bytes: result.bufferTotalSize)
+        controller.stats.groupGetNums.record(group: group, topic: topic, messages: result.messageCount, nowMs: nowMs())
+    }
+    func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand) {
+        let c = controller.brokerConfig
+        PullBodyWriter.attach(result, to: &response, zeroCopy: !c.transferMsgByHeap,
+                              thresholdBytes: Int(c.zeroCopyThresholdBytes), coldReads: controller.store.coldReads)
+    }
+    func executor(for code: RequestCode?) -> RequestExecutor {
+        code == .litePullMessage ? controller.executors.litePull : controller.executors.pull
+    }
+    var isSlave: Bool { controller.store.isSlave }
+}
+
+/// What heartbeats and client registration need of a running broker.
+struct BrokerClientEnvironment: ClientManageEnvironment {
+    let controller: BrokerController
+
+    var brokerConfig: BrokerConfig { controller.brokerConfig }
+    var consumers: ConsumerManager { controller.consumerManager }
+    var producers: ProducerManager { controller.producerManager }
+    func subscriptionGroup(_ name: String, autoCreate: Bool) -> SubscriptionGroupConfig? {
+        controller.subscriptionGroupManager.findOrCreate(name, autoCreate: autoCreate)
+    }
+    func createTopicIfAbsent(_ topic: String, queueNums: Int32) -> Bool {
+        controller.topicConfigManager.createTopicIfAbsent(topic, queueNums: queueNums).created
+    }
+    func notifyConsumerIdsChanged(group: String) { controller.notifyConsumerIdsChanged(group: group) }
+    func registerBrokerAllSoon() { controller.registerBrokerAllSoon() }
+    func compileSQLFilter(_ text: String) -> Result<SQLFilterExpression, SQLFilterExpression.CompileError> {
+        controller.sqlFilterCache.compile(text)
+    }
+}
+
+/// What administration reaches: the broker's tables, store, stats and settings, and its NameServer
+/// registration; not its server, executors or lifecycle.
+protocol BrokerAdminEnvironment: BrokerConfigSource {
+    var store: MessageStore { get }
+    var topicConfigManager: TopicConfigManager { get }
+    var subscriptionGroupManager: SubscriptionGroupManager { get }
+    var consumerOffsetManager: ConsumerOffsetManager { get }
+    var consumerManager: ConsumerManager { get }
+    var rebalanceLockManager: RebalanceLockManager { get }
+    var stats: BrokerStats { get }
+    var logger: Logger { get }
+    /// Broker keys then store keys, as `key=value` lines.
+    var allConfigLines: [String] { get }
+    /// Pulls parked by long polling now.
+    var pullRequestsHeld: Int { get }
+    /// config/delayOffset.json's text (GET_ALL_DELAY_OFFSET).
+    var delayOffsetJSON: String { get }
+    /// Applies UPDATE_BROKER_CONFIG's properties, or says why none was applied.
+    func applyConfigUpdate(_ properties: [String: String]) -> BrokerConfigRefusal?
+    func registerBrokerAllSoon()
+    func registerBrokerAllAndWait() async
+}
+
+extension BrokerController: BrokerAdminEnvironment {
+    var pullRequestsHeld: Int { pullRequestHoldService.parkedCount }
+    var delayOffsetJSON: String { scheduleMessageService.offsetTableJSON }
 }

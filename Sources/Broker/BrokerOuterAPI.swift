@@ -15,10 +15,11 @@ public final class BrokerOuterAPI: Sendable {
         self.logger = logger
     }
 
-    /// Registers with every NameServer; returns how many answered SUCCESS.
+    /// Registers with every NameServer; returns how many answered SUCCESS and the first such answer's
+    /// header (a slave learns its master's address and HA address from it).
     @discardableResult
     func registerBrokerAll(namesrvAddrs: [String], identity: BrokerIdentityHeader, haServerAddr: String,
-                           wrapper: TopicConfigSerializeWrapper, timeoutMs: Int64) async -> Int {
+                           wrapper: TopicConfigSerializeWrapper, timeoutMs: Int64) async -> (ok: Int, result: RegisterBrokerResponseHeader?) {
         let body = RegisterBrokerBody(topicConfigSerializeWrapper: wrapper)
         let bytes = Array(body.jsonText().utf8)
         let header = RegisterBrokerRequestHeader(
@@ -27,7 +28,7 @@ public final class BrokerOuterAPI: Sendable {
             bodyCrc32: Zlib.crc32Masked(bytes))
         let client = self.client
         let logger = self.logger
-        return await withTaskGroup(of: Bool.self) { group in
+        return await withTaskGroup(of: RegisterBrokerResponseHeader?.self) { group in
             for addr in namesrvAddrs {
                 group.addTask {
                     let request = RemotingCommand.request(.registerBroker, header: header, body: ByteBuffer(bytes: bytes))
@@ -35,18 +36,23 @@ public final class BrokerOuterAPI: Sendable {
                         let r = try await client.invokeSync(addr, request, timeoutMs: timeoutMs)
                         if r.responseCode != .success {
                             logger.warning("register broker to name server \(addr) refused: \(r.code) \(r.remark ?? "")")
-                            return false
+                            return nil
                         }
-                        return true
+                        return (try? r.decodeHeader(RegisterBrokerResponseHeader.self)) ?? RegisterBrokerResponseHeader()
                     } catch {
                         logger.warning("register broker to name server \(addr) failed: \(error)")
-                        return false
+                        return nil
                     }
                 }
             }
             var ok = 0
-            for await r in group where r { ok += 1 }
-            return ok
+            var first: RegisterBrokerResponseHeader?
+            for await r in group {
+                guard let r else { continue }
+                ok += 1
+                if first == nil || (first?.haServerAddr == nil && r.haServerAddr != nil) { first = r }
+            }
+            return (ok, first)
         }
     }
 

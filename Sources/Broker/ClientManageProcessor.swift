@@ -1,12 +1,26 @@
 // ClientManageProcessor: HEART_BEAT (34) and UNREGISTER_CLIENT (35) — register producers and consumers
-// with their subscriptions, auto-create groups and retry topics, and have the controller notify a group
-// whose members or subscriptions changed (spec broker.md §6.1, remoting.md §9.5). Per-request task.
+// with their subscriptions, auto-create groups and retry topics, and notify a group whose members or
+// subscriptions changed (spec broker.md §6.1, remoting.md §9.5). Built over ClientManageEnvironment; runs
+// on the heartbeat and client-manage executors.
 
 import Common
 import Remoting
 
+/// What client registration needs of a running broker.
+protocol ClientManageEnvironment: Sendable {
+    var brokerConfig: BrokerConfig { get }
+    var consumers: ConsumerManager { get }
+    var producers: ProducerManager { get }
+    func subscriptionGroup(_ name: String, autoCreate: Bool) -> SubscriptionGroupConfig?
+    /// Creates the topic unless it exists; true when it was created (the NameServers are then told).
+    func createTopicIfAbsent(_ topic: String, queueNums: Int32) -> Bool
+    func notifyConsumerIdsChanged(group: String)
+    func registerBrokerAllSoon()
+    func compileSQLFilter(_ text: String) -> Result<SQLFilterExpression, SQLFilterExpression.CompileError>
+}
+
 struct ClientManageProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let environment: any ClientManageEnvironment
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
         switch request.requestCode {
@@ -23,28 +37,26 @@ struct ClientManageProcessor: RemotingRequestProcessor {
         do { data = try HeartbeatData.decode(body) } catch {
             return request.makeResponse(.systemError, remark: "bad heartbeat body: \(error)")
         }
-        let config = controller.brokerConfig
+        let env = environment
+        let config = env.brokerConfig
         let client = ClientChannelInfo(channel: channel, clientId: data.clientID, language: request.language,
                                        version: request.version, lastUpdateMs: nowMs())
         var topicsCreated = false
         for consumer in data.consumerDataSet {
-            guard let group = controller.subscriptionGroupManager.findOrCreate(
-                consumer.groupName, autoCreate: config.autoCreateSubscriptionGroup)
-            else { continue }
+            guard let group = env.subscriptionGroup(consumer.groupName, autoCreate: config.autoCreateSubscriptionGroup) else { continue }
             let retryTopic = TopicValidator.retryTopic(group: consumer.groupName)
             if TopicValidator.validateTopic(retryTopic) == nil {
-                topicsCreated = controller.topicConfigManager.createTopicIfAbsent(
-                    retryTopic, queueNums: max(1, group.retryQueueNums)).created || topicsCreated
+                topicsCreated = env.createTopicIfAbsent(retryTopic, queueNums: max(1, group.retryQueueNums)) || topicsCreated
             }
-            let changed = controller.consumerManager.register(group: consumer.groupName, client: client, data: consumer)
+            let changed = env.consumers.register(group: consumer.groupName, client: client, data: consumer)
             if changed && group.notifyConsumerIdsChangedEnable && consumer.messageModel.name != "BROADCASTING" {
-                controller.notifyConsumerIdsChanged(group: consumer.groupName)
+                env.notifyConsumerIdsChanged(group: consumer.groupName)
             }
         }
         for producer in data.producerDataSet {
-            controller.producerManager.register(group: producer.groupName, client: client)
+            env.producers.register(group: producer.groupName, client: client)
         }
-        if topicsCreated { controller.registerBrokerAllSoon() }
+        if topicsCreated { env.registerBrokerAllSoon() }
         return request.makeResponse(.success, header: HeartbeatResponseHeader(supportsHeartbeatV2: true, subscriptionChanged: true))
     }
 
@@ -58,10 +70,10 @@ struct ClientManageProcessor: RemotingRequestProcessor {
             return request.makeResponse(.success)
         }
         if sub.expressionType.isEmpty || sub.expressionType == "TAG" { return request.makeResponse(.success) }
-        guard sub.expressionType == "SQL92", controller.brokerConfig.enablePropertyFilter else {
+        guard sub.expressionType == "SQL92", environment.brokerConfig.enablePropertyFilter else {
             return request.makeResponse(.systemError, remark: "The broker does not support consumer to filter message by \(sub.expressionType)")
         }
-        if case .failure(let e) = controller.sqlFilterCache.compile(sub.subString) {
+        if case .failure(let e) = environment.compileSQLFilter(sub.subString) {
             return request.makeResponse(.subscriptionParseFailed, remark: "\(e)")
         }
         return request.makeResponse(.success)
@@ -70,9 +82,9 @@ struct ClientManageProcessor: RemotingRequestProcessor {
     func unregister(_ request: RemotingCommand, channel: RemotingChannel) -> RemotingCommand {
         let h: UnregisterClientRequestHeader
         do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
-        if let g = h.producerGroup { controller.producerManager.unregister(group: g, channel: channel) }
-        if let g = h.consumerGroup, controller.consumerManager.unregister(group: g, channel: channel) {
-            controller.notifyConsumerIdsChanged(group: g)
+        if let g = h.producerGroup { environment.producers.unregister(group: g, channel: channel) }
+        if let g = h.consumerGroup, environment.consumers.unregister(group: g, channel: channel) {
+            environment.notifyConsumerIdsChanged(group: g)
         }
         return request.makeResponse(.success)
     }

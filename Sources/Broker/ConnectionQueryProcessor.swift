@@ -1,11 +1,12 @@
 // ConnectionQueryProcessor: GET_CONSUMER_CONNECTION_LIST (203) and GET_PRODUCER_CONNECTION_LIST (204) —
 // which clients of a group are connected, from the heartbeat tables (spec remoting.md §9.12, §11.9,
-// admin.md §9.3–§9.4). Registered by BrokerController; runs on the dispatcher's per-request task.
+// admin.md §9.3–§9.4). Built from the client tables; runs on the admin executor.
 
 import Remoting
 
 struct ConnectionQueryProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let consumers: ConsumerManager
+    let producers: ProducerManager
 
     static let codes: [RequestCode] = [.getConsumerConnectionList, .getProducerConnectionList]
 
@@ -24,7 +25,7 @@ struct ConnectionQueryProcessor: RemotingRequestProcessor {
     func consumerConnection(_ request: RemotingCommand) -> RemotingCommand {
         let h: ConsumerGroupRequestHeader
         do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
-        guard let info = controller.consumerManager.groupInfo(h.consumerGroup), !info.channels.isEmpty else {
+        guard let info = consumers.groupInfo(h.consumerGroup), !info.channels.isEmpty else {
             return request.makeResponse(.consumerNotOnline, remark: "the consumer group[\(h.consumerGroup)] not online")
         }
         let body = ConsumerConnection(
@@ -36,7 +37,7 @@ struct ConnectionQueryProcessor: RemotingRequestProcessor {
     func producerConnection(_ request: RemotingCommand) -> RemotingCommand {
         let h: GetProducerConnectionListRequestHeader
         do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
-        let channels = controller.producerManager.channels(group: h.producerGroup)
+        let channels = producers.channels(group: h.producerGroup)
         guard !channels.isEmpty else {
             return request.makeResponse(.systemError, remark: "the producer group[\(h.producerGroup)] not exist")
         }

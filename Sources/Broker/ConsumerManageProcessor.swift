@@ -1,12 +1,16 @@
 // ConsumerManageProcessor: QUERY_CONSUMER_OFFSET (14), UPDATE_CONSUMER_OFFSET (15) and
 // GET_CONSUMER_LIST_BY_GROUP (38) (spec broker.md §5, §6.2, remoting.md §9.4, §9.8).
-// Runs on the dispatcher's per-request task.
+// Built from the tables it reads (no controller); runs on the consumer-manage executor.
 
 import Remoting
 import Store
 
 struct ConsumerManageProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let offsets: ConsumerOffsetManager
+    let groups: SubscriptionGroupManager
+    let topics: TopicConfigManager
+    let consumers: ConsumerManager
+    let store: MessageStore
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
         switch request.requestCode {
@@ -20,10 +24,9 @@ struct ConsumerManageProcessor: RemotingRequestProcessor {
     func queryConsumerOffset(_ request: RemotingCommand) -> RemotingCommand {
         let h: QueryConsumerOffsetRequestHeader
         do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
-        if let offset = controller.consumerOffsetManager.queryOffset(group: h.consumerGroup, topic: h.topic, queueId: h.queueId) {
+        if let offset = offsets.queryOffset(group: h.consumerGroup, topic: h.topic, queueId: h.queueId) {
             return request.makeResponse(.success, header: OffsetResponseHeader(offset: offset))
         }
-        let store = controller.store
         if h.setZeroIfNotFound ?? true, store.minOffsetInQueue(topic: h.topic, queueId: h.queueId) <= 0,
            let physical = store.commitLogOffset(topic: h.topic, queueId: h.queueId, queueOffset: 0),
            let record = store.lookMessage(physicalOffset: physical),
@@ -37,21 +40,21 @@ struct ConsumerManageProcessor: RemotingRequestProcessor {
     func updateConsumerOffset(_ request: RemotingCommand) -> RemotingCommand {
         let h: UpdateConsumerOffsetRequestHeader
         do { h = try request.decodeHeader() } catch { return request.makeResponse(.invalidParameter, remark: "\(error)") }
-        guard controller.subscriptionGroupManager.find(h.consumerGroup) != nil else {
+        guard groups.find(h.consumerGroup) != nil else {
             return request.makeResponse(.subscriptionGroupNotExist, remark: "subscription group \(h.consumerGroup) does not exist")
         }
-        guard controller.topicConfigManager.select(h.topic) != nil else {
+        guard topics.select(h.topic) != nil else {
             return request.makeResponse(.topicNotExist, remark: "topic \(h.topic) does not exist")
         }
-        controller.consumerOffsetManager.commitOffset(group: h.consumerGroup, topic: h.topic, queueId: h.queueId,
-                                                      offset: h.commitOffset)
+        offsets.commitOffset(group: h.consumerGroup, topic: h.topic, queueId: h.queueId,
+                             offset: h.commitOffset)
         return request.makeResponse(.success)
     }
 
     func consumerList(_ request: RemotingCommand) -> RemotingCommand {
         let h: GetConsumerListByGroupRequestHeader
         do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
-        guard let info = controller.consumerManager.groupInfo(h.consumerGroup), !info.channels.isEmpty else {
+        guard let info = consumers.groupInfo(h.consumerGroup), !info.channels.isEmpty else {
             return request.makeResponse(.systemError, remark: "no consumer for this group, \(h.consumerGroup)")
         }
         return request.makeResponse(.success, body: GetConsumerListByGroupResponseBody(consumerIdList: info.clientIds).encode())

@@ -71,6 +71,21 @@ public final class ConsumerOffsetManager: Sendable {
         }
     }
 
+    /// Every committed offset, as GET_ALL_CONSUMER_OFFSET answers it.
+    var serializeWrapper: ConsumerOffsetSerializeWrapper {
+        ConsumerOffsetSerializeWrapper(offsetTable: state.withLock { $0.offsets },
+                                       dataVersion: DataVersion(counter: 0, timestamp: nowMs(), stateVersion: 0))
+    }
+
+    /// A slave takes its master's table whole (SlaveSynchronize).
+    func replaceAll(_ table: [String: [Int32: Int64]]) {
+        state.withLock { s in
+            s.offsets = table
+            s.dirty = true
+        }
+        persist()
+    }
+
     /// Writes the table if anything changed since the last write (or always when `force`).
     func persist(force: Bool = false) {
         let snapshot: [String: [Int32: Int64]]? = state.withLock { s in

@@ -1,18 +1,20 @@
 // ConsumerStatusProcessor: INVOKE_BROKER_TO_GET_CONSUMER_STATUS (223) — asks each online consumer of the
 // group (or the one client id given) for the offsets it holds for a topic with GET_CONSUMER_STATUS_FROM_CLIENT
-// (221) and answers them by client id (Java: Broker2Client.getConsumeStatus). Registered by BrokerController
-// on the admin executor; one 5 s call per consumer, in turn.
+// (221) and answers them by client id (Java: Broker2Client.getConsumeStatus). Built from the consumer table;
+// runs on the admin executor; one 5 s call per consumer, in turn.
 
+import Logging
 import Remoting
 
 struct ConsumerStatusProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let consumers: ConsumerManager
+    let logger: Logger
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
         guard request.requestCode == .invokeBrokerToGetConsumerStatus else { return RemotingDispatcher.notSupported(request) }
         let h: GetConsumerStatusRequestHeader
         do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
-        guard let info = controller.consumerManager.groupInfo(h.group), !info.channels.isEmpty else {
+        guard let info = consumers.groupInfo(h.group), !info.channels.isEmpty else {
             return request.makeResponse(.systemError, remark: "No Any Consumer online in the consumer group: [\(h.group)]")
         }
         let ask = RemotingCommand.request(.getConsumerStatusFromClient,
@@ -26,7 +28,7 @@ struct ConsumerStatusProcessor: RemotingRequestProcessor {
                     body.consumerTable[client.clientId] = try GetConsumerStatusBody.decode(b).messageQueueTable
                 }
             } catch {
-                controller.logger.warning("[get-consumer-status] client \(client.clientId) of group \(h.group): \(error)")
+                logger.warning("[get-consumer-status] client \(client.clientId) of group \(h.group): \(error)")
             }
         }
         return request.makeResponse(.success, body: body.encode())

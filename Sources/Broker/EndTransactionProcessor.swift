@@ -3,7 +3,7 @@
 // the request's producer group and both offsets; commit writes the real message to REAL_TOPIC/REAL_QID
 // with transaction type COMMIT, then the op record; rollback writes only the op record. Clients send it
 // one-way, so the answer matters only to clients that wait (the C++ client) and to tests.
-// Runs on the dispatcher's per-request task.
+// Built from the transaction bridge, the settings and the stats; runs on the end-transaction executor.
 
 import Common
 import Logging
@@ -11,7 +11,10 @@ import Remoting
 import Store
 
 struct EndTransactionProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let bridge: TransactionalMessageBridge
+    let config: any BrokerConfigSource
+    let stats: BrokerStats
+    var logger: Logger { bridge.logger }
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
         let header: EndTransactionRequestHeader
@@ -20,8 +23,8 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
         } catch {
             return request.makeResponse(.systemError, remark: "\(error)")
         }
-        if controller.store.config.brokerRole == .slave {
-            controller.logger.warning("Message store is slave mode, so end transaction is forbidden.")
+        if bridge.store.config.brokerRole == .slave {
+            logger.warning("Message store is slave mode, so end transaction is forbidden.")
             return request.makeResponse(.slaveNotAvailable)
         }
         let source = header.fromTransactionCheck ? "check answer" : "end transaction"
@@ -29,27 +32,26 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
         case MessageSysFlag.transactionCommitType:
             break
         case MessageSysFlag.transactionRollbackType:
-            controller.logger.info("\(source) from producer \(channel.remoteAddress): rollback",
+            logger.info("\(source) from producer \(channel.remoteAddress): rollback",
                                    metadata: ["msgId": "\(header.msgId)", "commitLogOffset": "\(header.commitLogOffset)"])
         default:
             // Unknown (0) or anything else: the half message stays pending for the check service.
-            controller.logger.info("\(source) from producer \(channel.remoteAddress): still pending",
+            logger.info("\(source) from producer \(channel.remoteAddress): still pending",
                                    metadata: ["msgId": "\(header.msgId)", "remark": "\(request.remark ?? "")"])
             return nil
         }
 
-        let bridge = TransactionalMessageBridge(controller: controller)
         guard let half = bridge.halfMessage(commitLogOffset: header.commitLogOffset) else {
             return request.makeResponse(.systemError, remark: "Find prepared transaction message failed")
         }
         let properties = MessageProperties.decode(half.properties)
         if let refusal = Self.checkPrepareMessage(half, properties: properties, header) {
-            controller.logger.warning("end transaction refused: \(refusal)",
+            logger.warning("end transaction refused: \(refusal)",
                                       metadata: ["producerGroup": "\(header.producerGroup)", "remote": "\(channel.remoteAddress)"])
             return request.makeResponse(.systemError, remark: refusal)
         }
         if rejectCommitOrRollback(header, half: half, properties: properties) {
-            controller.logger.warning("end transaction after the first check time, wait for the check",
+            logger.warning("end transaction after the first check time, wait for the check",
                                       metadata: ["msgId": "\(header.msgId)", "commitLogOffset": "\(header.commitLogOffset)"])
             return request.makeResponse(.illegalOperation, remark: "Message commit fail [producer end]. currentTimeMillis - bornTime > checkImmunityTime")
         }
@@ -61,10 +63,10 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
         guard let final = Self.endMessageTransaction(half, properties: properties, commitLogOffset: header.commitLogOffset) else {
             return request.makeResponse(.systemError, remark: "the half message has no REAL_TOPIC/REAL_QID")
         }
-        let result = await controller.store.putMessage(final)
+        let result = await bridge.store.putMessage(final)
         let response = Self.response(to: request, result)
         if response.responseCode == .success {
-            controller.stats.recordPut(messages: 1, bytes: final.body.count, ok: true)
+            stats.recordPut(messages: 1, bytes: final.body.count, ok: true)
             await bridge.putOpMessage(halfQueueId: half.queueId, halfQueueOffset: half.queueOffset)
         }
         return response
@@ -83,7 +85,7 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
     func rejectCommitOrRollback(_ header: EndTransactionRequestHeader, half: StoredMessage, properties: [String: String]) -> Bool {
         guard !header.fromTransactionCheck,
               let text = properties[TransactionalMessageBridge.checkImmunityTimeProperty], !text.isEmpty else { return false }
-        let immunity = TransactionalMessageCheckService.immunityTimeMs(text, transactionTimeOut: controller.brokerConfig.transactionTimeOut)
+        let immunity = TransactionalMessageCheckService.immunityTimeMs(text, transactionTimeOut: config.brokerConfig.transactionTimeOut)
         return nowMs() - half.bornTimestampMs > immunity
     }
 
@@ -101,7 +103,8 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
     /// Store status → answer; "stored but not flushed" counts as success, as in RocketMQ.
     static func response(to request: RemotingCommand, _ result: PutMessageResult) -> RemotingCommand {
         switch result.status {
-        case .putOk, .flushDiskTimeout:
+        case .putOk, .flushDiskTimeout, .flushSlaveTimeout, .slaveNotAvailable:
+            // Stored; a slave or the disk being late does not undo the commit (Java answers SUCCESS too).
             return request.makeResponse(.success)
         case .createMappedFileFailed:
             return request.makeResponse(.systemError, remark: "Create mapped file failed.")

@@ -287,11 +287,17 @@ struct MessageRouter: Sendable {
     /// CONSUMER_SEND_MSG_BACK (broker.md §9): a copy for %RETRY%<group> through delay level 3 +
     /// reconsumeTimes (or the one asked for), or for %DLQ%<group> past the maximum or on a negative level.
     /// `.deliver` with an empty topic means: answer SUCCESS and store nothing (retryQueueNums 0).
-    func routeSendBack(_ m: InboundSendBack) -> RouteDecision {
+    /// `group` is what precheckSendBack found (the processor checks before it reads the stored message);
+    /// without it the prechecks run here.
+    func routeSendBack(_ m: InboundSendBack, group prechecked: SubscriptionGroupConfig? = nil) -> RouteDecision {
         let g: SubscriptionGroupConfig
-        switch precheckSendBack(group: m.group) {
-        case .failure(let stop): return stop.decision
-        case .success(let found): g = found
+        if let prechecked {
+            g = prechecked
+        } else {
+            switch precheckSendBack(group: m.group) {
+            case .failure(let stop): return stop.decision
+            case .success(let found): g = found
+            }
         }
         let retryTopic = TopicValidator.retryTopic(group: m.group)
         var decoded = MessageProperties.decode(m.properties)

@@ -1,13 +1,13 @@
 // QueryMessageProcessor: VIEW_MESSAGE_BY_ID (33) — one record by commit-log offset — and QUERY_MESSAGE (12)
 // — records by key within a time range from the index (spec broker.md §13, remoting.md §9.11).
-// Per-request task; bodies are copies of the stored records.
+// Built over the store alone; runs on the query executor; bodies are copies of the stored records.
 
 import NIOCore
 import Remoting
 import Store
 
 struct QueryMessageProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let store: MessageStore
     static let defaultQueryMaxNum: Int32 = 32
     static let queryMaxNum: Int32 = 64
 
@@ -16,7 +16,7 @@ struct QueryMessageProcessor: RemotingRequestProcessor {
         case .viewMessageById:
             let h: ViewMessageRequestHeader
             do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
-            guard h.offset >= 0, let record = controller.store.lookMessage(physicalOffset: h.offset) else {
+            guard h.offset >= 0, let record = store.lookMessage(physicalOffset: h.offset) else {
                 return request.makeResponse(.systemError, remark: "can not find message by the offset, \(h.offset)")
             }
             return request.makeResponse(.success, body: ByteBuffer(bytes: record.bytes))
@@ -24,8 +24,8 @@ struct QueryMessageProcessor: RemotingRequestProcessor {
             let h: QueryMessageRequestHeader
             do { h = try request.decodeHeader() } catch { return request.makeResponse(.systemError, remark: "\(error)") }
             let maxNum = h.uniqueKeyQuery == true ? Self.defaultQueryMaxNum : min(max(1, h.maxNum), Self.queryMaxNum)
-            let result = controller.store.queryMessage(topic: h.topic, key: h.key, maxNum: Int(maxNum),
-                                                       beginMs: h.beginTimestamp, endMs: h.endTimestamp)
+            let result = store.queryMessage(topic: h.topic, key: h.key, maxNum: Int(maxNum),
+                                            beginMs: h.beginTimestamp, endMs: h.endTimestamp)
             let header = QueryMessageResponseHeader(indexLastUpdateTimestamp: result.indexLastUpdateTimestampMs,
                                                     indexLastUpdatePhyoffset: result.indexLastUpdatePhysicalOffset)
             guard !result.messages.isEmpty else {

@@ -26,15 +26,24 @@ final class ScheduleMessageService: Sendable {
         self.file = ConfigManager(path: path)
         self.logger = logger
         // {"offsetTable":{1:17,2:0}} (fastjson bare numeric keys; 4.x files have no dataVersion).
-        let loaded: [Int32: Int64]? = file.load { text in
-            guard let table = (try? JSONValue.parse(text))?["offsetTable"]?.objectValue else { return nil }
-            var out: [Int32: Int64] = [:]
-            for (key, value) in table.members {
-                if let level = key.text.flatMap({ Int32($0) }), let offset = value.int64Value { out[level] = offset }
-            }
-            return out
-        }
+        let loaded: [Int32: Int64]? = file.load { Self.parseOffsetTable($0) }
         offsets.withLock { $0 = loaded ?? [:] }
+    }
+
+    /// The delayOffset.json text: `{"offsetTable":{1:17,2:0}}`, also GET_ALL_DELAY_OFFSET's body.
+    static func parseOffsetTable(_ text: String) -> [Int32: Int64]? {
+        guard let table = (try? JSONValue.parse(text))?["offsetTable"]?.objectValue else { return nil }
+        var out: [Int32: Int64] = [:]
+        for (key, value) in table.members {
+            if let level = key.text.flatMap({ Int32($0) }), let offset = value.int64Value { out[level] = offset }
+        }
+        return out
+    }
+
+    /// A slave takes its master's delay offsets (SlaveSynchronize).
+    func replaceOffsets(_ table: [Int32: Int64]) {
+        offsets.withLock { $0 = table }
+        persist()
     }
 
     var maxLevel: Int32 { Int32(levelsMs.count) }
@@ -80,7 +89,7 @@ final class ScheduleMessageService: Sendable {
                 }
                 if let out = Self.messageToDeliver(message) {
                     let result = await store.putMessage(out)
-                    guard result.isOk || result.status == .flushDiskTimeout else {
+                    guard result.isStored else {
                         logger.warning("delayed message redelivery failed (\(result.status.rawValue)); retrying", metadata: ["topic": "\(out.topic)"])
                         break
                     }
@@ -103,6 +112,14 @@ final class ScheduleMessageService: Sendable {
 
     /// Writes config/delayOffset.json.
     func persist() {
+        do {
+            try file.persist(offsetTableJSON)
+        } catch {
+            logger.error("cannot write \(file.path): \(error)")
+        }
+    }
+
+    var offsetTableJSON: String {
         let table = offsets.withLock { $0 }
         var w = JSONWriter(style: .fastjson)
         w.beginObject()
@@ -114,11 +131,7 @@ final class ScheduleMessageService: Sendable {
         }
         w.endObject()
         w.endObject()
-        do {
-            try file.persist(w.text)
-        } catch {
-            logger.error("cannot write \(file.path): \(error)")
-        }
+        return w.text
     }
 
     var offsetTable: [Int32: Int64] { offsets.withLock { $0 } }

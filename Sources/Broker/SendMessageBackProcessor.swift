@@ -2,16 +2,17 @@
 // not consume; the broker stores a copy for the group's retry topic %RETRY%<group> through the delay level
 // (3 + reconsumeTimes by default, so retries come 10 s ... 2 h later), or, once reconsumeTimes reached the
 // maximum (or the client asked with a negative level), into the dead-letter topic %DLQ%<group>.
-// Routed by MessageRouter.routeSendBack; runs on the send executor (it may create topics and wait).
+// Routed by MessageRouter (precheckSendBack, then routeSendBack with the group it found); built over
+// SendMessageEnvironment like sends; runs on the send executor (it may create topics and wait).
 
 import Remoting
 import Store
 
 struct SendMessageBackProcessor: RemotingRequestProcessor {
-    let controller: BrokerController
+    let environment: any SendMessageEnvironment
 
     /// As sends (it is the same processor in Java): a slave, or a busy page cache, refuses before queueing.
-    func rejectRequest() -> Bool { controller.store.isSlave || controller.store.isOSPageCacheBusy }
+    func rejectRequest() -> Bool { environment.messageStore.isSlave || environment.messageStore.isOSPageCacheBusy }
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
         let header: ConsumerSendMsgBackRequestHeader
@@ -20,7 +21,7 @@ struct SendMessageBackProcessor: RemotingRequestProcessor {
         } catch {
             return request.makeResponse(.systemError, remark: "\(error)")
         }
-        let environment = BrokerSendEnvironment(controller: controller)
+        let environment = self.environment
         func router() -> MessageRouter {
             MessageRouter(settings: environment.routingSettings, tables: environment.tables,
                           makeUniqueKey: { environment.makeUniqueKey() })
@@ -33,20 +34,23 @@ struct SendMessageBackProcessor: RemotingRequestProcessor {
             environment.create(creations)
             precheck = router().precheckSendBack(group: header.group)
         }
-        if case .failure(let stop) = precheck {
+        let group: SubscriptionGroupConfig
+        switch precheck {
+        case .success(let g): group = g
+        case .failure(let stop):
             switch stop.decision {
             case .refuse(let code, let remark): return request.makeResponse(code, remark: remark)
             case .deliver: return request.makeResponse(.success)  // retryQueueNums 0: dropped, as Java does
             case .create: return request.makeResponse(.systemError, remark: "topic[\(TopicValidator.retryTopic(group: header.group))] not exist")
             }
         }
-        guard let record = controller.store.lookMessage(physicalOffset: header.offset), let original = StoredMessage(record) else {
+        guard let original = environment.messageStore.storedMessage(atPhysicalOffset: header.offset) else {
             return request.makeResponse(.systemError, remark: "look message by offset failed, \(header.offset)")
         }
         let inbound = InboundSendBack(group: header.group, delayLevel: header.delayLevel, maxReconsumeTimes: header.maxReconsumeTimes,
                                       properties: original.properties, originalTopic: original.topic, sysFlag: original.sysFlag,
                                       reconsumeTimes: original.reconsumeTimes, offsetMessageId: original.offsetMessageId)
-        func route() -> RouteDecision { router().routeSendBack(inbound) }
+        func route() -> RouteDecision { router().routeSendBack(inbound, group: group) }
         var decision = route()
         for _ in 0..<3 {
             guard case .create(let creations) = decision else { break }
@@ -62,11 +66,11 @@ struct SendMessageBackProcessor: RemotingRequestProcessor {
         if plan.topic.isEmpty { return request.makeResponse(.success) }  // retryQueueNums 0: dropped, as Java does
         let properties = plan.properties
         let target = (topic: plan.topic, queueId: plan.queueId)
-        let result = await controller.store.putMessage(MessageToStore(
+        let result = await environment.messageStore.putMessage(MessageToStore(
             topic: target.topic, queueId: target.queueId, body: original.body, properties: properties, flag: original.flag,
             sysFlag: original.sysFlag, bornTimestampMs: original.bornTimestampMs, bornHost: original.bornHost,
             reconsumeTimes: original.reconsumeTimes + 1))
-        if result.isOk || result.status == .flushDiskTimeout { return request.makeResponse(.success) }
+        if result.isStored { return request.makeResponse(.success) }
         return request.makeResponse(.systemError, remark: result.remark ?? result.status.rawValue)
     }
 }

@@ -20,9 +20,21 @@ protocol MessageStoring: Sendable {
     func tryPutMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool
     var isOSPageCacheBusy: Bool { get }
     var isSlave: Bool { get }
+    /// The stored message at a CommitLog offset (send-back copies it), or nil when none is there.
+    func storedMessage(atPhysicalOffset offset: Int64) -> StoredMessage?
 }
 
-extension MessageStore: MessageStoring {}
+extension MessageStoring {
+    func putMessage(_ message: MessageToStore) async -> PutMessageResult {
+        await withCheckedContinuation { c in putMessage(message) { c.resume(returning: $0) } }
+    }
+}
+
+extension MessageStore: MessageStoring {
+    func storedMessage(atPhysicalOffset offset: Int64) -> StoredMessage? {
+        lookMessage(physicalOffset: offset).flatMap { StoredMessage($0) }
+    }
+}
 
 /// What sends need of the broker, and no more: a processor can be built over plain values in a test.
 protocol SendMessageEnvironment: Sendable {
@@ -182,12 +194,14 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         switch result.status {
         case .putOk: code = .success
         case .flushDiskTimeout: code = .flushDiskTimeout
+        case .flushSlaveTimeout: code = .flushSlaveTimeout
+        case .slaveNotAvailable: code = .slaveNotAvailable
         case .messageIllegal, .propertiesSizeExceeded: code = .messageIllegal
         case .serviceNotAvailable: code = .serviceNotAvailable
         case .flushQueueFull, .osPageCacheBusy: code = .systemBusy
         case .createMappedFileFailed, .unknownError: code = .systemError
         }
-        if let append = result.append, code == .success || code == .flushDiskTimeout {
+        if let append = result.append, result.isStored {
             responseHeader.msgId = append.messageId
             responseHeader.queueId = p.queueId
             responseHeader.queueOffset = append.queueOffset

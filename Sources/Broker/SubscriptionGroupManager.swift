@@ -28,6 +28,16 @@ public final class SubscriptionGroupManager: Sendable {
         }
     }
 
+    /// A slave takes its master's groups whole (SlaveSynchronize).
+    func replaceAll(_ wrapper: SubscriptionGroupWrapper) {
+        let changed = state.withLock { s -> Bool in
+            guard s != wrapper else { return false }
+            s = wrapper
+            return true
+        }
+        if changed { persist() }
+    }
+
     public func find(_ group: String) -> SubscriptionGroupConfig? { state.withLock { $0.subscriptionGroupTable[group] } }
 
     /// The group, auto-created with defaults when allowed and the name is valid.

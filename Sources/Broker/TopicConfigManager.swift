@@ -53,6 +53,19 @@ public final class TopicConfigManager: Sendable {
         state.withLock { TopicConfigSerializeWrapper(topicConfigTable: $0.table, dataVersion: $0.dataVersion) }
     }
 
+    /// A slave takes its master's table whole when its data version differs (SlaveSynchronize); true if so.
+    @discardableResult
+    func replaceAll(_ wrapper: TopicConfigSerializeWrapper) -> Bool {
+        let changed = state.withLock { s -> Bool in
+            guard s.dataVersion != wrapper.dataVersion || s.table != wrapper.topicConfigTable else { return false }
+            s.table = wrapper.topicConfigTable
+            s.dataVersion = wrapper.dataVersion
+            return true
+        }
+        if changed { persist() }
+        return changed
+    }
+
     public var topicNames: [String] { state.withLock { Array($0.table.keys) } }
 
     /// Creates `topic` from the template `defaultTopic` (broker.md §2.2). Returns the config and whether it is new.

@@ -3,9 +3,10 @@
 // type NOT_TYPE, so it gets a ConsumeQueue slot there and none in its real topic; a resolved one gets an
 // op record ("d", body "<half queue offset>,") in RMQ_SYS_TRANS_OP_HALF_TOPIC. The check service's
 // progress is kept as consumer offsets of group CID_RMQ_SYS_TRANS on both topics. Stateless over the
-// controller's store and managers; any task.
+// store, the topic table and the offset table it is built from; any task.
 
 import Common
+import Logging
 import Remoting
 import Store
 
@@ -24,9 +25,12 @@ struct TransactionalMessageBridge: Sendable {
     static let checkTimesProperty = "TRANSACTION_CHECK_TIMES"
     static let checkImmunityTimeProperty = "CHECK_IMMUNITY_TIME_IN_SECONDS"
 
-    let controller: BrokerController
-
-    var store: MessageStore { controller.store }
+    let store: MessageStore
+    let topics: TopicConfigManager
+    let offsets: ConsumerOffsetManager
+    /// Called after a system topic was created, so the NameServers learn it.
+    let topicCreated: @Sendable () -> Void
+    let logger: Logger
 
     // MARK: half messages
 
@@ -61,14 +65,14 @@ struct TransactionalMessageBridge: Sendable {
 
     /// Queues of the half topic the store has units for (normally just queue 0).
     var halfQueueIds: [Int32] {
-        let configured = controller.topicConfigManager.select(Self.halfTopic)?.readQueueNums ?? 1
+        let configured = topics.select(Self.halfTopic)?.readQueueNums ?? 1
         return (0..<max(1, configured)).filter { store.maxOffsetInQueue(topic: Self.halfTopic, queueId: $0) > 0 }
     }
 
     /// Creates the half, op and check-max topics once (1 queue, perm 6), as RocketMQ does on first use.
     func ensureSystemTopic(_ topic: String) {
-        if controller.topicConfigManager.createTopicIfAbsent(topic, queueNums: 1, perm: PermName.read | PermName.write).created {
-            controller.registerBrokerAllSoon()
+        if topics.createTopicIfAbsent(topic, queueNums: 1, perm: PermName.read | PermName.write).created {
+            topicCreated()
         }
     }
 
@@ -76,12 +80,12 @@ struct TransactionalMessageBridge: Sendable {
 
     /// CID_RMQ_SYS_TRANS's offset on a queue, or the queue's min offset when none was stored.
     func fetchConsumeOffset(topic: String, queueId: Int32) -> Int64 {
-        controller.consumerOffsetManager.queryOffset(group: Self.systemConsumerGroup, topic: topic, queueId: queueId)
+        offsets.queryOffset(group: Self.systemConsumerGroup, topic: topic, queueId: queueId)
             ?? store.minOffsetInQueue(topic: topic, queueId: queueId)
     }
 
     func updateConsumeOffset(topic: String, queueId: Int32, offset: Int64) {
-        controller.consumerOffsetManager.commitOffset(group: Self.systemConsumerGroup, topic: topic, queueId: queueId, offset: offset)
+        offsets.commitOffset(group: Self.systemConsumerGroup, topic: topic, queueId: queueId, offset: offset)
     }
 
     // MARK: puts
@@ -97,8 +101,8 @@ struct TransactionalMessageBridge: Sendable {
                                 body: Array("\(halfQueueOffset)\(Self.opOffsetSeparator)".utf8),
                                 properties: properties, bornTimestampMs: nowMs(), bornHost: store.config.storeHost)
         let result = await store.putMessage(op)
-        if !(result.isOk || result.status == .flushDiskTimeout) {
-            controller.logger.error("transaction op record for half offset \(halfQueueOffset) not stored: \(result.status.rawValue)")
+        if !(result.isStored) {
+            logger.error("transaction op record for half offset \(halfQueueOffset) not stored: \(result.status.rawValue)")
             return false
         }
         return true
@@ -118,8 +122,8 @@ struct TransactionalMessageBridge: Sendable {
                                   flag: half.flag, sysFlag: half.sysFlag, bornTimestampMs: half.bornTimestampMs,
                                   bornHost: half.bornHost, reconsumeTimes: half.reconsumeTimes)
         let result = await store.putMessage(copy)
-        guard result.isOk || result.status == .flushDiskTimeout, let append = result.append else {
-            controller.logger.error("re-appending half message \(half.offsetMessageId) failed: \(result.status.rawValue)")
+        guard result.isStored, let append = result.append else {
+            logger.error("re-appending half message \(half.offsetMessageId) failed: \(result.status.rawValue)")
             return nil
         }
         var stored = half
@@ -143,6 +147,6 @@ struct TransactionalMessageBridge: Sendable {
                                      flag: half.flag, sysFlag: half.sysFlag, bornTimestampMs: half.bornTimestampMs,
                                      bornHost: half.bornHost, reconsumeTimes: half.reconsumeTimes)
         let result = await store.putMessage(message)
-        return result.isOk || result.status == .flushDiskTimeout
+        return result.isStored
     }
 }

@@ -11,26 +11,29 @@ import Remoting
 import Store
 
 struct TransactionalMessageCheckListener: Sendable {
-    let controller: BrokerController
+    let bridge: TransactionalMessageBridge
+    let producers: ProducerManager
+    let config: any BrokerConfigSource
+    var logger: Logger { bridge.logger }
 
     /// Sends the check about `copy` (the re-appended half message). No producer of the group online: the
     /// next round asks again about the copy.
     func resolveHalfMsg(_ copy: StoredMessage) async {
         let properties = MessageProperties.decode(copy.properties)
         guard let group = properties[TransactionalMessageBridge.producerGroupProperty],
-              let channel = controller.producerManager.availableChannel(group: group) else {
-            controller.logger.warning("Check transaction failed, channel is null.",
+              let channel = producers.availableChannel(group: group) else {
+            logger.warning("Check transaction failed, channel is null.",
                                       metadata: ["groupId": "\(properties[TransactionalMessageBridge.producerGroupProperty] ?? "")"])
             return
         }
-        guard let (header, body) = Self.checkRequest(copy, properties: properties, brokerName: controller.brokerConfig.brokerName) else {
-            controller.logger.error("half message at \(copy.physicalOffset) cannot be encoded for a check")
+        guard let (header, body) = Self.checkRequest(copy, properties: properties, brokerName: config.brokerConfig.brokerName) else {
+            logger.error("half message at \(copy.physicalOffset) cannot be encoded for a check")
             return
         }
         do {
             try await channel.invokeOneway(.request(.checkTransactionState, header: header, body: ByteBuffer(bytes: body)))
         } catch {
-            controller.logger.warning("Check transaction failed: \(error)", metadata: ["groupId": "\(group)", "remote": "\(channel.remoteAddress)"])
+            logger.warning("Check transaction failed: \(error)", metadata: ["groupId": "\(group)", "remote": "\(channel.remoteAddress)"])
         }
     }
 
@@ -51,11 +54,11 @@ struct TransactionalMessageCheckListener: Sendable {
 
     /// True when the message now lies in TRANS_CHECK_MAX_TIME_TOPIC.
     func resolveDiscardMsg(_ half: StoredMessage) async -> Bool {
-        controller.logger.error("half message exceeded the check count or the store's retention; discarded to \(TransactionalMessageBridge.checkMaxTimeTopic)",
+        logger.error("half message exceeded the check count or the store's retention; discarded to \(TransactionalMessageBridge.checkMaxTimeTopic)",
                                 metadata: ["msgId": "\(MessageProperties.value(of: MessageProperties.uniqueClientMessageIdKeyIndex, in: half.properties) ?? half.offsetMessageId)",
                                            "commitLogOffset": "\(half.physicalOffset)"])
-        let ok = await TransactionalMessageBridge(controller: controller).putDiscardMessage(half)
-        if !ok { controller.logger.error("put discarded half message failed; retried next round") }
+        let ok = await bridge.putDiscardMessage(half)
+        if !ok { logger.error("put discarded half message failed; retried next round") }
         return ok
     }
 }

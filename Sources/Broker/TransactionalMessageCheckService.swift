@@ -4,7 +4,7 @@
 // than the store's retention) is discarded to TRANS_CHECK_MAX_TIME_TOPIC; one stored after the round began
 // or younger than its immunity time stops the queue until the next round; any other is re-appended with
 // TRANSACTION_CHECK_TIMES + 1 and its producer group is asked about the new copy. Progress on the half and
-// op queues is then stored. One round at a time, on the controller's task.
+// op queues is then stored. One round at a time, as one of the broker's background tasks.
 
 import Common
 import Logging
@@ -15,23 +15,24 @@ final class TransactionalMessageCheckService: Sendable {
     /// RocketMQ stops walking one queue after this long, so one busy queue cannot hold the others back.
     static let maxQueueProcessTimeMs: Int64 = 60_000
 
-    let controller: BrokerController
+    let bridge: TransactionalMessageBridge
     let listener: TransactionalMessageCheckListener
+    let config: any BrokerConfigSource
+    var logger: Logger { bridge.logger }
 
-    init(controller: BrokerController) {
-        self.controller = controller
-        listener = TransactionalMessageCheckListener(controller: controller)
+    init(bridge: TransactionalMessageBridge, producers: ProducerManager, config: any BrokerConfigSource) {
+        self.bridge = bridge
+        self.config = config
+        listener = TransactionalMessageCheckListener(bridge: bridge, producers: producers, config: config)
     }
-
-    var bridge: TransactionalMessageBridge { TransactionalMessageBridge(controller: controller) }
 
     /// Runs rounds until cancelled; the interval is read before each wait so UPDATE_BROKER_CONFIG applies.
     func run() async {
         while !Task.isCancelled {
-            let interval = max(10, controller.brokerConfig.transactionCheckInterval)
+            let interval = max(10, config.brokerConfig.transactionCheckInterval)
             try? await Task.sleep(for: .milliseconds(interval))
             if Task.isCancelled { return }
-            let c = controller.brokerConfig
+            let c = config.brokerConfig
             await check(transactionTimeOut: c.transactionTimeOut, transactionCheckMax: c.transactionCheckMax)
         }
     }
@@ -54,7 +55,7 @@ final class TransactionalMessageCheckService: Sendable {
             total.skippedDone += r.skippedDone
         }
         if total.checked > 0 || total.discarded > 0 {
-            controller.logger.info("transaction check round: \(total.checked) checked, \(total.discarded) discarded, \(total.skippedDone) already ended")
+            logger.info("transaction check round: \(total.checked) checked, \(total.discarded) discarded, \(total.skippedDone) already ended")
         }
         return total
     }
@@ -66,7 +67,7 @@ final class TransactionalMessageCheckService: Sendable {
     }
 
     private func checkQueue(_ queueId: Int32, transactionTimeOut: Int64, transactionCheckMax: Int32) async -> RoundResult {
-        let store = controller.store
+        let store = bridge.store
         let halfTopic = TransactionalMessageBridge.halfTopic, opTopic = TransactionalMessageBridge.opHalfTopic
         let startTime = nowMs()
         var result = RoundResult()
@@ -88,7 +89,7 @@ final class TransactionalMessageCheckService: Sendable {
                 continue
             }
             guard MessageProperties.value(of: MessageProperties.tags, in: op.properties) == TransactionalMessageBridge.removeTag else {
-                controller.logger.error("op record \(o) has an illegal tag; ignored")
+                logger.error("op record \(o) has an illegal tag; ignored")
                 ops.append(OpRecord(opOffset: o, maxHalfOffset: -1))
                 continue
             }
@@ -103,7 +104,7 @@ final class TransactionalMessageCheckService: Sendable {
         walk: while i < halfMax {
             let now = nowMs()
             if now - startTime > Self.maxQueueProcessTimeMs {
-                controller.logger.info("transaction check of half queue \(queueId) reached \(Self.maxQueueProcessTimeMs) ms")
+                logger.info("transaction check of half queue \(queueId) reached \(Self.maxQueueProcessTimeMs) ms")
                 break
             }
             if removeMap[i] != nil {

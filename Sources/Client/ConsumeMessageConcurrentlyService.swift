@@ -2,7 +2,9 @@
 // (`ConsumeMessageThread_<group>_<n>`), then removes consumed messages from the ProcessQueue and moves the
 // committed offset to the smallest one still in flight. RECONSUME_LATER in clustering sends the message
 // back (CONSUMER_SEND_MSG_BACK), falling back to a resend to %RETRY%<group>, else a local retry after
-// 5 s (client.md §8.11). Broadcasting only logs failures. Called by PushConsumer's pull loops.
+// 5 s (client.md §8.11). Broadcasting only logs failures. Called by PushConsumer's pull loops. Workers and
+// delayed local retries belong to `tasks`; the consumer's shutdown stops, waits (bounded) for running
+// listener calls, then shuts the service down, which awaits every worker.
 
 import Common
 import Foundation
@@ -24,6 +26,7 @@ final class ConsumeMessageConcurrentlyService: Sendable {
     let listener: MessageListenerConcurrently
     let offsetStore: any OffsetStore
     private let queue = WorkQueue<Request>()
+    private let tasks: BackgroundTasks
     /// Listener calls running, and whether stop() was called: after it no new call starts, so shutdown can
     /// wait for the running ones to record their offsets before it persists (awaitIdle).
     private let activity = Mutex<(inFlight: Int, stopped: Bool)>((0, false))
@@ -38,15 +41,23 @@ final class ConsumeMessageConcurrentlyService: Sendable {
         self.instance = instance
         self.listener = listener
         self.offsetStore = offsetStore
+        tasks = BackgroundTasks(name: "ConsumeMessageConcurrentlyService \(consumer.group)")
     }
 
     func start(workers: Int) {
         for n in 1...max(1, workers) {
             let name = "ConsumeMessageThread_\(group.prefix(100))_\(n)"
-            Task { [self] in
+            tasks.spawn { [self] in
                 while let req = await queue.next() { await consume(req, threadName: name) }
             }
         }
+    }
+
+    /// Stops (if not yet), cancels the workers and pending local retries and returns once all have ended;
+    /// a listener call still running is told by cancellation and awaited.
+    func shutdown() async {
+        stop()
+        await tasks.shutdown()
     }
 
     /// No request starts after this; requests still queued are dropped unconsumed (their offsets are not
@@ -60,7 +71,7 @@ final class ConsumeMessageConcurrentlyService: Sendable {
     func awaitIdle(timeoutMs: Int64) async {
         let deadline = ContinuousClock.now + .milliseconds(max(0, timeoutMs))
         while activity.withLock({ $0.inFlight }) > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(5))
+            do { try await Task.sleep(for: .milliseconds(5)) } catch { return }
         }
     }
 
@@ -104,8 +115,7 @@ final class ConsumeMessageConcurrentlyService: Sendable {
             offsetStore.updateOffset(req.mq, offset, increaseOnly: true)
         }
         if !localRetry.isEmpty {
-            Task { [self] in
-                try? await Task.sleep(for: .seconds(5))
+            tasks.spawn(after: .seconds(5)) { [self, localRetry] in
                 if !req.pq.dropped { queue.push(Request(messages: localRetry, pq: req.pq, mq: req.mq)) }
             }
         }

@@ -4,7 +4,8 @@
 // and fresh (else it locks again and retries). SUCCESS commits past the batch; SUSPEND puts the batch back
 // and resumes after the suspend time, except messages that reached maxReconsumeTimes, which are sent to
 // %RETRY%<group> (the broker dead-letters them for a group holding locks) and then committed.
-// Called by PushConsumer's pull loops; loops are Swift tasks.
+// Called by PushConsumer's pull loops. Consume loops and their delayed restarts belong to `tasks`, which
+// the consumer's shutdown closes once the queues are dropped and their running batches have finished.
 
 import Common
 import Foundation
@@ -24,6 +25,7 @@ final class ConsumeMessageOrderlyService: Sendable {
     let lockQueue: @Sendable (MessageQueue) async -> Bool
     /// Continuous consumption of one queue before its loop yields (rocketmq.client.maxTimeConsumeContinuously).
     static let maxTimeConsumeContinuously: Duration = .seconds(60)
+    private let tasks: BackgroundTasks
 
     init(consumer: PushConsumer, instance: MQClientInstance, listener: @escaping MessageListenerOrderly,
          offsetStore: any OffsetStore, lockQueue: @escaping @Sendable (MessageQueue) async -> Bool)
@@ -37,6 +39,13 @@ final class ConsumeMessageOrderlyService: Sendable {
         self.listener = listener
         self.offsetStore = offsetStore
         self.lockQueue = lockQueue
+        tasks = BackgroundTasks(name: "ConsumeMessageOrderlyService \(consumer.group)")
+    }
+
+    /// No loop starts from here on; cancels the running ones (a listener call is told by cancellation)
+    /// and returns once all have ended.
+    func shutdown() async {
+        await tasks.shutdown()
     }
 
     /// Pulled messages were cached in `pq`; `dispatch` (from ProcessQueue.putMessages) starts a loop.
@@ -45,9 +54,10 @@ final class ConsumeMessageOrderlyService: Sendable {
     }
 
     private func startLoop(_ pq: ProcessQueue, _ mq: MessageQueue, after delay: Duration?) {
-        Task { [self] in
-            if let delay { try? await Task.sleep(for: delay) }
-            await consumeLoop(pq, mq)
+        if let delay {
+            tasks.spawn(after: delay) { [self] in await consumeLoop(pq, mq) }
+        } else {
+            tasks.spawn { [self] in await consumeLoop(pq, mq) }
         }
     }
 
@@ -57,11 +67,10 @@ final class ConsumeMessageOrderlyService: Sendable {
         guard !pq.dropped, pq.beginConsumeLoop() else { return }
         defer { pq.endConsumeLoop() }
         let began = ContinuousClock.now
-        while !pq.dropped {
+        while !pq.dropped && !Task.isCancelled {
             if clustering && (!pq.locked || pq.lockExpired(nowMs: MQFaultStrategy.nowMs())) {
                 // Lock again shortly, then come back (Java's tryLockLaterAndReconsume).
-                Task { [self] in
-                    try? await Task.sleep(for: .milliseconds(10))
+                tasks.spawn(after: .milliseconds(10)) { [self] in
                     let ok = await lockQueue(mq)
                     startLoop(pq, mq, after: .milliseconds(ok ? 10 : 3_000))
                 }

@@ -1,6 +1,8 @@
 // LitePullConsumer (DefaultLitePullConsumer, client.md §9.2): subscribe (rebalance-managed) or assign
 // queues, then poll cached batches; seek, commit (auto every 5 s from poll, or manual). One pull task per
-// queue fills a bounded cache with LITE_PULL_MESSAGE; state behind a Mutex; any task.
+// queue fills a bounded cache with LITE_PULL_MESSAGE; state behind a Mutex; any task. The pull tasks belong
+// to `tasks`: shutdown commits what was polled, ends them (abandoning a long poll), persists the offsets,
+// unregisters and releases the client instance.
 
 import Common
 import Foundation
@@ -46,11 +48,14 @@ public final class LitePullConsumer: MQConsumerInner, @unchecked Sendable {
         var serviceState = ServiceState.createJust
     }
     private let state = Mutex<State>(State())
+    /// One pull loop per queue.
+    private let tasks: BackgroundTasks
 
     public init(group: String, config: ClientConfig = ClientConfig(), options: LitePullConsumerOptions = LitePullConsumerOptions()) {
         self.group = group
         self.config = config
         self.options = options
+        tasks = BackgroundTasks(name: "LitePullConsumer \(group)")
     }
 
     public func subscribe(_ topic: String, _ expression: String = "*") throws(MQClientError) {
@@ -113,18 +118,23 @@ public final class LitePullConsumer: MQConsumerInner, @unchecked Sendable {
     /// Where this consumer is in its lifecycle (RocketMQ's ServiceState).
     public var serviceState: ServiceState { state.withLock { $0.serviceState } }
 
-    /// RUNNING -> SHUTDOWN_ALREADY (also releases what a failed start had taken).
+    /// RUNNING -> SHUTDOWN_ALREADY (also releases what a failed start had taken): commits what was polled
+    /// (auto-commit), ends the pull loops and awaits them, persists the offsets, unregisters the group and
+    /// releases the client instance.
     public func shutdown() async {
-        let (inst, store, queues) = state.withLock { s in
+        let (inst, rb, store, queues) = state.withLock { s in
             defer { s.running = false; s.instance = nil }
             if s.serviceState == .running { s.serviceState = .shutdownAlready }
-            return (s.instance, s.offsetStore, s.queues)
+            return (s.instance, s.rebalance, s.offsetStore, s.queues)
         }
         guard let inst else { return }
         if options.autoCommit { commitSync() }
         for pq in queues.values { pq.dropped = true }
+        _ = rb?.dropAll()
+        await tasks.shutdown()
+        await rb?.shutdown()
         await store?.persistAll(Set(queues.keys))
-        await inst.unregisterConsumer(group)
+        await inst.unregisterConsumer(group, self)
     }
 
     /// Queues of a topic from its route.
@@ -143,11 +153,11 @@ public final class LitePullConsumer: MQConsumerInner, @unchecked Sendable {
             s.pullOffset[mq] = offset
             if s.consumedOffset[mq] == nil { s.consumedOffset[mq] = offset }
         }
-        Task { await self.pullLoop(mq, pq) }
+        tasks.spawn { await self.pullLoop(mq, pq) }
     }
 
     private func pullLoop(_ mq: MessageQueue, _ pq: ProcessQueue) async {
-        while !pq.dropped, let (inst, rb) = state.withLock({ s in s.running ? s.instance.flatMap { i in s.rebalance.map { (i, $0) } } : nil }) {
+        while !pq.dropped, !Task.isCancelled, let (inst, rb) = state.withLock({ s in s.running ? s.instance.flatMap { i in s.rebalance.map { (i, $0) } } : nil }) {
             if state.withLock({ $0.cachedCount }) > options.pullThresholdForAll {
                 try? await Task.sleep(for: .milliseconds(50)); continue
             }

@@ -37,9 +37,27 @@ public final class MQClientAPI: Sendable {
         return r
     }
 
+    /// Request/response. Cancelling the calling task ends the wait at once (the response, if it comes, is
+    /// dropped), so a long-polling pull or a heartbeat never holds up the shutdown of the task's owner.
     func invoke(_ addr: String, _ req: RemotingCommand, timeoutMs: Int64) async throws(MQClientError) -> RemotingCommand {
-        do { return try await remoting.invokeSync(addr, req, timeoutMs: timeoutMs) } catch {
+        do {
+            try Task.checkCancellation()
+            let channel = try await remoting.channel(to: addr)
+            return try await Self.valueOrCancel(channel.invokeFuture(req, timeoutMs: timeoutMs))
+        } catch {
             throw MQClientError.from(error)
+        }
+    }
+
+    /// The future's value, or CancellationError as soon as the task is cancelled.
+    static func valueOrCancel<T: Sendable>(_ future: EventLoopFuture<T>) async throws -> T {
+        // A promise of our own, so cancelling fails only our wait; a promise completed twice keeps the first.
+        let promise = future.eventLoop.makePromise(of: T.self)
+        future.cascade(to: promise)
+        return try await withTaskCancellationHandler {
+            try await promise.futureResult.get()
+        } onCancel: {
+            promise.fail(CancellationError())
         }
     }
 

@@ -40,6 +40,7 @@ public enum MQClientError: Error, Sendable, Equatable, CustomStringConvertible {
     static func from(_ error: any Error) -> MQClientError {
         if let e = error as? MQClientError { return e }
         if let e = error as? RemotingError { return .network(e.description) }
+        if error is CancellationError { return .illegalState("cancelled: the client is shutting down") }
         return .network("\(error)")
     }
 

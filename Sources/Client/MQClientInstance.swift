@@ -1,7 +1,9 @@
 // MQClientInstance: the runtime shared by every producer and consumer of one client id in the process
 // (client.md §4): connections, route and broker-address tables, route refresh and heartbeats every 30 s,
 // offset persistence every 5 s, the rebalance service (20 s or on NOTIFY_CONSUMER_IDS_CHANGED), and
-// unregistering at shutdown. State behind Mutexes; periodic work runs on its own tasks.
+// unregistering at shutdown. State behind Mutexes. Its periodic jobs and the rebalance service belong to
+// `jobs`; the last producer or consumer to leave shuts it down: it leaves MQClientManager, stops its inner
+// producer, awaits its jobs, then closes its connections.
 
 import Common
 import Foundation
@@ -65,14 +67,17 @@ public final class MQClientInstance: Sendable {
     let api: MQClientAPI
     let remoting: RemotingClient
     let logger: Logger
+    /// The periodic jobs and the rebalance service; closed by shutdown, so nothing starts after it.
+    let jobs: BackgroundTasks
 
     struct State {
         var started = false
+        /// Shut down (or shutting down): registrations are refused, a caller must take a new instance.
+        var shutDown = false
         var topicRouteTable: [String: TopicRouteData] = [:]
         var brokerAddrTable: [String: [Int64: String]] = [:]
         var producers: [String: any MQProducerInner] = [:]
         var consumers: [String: any MQConsumerInner] = [:]
-        var tasks: [Task<Void, Never>] = []
         var rebalanceWakeup = false
         /// Brokers that answered a heartbeat at least once.
         var heartbeatedAddrs: Set<String> = []
@@ -85,6 +90,7 @@ public final class MQClientInstance: Sendable {
         var logger = Logger(label: "apus.client")
         logger.logLevel = .warning
         self.logger = logger
+        jobs = BackgroundTasks(name: "MQClientInstance \(config.clientID)")
         remoting = RemotingClient(group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         api = MQClientAPI(remoting: remoting, config: config)
         let wake: @Sendable (RemotingCommand, RemotingChannel) async throws -> RemotingCommand? = { [weak self] _, _ in
@@ -158,6 +164,7 @@ public final class MQClientInstance: Sendable {
 
     func registerProducer(_ group: String, _ p: any MQProducerInner) throws(MQClientError) {
         try state.withLock { s throws(MQClientError) in
+            guard !s.shutDown else { throw Self.shutDownError }
             guard s.producers[group] == nil else { throw .illegalState("The producer group[\(group)] has been created before") }
             s.producers[group] = p
         }
@@ -165,68 +172,80 @@ public final class MQClientInstance: Sendable {
 
     func registerConsumer(_ group: String, _ c: any MQConsumerInner) throws(MQClientError) {
         try state.withLock { s throws(MQClientError) in
+            guard !s.shutDown else { throw Self.shutDownError }
             guard s.consumers[group] == nil else { throw .illegalState("The consumer group[\(group)] has been created before") }
             s.consumers[group] = c
         }
     }
 
-    /// Unregisters at every known broker and shuts the instance when nobody uses it any more.
-    func unregisterProducer(_ group: String) async {
-        state.withLock { _ = $0.producers.removeValue(forKey: group) }
-        for addr in allBrokerAddrs() { await api.unregisterClient(addr, clientID: clientID, producerGroup: group, consumerGroup: nil) }
-        await shutdownIfUnused()
-    }
-
-    func unregisterConsumer(_ group: String) async {
-        state.withLock { _ = $0.consumers.removeValue(forKey: group) }
-        for addr in allBrokerAddrs() { await api.unregisterClient(addr, clientID: clientID, producerGroup: nil, consumerGroup: group) }
-        await shutdownIfUnused()
-    }
-
-    private func shutdownIfUnused() async {
-        let tasks: [Task<Void, Never>]? = state.withLock { s in
-            guard s.producers.keys.allSatisfy({ $0 == "CLIENT_INNER_PRODUCER" }), s.consumers.isEmpty, s.started else { return nil }
-            s.producers = [:]
-            s.started = false
-            defer { s.tasks = [] }
-            return s.tasks
+    /// Unregisters at every known broker and shuts the instance when nobody uses it any more. Only the
+    /// object registered under the group counts: one whose registration was refused releases nothing else's.
+    func unregisterProducer(_ group: String, _ p: any MQProducerInner) async {
+        let mine = state.withLock { s -> Bool in
+            guard s.producers[group] === p else { return false }
+            s.producers[group] = nil
+            return true
         }
-        guard let tasks else { return }
-        for t in tasks { t.cancel() }
+        if mine {
+            for addr in allBrokerAddrs() { await api.unregisterClient(addr, clientID: clientID, producerGroup: group, consumerGroup: nil) }
+        }
+        await shutdownIfUnused()
+    }
+
+    func unregisterConsumer(_ group: String, _ c: any MQConsumerInner) async {
+        let mine = state.withLock { s -> Bool in
+            guard s.consumers[group] === c else { return false }
+            s.consumers[group] = nil
+            return true
+        }
+        if mine {
+            for addr in allBrokerAddrs() { await api.unregisterClient(addr, clientID: clientID, producerGroup: nil, consumerGroup: group) }
+        }
+        await shutdownIfUnused()
+    }
+
+    /// A start raced with the last user's shutdown and got the instance being stopped.
+    static let shutDownError = MQClientError.illegalState("The client instance is shut down; start again")
+
+    /// Java's MQClientInstance.shutdown: once only the inner producer is left, the instance leaves the
+    /// manager (a new start gets a fresh one), stops its inner producer, awaits its periodic jobs and
+    /// rebalance service (cancelled, so a heartbeat or route fetch in flight ends at once) and then
+    /// closes its connections, which fails whatever request was still waiting on them.
+    private func shutdownIfUnused() async {
+        let stop = state.withLock { s -> Bool in
+            guard s.producers.keys.allSatisfy({ $0 == "CLIENT_INNER_PRODUCER" }), s.consumers.isEmpty, !s.shutDown else { return false }
+            s.producers = [:]
+            s.shutDown = true
+            return true
+        }
+        guard stop else { return }
         MQClientManager.remove(self)
-        _ = InnerProducers.table.withLock { $0.removeValue(forKey: clientID) }
+        if let inner = InnerProducers.table.withLock({ $0.removeValue(forKey: clientID) }) { await inner.shutdownInner() }
+        await jobs.shutdown()
         await remoting.shutdown()
     }
 
     // MARK: start and periodic tasks
 
+    /// Starts the periodic jobs once. The jobs hold the instance until its shutdown awaits them.
     func start() {
         let begin = state.withLock { s -> Bool in
-            guard !s.started else { return false }
+            guard !s.started, !s.shutDown else { return false }
             s.started = true
             return true
         }
         guard begin else { return }
         let c = config
-        let tasks = [
-            periodic(firstMs: c.pollNameServerIntervalMs, everyMs: c.pollNameServerIntervalMs) { await $0.updateTopicRouteInfoFromNameServer() },
-            periodic(firstMs: 1_000, everyMs: c.heartbeatBrokerIntervalMs) { await $0.sendHeartbeatToAllBrokers() },
-            periodic(firstMs: 10_000, everyMs: c.persistConsumerOffsetIntervalMs) { await $0.persistAllConsumerOffset() },
-            Task { [weak self] in await self?.rebalanceService() },
-        ]
-        state.withLock { $0.tasks += tasks }
-    }
-
-    private func periodic(firstMs: Int64, everyMs: Int64, _ body: @escaping @Sendable (MQClientInstance) async -> Void) -> Task<Void, Never> {
-        Task { [weak self] in
-            var wait = firstMs
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(wait))
-                guard !Task.isCancelled, let self else { return }
-                await body(self)
-                wait = everyMs
-            }
+        jobs.spawnPeriodic(initialDelay: .milliseconds(c.pollNameServerIntervalMs), every: .milliseconds(c.pollNameServerIntervalMs)) {
+            [self] in await updateTopicRouteInfoFromNameServer()
         }
+        jobs.spawnPeriodic(initialDelay: .milliseconds(1_000), every: .milliseconds(c.heartbeatBrokerIntervalMs)) {
+            [self] in await sendHeartbeatToAllBrokers()
+        }
+        jobs.spawnPeriodic(initialDelay: .milliseconds(10_000), every: .milliseconds(c.persistConsumerOffsetIntervalMs)) {
+            [self] in await persistAllConsumerOffset()
+        }
+        jobs.spawn { [self] in await rebalanceService() }
     }
 
     /// Waits 20 s (or until woken), then rebalances every consumer.
@@ -237,7 +256,7 @@ public final class MQClientInstance: Sendable {
             while ContinuousClock.now < deadline && !Task.isCancelled {
                 let woken = state.withLock { s in defer { s.rebalanceWakeup = false }; return s.rebalanceWakeup }
                 if woken { break }
-                try? await Task.sleep(for: .milliseconds(20))
+                do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
             }
             guard !Task.isCancelled else { return }
             await doRebalance()
@@ -318,6 +337,15 @@ public final class MQClientInstance: Sendable {
         return a
     }
 
+    /// Where consumer offsets are read and written: the master, else (after one route refresh) any slave of
+    /// the broker, so a consumer keeps its place while the master is down (Java's RemoteBrokerOffsetStore).
+    func brokerAddressForOffsets(_ brokerName: String, topic: String) async throws(MQClientError) -> String {
+        if let a = findBrokerAddressInPublish(brokerName) { return a }
+        try await updateTopicRouteInfo(topic)
+        guard let a = findBrokerAddressInSubscribe(brokerName, brokerId: 0) else { throw .brokerNotFound(brokerName) }
+        return a
+    }
+
     /// A broker holding `topic` (its master if any), for consumer-list queries.
     func findBrokerAddrByTopic(_ topic: String) -> String? {
         state.withLock { s in
@@ -380,6 +408,8 @@ extension MQClientInstance {
     /// The instance's CLIENT_INNER_PRODUCER (consumer send-back fallback), started on first use.
     func innerProducer() async throws(MQClientError) -> Producer {
         if let p = InnerProducers.table.withLock({ $0[clientID] }) { return p }
+        // Started after shutdown it would join a fresh instance that nobody ever stops.
+        guard !state.withLock({ $0.shutDown }) else { throw Self.shutDownError }
         let p = Producer(group: "CLIENT_INNER_PRODUCER", config: config)
         let mine = InnerProducers.table.withLock { t -> Bool in
             if t[clientID] != nil { return false }

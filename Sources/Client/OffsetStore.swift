@@ -45,7 +45,7 @@ final class RemoteBrokerOffsetStore: OffsetStore {
         if type != .store, let v = table.withLock({ $0[mq] }) { return v }
         if type == .memory { return -1 }
         do {
-            let addr = try await instance.brokerAddress(mq.brokerName, topic: mq.topic)
+            let addr = try await instance.brokerAddressForOffsets(mq.brokerName, topic: mq.topic)
             guard let v = try await instance.api.queryConsumerOffset(addr, group: group, mq: mq) else { return -1 }
             updateOffset(mq, v, increaseOnly: false)
             return v
@@ -67,7 +67,8 @@ final class RemoteBrokerOffsetStore: OffsetStore {
     }
 
     private func persistOne(_ mq: MessageQueue, _ off: Int64) async {
-        guard let addr = instance.findBrokerAddressInPublish(mq.brokerName) else { return }
+        // The master, or while it is gone a slave (Java's findBrokerAddressInSubscribe(master, false)).
+        guard let addr = instance.findBrokerAddressInSubscribe(mq.brokerName, brokerId: 0) else { return }
         try? await instance.api.updateConsumerOffset(addr, group: group, mq: mq, offset: off)
     }
 

@@ -1,6 +1,8 @@
 // Producer (DefaultMQProducer): sync send with retries, send with a completion (async), one-way, batch,
 // ordered send through a queue selector or an explicit queue (client.md §6). Compresses single bodies
 // over the threshold (zstd by default), sets UNIQ_KEY, records latency faults. Any task; state behind a Mutex.
+// A completion send that must first fetch its route does so on a task the producer owns; shutdown cancels
+// and awaits those, so each such send ends in a failure rather than outliving the producer.
 
 import Common
 import Foundation
@@ -36,12 +38,15 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
     }
     private let state = Mutex<State>(State())
     let faultStrategy: MQFaultStrategy
+    /// Route lookups of completion sends.
+    private let tasks: BackgroundTasks
 
     public init(group: String, config: ClientConfig = ClientConfig(), options: ProducerOptions = ProducerOptions()) {
         self.group = group
         self.config = config
         self.options = options
         faultStrategy = MQFaultStrategy(enabled: config.sendLatencyFaultEnable)
+        tasks = BackgroundTasks(name: "Producer \(group)")
     }
 
     var instance: MQClientInstance {
@@ -71,15 +76,27 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
         await inst.sendHeartbeatToAllBrokers()
     }
 
-    /// RUNNING -> SHUTDOWN_ALREADY: unregisters the group; the client instance stops once nobody uses it.
+    /// RUNNING -> SHUTDOWN_ALREADY: completion sends still looking up their route fail (and are awaited),
+    /// then the group is unregistered; the client instance stops once nobody uses it.
     public func shutdown() async {
-        let inst = state.withLock { s -> MQClientInstance? in
+        guard let inst = stopLocally() else { return }
+        await tasks.shutdown()
+        await inst.unregisterProducer(group, self)
+    }
+
+    /// The instance's own CLIENT_INNER_PRODUCER, stopped by the instance's shutdown: nothing to unregister.
+    func shutdownInner() async {
+        _ = stopLocally()
+        await tasks.shutdown()
+    }
+
+    /// No send starts from here on: `instance` throws.
+    private func stopLocally() -> MQClientInstance? {
+        state.withLock { s -> MQClientInstance? in
             defer { s.instance = nil }
             if s.serviceState == .running { s.serviceState = .shutdownAlready }
             return s.instance
         }
-        guard let inst else { return }
-        await inst.unregisterProducer(group)
     }
 
     /// Where this producer is in its lifecycle.
@@ -270,7 +287,7 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
                              completion: completion)
             return
         }
-        Task {
+        let started = tasks.spawn {
             do {
                 let info = try await self.topicPublishInfo(message.topic)
                 self.sendAsyncAttempt(message, info: info, attempt: 1, lastBroker: nil, begin: begin, now: MQFaultStrategy.nowMs(),
@@ -279,6 +296,7 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
                 completion(.failure(MQClientError.from(error)))
             }
         }
+        if !started { completion(.failure(.illegalState("The producer service state not OK, \(serviceState.rawValue)"))) }
     }
 
     /// `now`: the clock when this attempt starts (the route lookup and earlier attempts count against the timeout).

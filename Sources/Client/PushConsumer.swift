@@ -3,6 +3,9 @@
 // concurrent listener through ConsumeMessageConcurrentlyService, or to an orderly listener through
 // ConsumeMessageOrderlyService (queues locked at the broker in clustering, locks renewed every 20 s). Offsets: RemoteBrokerOffsetStore when
 // clustering, LocalFileOffsetStore when broadcasting. One pull task per assigned queue; state behind a Mutex.
+// Pull loops, lock renewal and route refreshes belong to `tasks`; shutdown goes in order: stop pulling,
+// let the consume service finish (bounded) and stop, persist offsets, unlock, unregister, and last
+// release the client instance (which stops when nobody else uses it).
 
 import Common
 import Foundation
@@ -57,17 +60,19 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         var rebalance: RebalanceImpl?
         var offsetStore: (any OffsetStore)?
         var consumeService: ConsumeService?
-        var lockTask: Task<Void, Never>?
         var serviceState = ServiceState.createJust
         /// Pull loops run while this is set (from partway through start until shutdown).
         var running = false
     }
     private let state = Mutex<State>(State())
+    /// Pull loops, lock renewal, route refreshes after subscribe.
+    private let tasks: BackgroundTasks
 
     public init(group: String, config: ClientConfig = ClientConfig(), options: PushConsumerOptions = PushConsumerOptions()) {
         self.group = group
         self.config = config
         self.options = options
+        tasks = BackgroundTasks(name: "PushConsumer \(group)")
     }
 
     /// Subscribes `topic` with "*" or "TagA || TagB"; may be called before or after start.
@@ -84,7 +89,7 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         }
         if let rb {
             rb.setSubscription(FilterAPI.buildSubscriptionData(topic: topic, selector: selector))
-            Task { [weak self] in
+            tasks.spawn { [weak self] in
                 guard let inst = self?.state.withLock({ $0.instance }) else { return }
                 _ = try? await inst.updateTopicRouteInfo(topic)
                 await inst.sendHeartbeatToAllBrokers()
@@ -125,7 +130,8 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
             consumeFromWhere: options.consumeFromWhere, instance: inst, offsetStore: store, isOrder: isOrder,
             onQueueAdded: { [weak self] mq, pq, offset in
                 guard let self else { return }
-                Task { await self.pullLoop(mq, pq, offset) }
+                // Refused once shutdown began: the queue is dropped with the others.
+                tasks.spawn { await self.pullLoop(mq, pq, offset) }
             })
         let service: ConsumeService
         switch listener {
@@ -150,14 +156,7 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         if case .concurrently(let s) = service { s.start(workers: options.consumeThreadCount) }
         if isOrder && options.messageModel == .clustering {
             // Renew every lock every 20 s, the first after 1 s (rocketmq.client.rebalance.lockInterval).
-            let task = Task { [weak rebalance] in
-                try? await Task.sleep(for: .seconds(1))
-                while !Task.isCancelled, let rb = rebalance {
-                    await rb.lockAll()
-                    try? await Task.sleep(for: .seconds(20))
-                }
-            }
-            state.withLock { $0.lockTask = task }
+            tasks.spawnPeriodic(initialDelay: .seconds(1), every: .seconds(20)) { await rebalance.lockAll() }
         }
         for t in subs.keys.sorted() {
             do { try await inst.updateTopicRouteInfo(t) } catch {
@@ -186,34 +185,46 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
     /// Where this consumer is in its lifecycle.
     public var serviceState: ServiceState { state.withLock { $0.serviceState } }
 
-    /// Stops pulling, persists offsets, unregisters from the brokers (RUNNING -> SHUTDOWN_ALREADY; also
-    /// releases what a failed start had taken).
+    /// RUNNING -> SHUTDOWN_ALREADY (also releases what a failed start had taken), in order: pull loops and
+    /// lock renewal end (a long poll in flight is abandoned); no listener call starts and the running ones
+    /// get `awaitTerminationMillisWhenShutdown` to commit; the queues are dropped (orderly batches get 5 s
+    /// to commit) and the consume service's tasks are awaited; the offsets are persisted and the orderly
+    /// locks released; the group is unregistered and the client instance released. Returns when all of
+    /// it is done; nothing of this consumer runs afterwards.
     public func shutdown() async {
-        let (inst, rb, store, service, lockTask) = state.withLock { s in
-            defer { s.running = false; s.instance = nil; s.lockTask = nil }
+        let (inst, rb, store, service) = state.withLock { s in
+            defer { s.running = false; s.instance = nil }
             if s.serviceState == .running { s.serviceState = .shutdownAlready }
-            return (s.instance, s.rebalance, s.offsetStore, s.consumeService, s.lockTask)
+            return (s.instance, s.rebalance, s.offsetStore, s.consumeService)
         }
         guard let inst else { return }
-        lockTask?.cancel()
+        await tasks.shutdown()
         if case .concurrently(let s)? = service {
             s.stop()
             await s.awaitIdle(timeoutMs: options.awaitTerminationMillisWhenShutdown)
         }
-        if let rb, let store {
-            let queues = Set(rb.processQueueTable.keys)
+        if let rb {
             let dropped = rb.dropAll()
             // Orderly: let running batches finish (bounded) so their offsets are committed before unlocking.
             if rb.isOrder {
                 let deadline = ContinuousClock.now + .seconds(5)
                 while dropped.values.contains(where: \.consumeLoopRunning) && ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: .milliseconds(10))
+                    do { try await Task.sleep(for: .milliseconds(10)) } catch { break }
                 }
             }
-            await store.persistAll(queues)
-            await rb.unlockAll(queues: Array(queues))
+            switch service {
+            case .concurrently(let s)?: await s.shutdown()
+            case .orderly(let s)?: await s.shutdown()
+            case nil: break
+            }
+            await rb.shutdown()
+            if let store {
+                let queues = Set(dropped.keys)
+                await store.persistAll(queues)
+                await rb.unlockAll(queues: Array(queues))
+            }
         }
-        await inst.unregisterConsumer(group)
+        await inst.unregisterConsumer(group, self)
     }
 
     var isRunning: Bool { state.withLock { $0.running } }
@@ -289,7 +300,7 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
         var nextOffset = startOffset
         var brokerId: Int64 = 0
         let sizeLimit = Int64(options.pullThresholdSizeForQueueMiB) * 1024 * 1024
-        while !pq.dropped && isRunning {
+        while !pq.dropped && isRunning && !Task.isCancelled {
             if pq.messageCount > options.pullThresholdForQueue || pq.messageBytes > sizeLimit
                 || (!rb.isOrder && pq.maxSpan > options.consumeConcurrentlyMaxSpan)
             {
@@ -317,7 +328,10 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
                     _ = try? await inst.updateTopicRouteInfo(mq.topic)
                     throw MQClientError.brokerNotFound(mq.brokerName)
                 }
-                let r = try await inst.api.pullMessage(addr, header, lite: false, timeoutMs: options.consumerTimeoutMillisWhenSuspend,
+                // A slave is never asked to commit the offset (Java's PullAPIWrapper clears the flag for slaves).
+                var pullHeader = header
+                if addr != inst.findBrokerAddressInPublish(mq.brokerName) { pullHeader.sysFlag &= ~PullSysFlag.commitOffset }
+                let r = try await inst.api.pullMessage(addr, pullHeader, lite: false, timeoutMs: options.consumerTimeoutMillisWhenSuspend,
                                                        brokerName: mq.brokerName)
                 brokerId = r.suggestWhichBrokerId
                 guard !pq.dropped else { return }

@@ -4,7 +4,9 @@
 // (persisting their offsets) and creates new ones at the offset ConsumeFromWhere gives (§8.7).
 // Orderly clustering consumers (§8.12) lock a queue at its broker before taking it, unlock it once its
 // consume loop has stopped when giving it up, and renew all their locks every 20 s (`lockAll`).
-// Called by the instance's rebalance service and by consumers; passes are serialised by a flag.
+// Called by the instance's rebalance service and by consumers; passes are serialised by a flag. Its own
+// delayed work (a pass again after a lock refusal, unlocks of given-up queues) belongs to `tasks`; the
+// consumer shuts it down after dropping every queue (`dropAll`, after which no queue is taken).
 
 import Common
 import Foundation
@@ -22,6 +24,7 @@ final class RebalanceImpl: Sendable {
     let isOrder: Bool
     /// Starts pulling a new queue from `offset`.
     let onQueueAdded: @Sendable (MessageQueue, ProcessQueue, Int64) -> Void
+    private let tasks: BackgroundTasks
 
     private struct State {
         var subscriptions: [String: SubscriptionData] = [:]
@@ -29,6 +32,8 @@ final class RebalanceImpl: Sendable {
         var processQueueTable: [MessageQueue: ProcessQueue] = [:]
         var running = false
         var pending = false
+        /// Set by dropAll (consumer shutdown): a pass still running takes no new queue.
+        var stopped = false
     }
     private let state = Mutex<State>(State())
 
@@ -44,6 +49,13 @@ final class RebalanceImpl: Sendable {
         self.instance = instance
         self.offsetStore = offsetStore
         self.onQueueAdded = onQueueAdded
+        tasks = BackgroundTasks(name: "RebalanceImpl \(group)")
+    }
+
+    /// Cancels a pass scheduled after a lock refusal and sends the unlocks still waiting for consume loops
+    /// at once; returns when all have ended.
+    func shutdown() async {
+        await tasks.shutdown()
     }
 
     var subscriptions: [String: SubscriptionData] { state.withLock { $0.subscriptions } }
@@ -143,7 +155,7 @@ final class RebalanceImpl: Sendable {
             let pq = ProcessQueue()
             if locksQueues { pq.setLocked(true, nowMs: MQFaultStrategy.nowMs()) }
             let added = state.withLock { s -> Bool in
-                guard s.processQueueTable[mq] == nil else { return false }
+                guard !s.stopped, s.processQueueTable[mq] == nil else { return false }
                 s.processQueueTable[mq] = pq
                 return true
             }
@@ -153,10 +165,7 @@ final class RebalanceImpl: Sendable {
             }
         }
         if lockRefused {
-            Task { [self] in
-                try? await Task.sleep(for: .milliseconds(500))
-                await doRebalance()
-            }
+            tasks.spawn(after: .milliseconds(500)) { [self] in await doRebalance() }
         }
         return changed
     }
@@ -210,10 +219,13 @@ final class RebalanceImpl: Sendable {
 
     /// A queue given up: its lock is released once its consume loop has stopped (at most 20 s, RocketMQ's
     /// unlockDelayTimeMills), so the next holder never consumes alongside the batch still running here.
+    /// At shutdown (cancelled) it stops waiting and unlocks at once: the consumer has ended its loops by then.
     private func unlockWhenIdle(_ mq: MessageQueue, _ pq: ProcessQueue) {
-        Task { [self] in
+        tasks.spawn { [self] in
             let deadline = ContinuousClock.now + .seconds(20)
-            while pq.consumeLoopRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+            while pq.consumeLoopRunning && ContinuousClock.now < deadline {
+                do { try await Task.sleep(for: .milliseconds(10)) } catch { break }
+            }
             pq.setLocked(false, nowMs: 0)
             guard let addr = masterAddress(mq.brokerName) else { return }
             await instance.api.unlockBatchMQ(addr, group: group, clientId: instance.clientID, mqs: [mq], oneway: true)
@@ -257,7 +269,10 @@ final class RebalanceImpl: Sendable {
 
     /// Drops everything (shutdown).
     func dropAll() -> [MessageQueue: ProcessQueue] {
-        let all = state.withLock { s in defer { s.processQueueTable = [:] }; return s.processQueueTable }
+        let all = state.withLock { s in
+            defer { s.processQueueTable = [:]; s.stopped = true }
+            return s.processQueueTable
+        }
         for pq in all.values { pq.dropped = true }
         return all
     }

@@ -27,14 +27,19 @@ public final class TransactionProducer: Sendable {
 
     public var group: String { producer.group }
 
-    public func start() async throws(MQClientError) { try await producer.start() }
+    public func start() async throws(MQClientError) {
+        try await producer.start()
+        checkExecutor.start()
+    }
 
     /// Its producer's lifecycle state (RocketMQ's ServiceState).
     public var serviceState: ServiceState { producer.serviceState }
 
+    /// Stops answering checks first (a check in progress finishes its answer while the connection is
+    /// still open), then shuts the producer down.
     public func shutdown() async {
+        await checkExecutor.shutdown()
         await producer.shutdown()
-        checkExecutor.shutdown()
     }
 
     public func fetchPublishMessageQueues(_ topic: String) async throws(MQClientError) -> [MessageQueue] {

@@ -2,6 +2,8 @@
 // Every task a component starts goes through its owner, so none is fire-and-forget: `shutdown()` refuses
 // new work, cancels what runs and returns once every task has ended, which lets a component stop in order
 // (consumers before the client instance, processors before the store). Thread-safe; any thread or task.
+// A shutdown called from one of the owner's own tasks (a listener stopping its consumer) waits for all the
+// others, not for itself, so it cannot deadlock.
 
 import Synchronization
 
@@ -10,8 +12,17 @@ public final class BackgroundTasks: Sendable {
         var tasks: [UInt64: Task<Void, Never>] = [:]
         var nextId: UInt64 = 0
         var closed = false
-        var drained: [CheckedContinuation<Void, Never>] = []
+        /// Shutdowns waiting, each with the task it runs on when that is one of ours (not waited for).
+        var drained: [(caller: UInt64?, continuation: CheckedContinuation<Void, Never>)] = []
+
+        func isDrained(except caller: UInt64?) -> Bool {
+            tasks.isEmpty || (tasks.count == 1 && caller.map { tasks[$0] != nil } == true)
+        }
     }
+
+    /// The owner and id of the task running now, when it is one an owner started: its own shutdown must
+    /// not wait for it. A plain `Task {}` started inside inherits it, which only means one wait skipped.
+    @TaskLocal private static var current: (owner: ObjectIdentifier, id: UInt64)?
 
     /// What it belongs to, for logs.
     public let name: String
@@ -39,8 +50,9 @@ public final class BackgroundTasks: Sendable {
             s.nextId += 1
             Self.live.add(1, ordering: .relaxed)
             // Created under the lock, so the task's own removal can never come before its insertion.
+            let me = ObjectIdentifier(self)
             s.tasks[id] = Task { [self] in
-                await body()
+                await Self.$current.withValue((me, id)) { await body() }
                 finished(id)
             }
             return true
@@ -75,16 +87,23 @@ public final class BackgroundTasks: Sendable {
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
             s.tasks[id] = nil
             Self.live.subtract(1, ordering: .relaxed)
-            guard s.closed, s.tasks.isEmpty else { return [] }
-            defer { s.drained = [] }
-            return s.drained
+            guard s.closed else { return [] }
+            var ready: [CheckedContinuation<Void, Never>] = []
+            var waiting: [(caller: UInt64?, continuation: CheckedContinuation<Void, Never>)] = []
+            for w in s.drained {
+                if s.isDrained(except: w.caller) { ready.append(w.continuation) } else { waiting.append(w) }
+            }
+            s.drained = waiting
+            return ready
         }
         for w in waiters { w.resume() }
     }
 
     /// Refuses new work, cancels every task and waits until all have ended. Safe to call more than once
-    /// and from several tasks; a task of this owner must not await its own owner's shutdown.
+    /// and from several tasks. Called from one of this owner's tasks, it cancels that one too (its caller
+    /// sees `Task.isCancelled` afterwards) but waits only for the others.
     public func shutdown() async {
+        let caller = Self.current.flatMap { $0.owner == ObjectIdentifier(self) ? $0.id : nil }
         let running: [Task<Void, Never>] = state.withLock { s in
             s.closed = true
             return Array(s.tasks.values)
@@ -92,8 +111,8 @@ public final class BackgroundTasks: Sendable {
         for t in running { t.cancel() }
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let done = state.withLock { s -> Bool in
-                if s.tasks.isEmpty { return true }
-                s.drained.append(c)
+                if s.isDrained(except: caller) { return true }
+                s.drained.append((caller, c))
                 return false
             }
             if done { c.resume() }

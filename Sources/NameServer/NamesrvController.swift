@@ -1,7 +1,8 @@
 // NamesrvController: builds and runs one NameServer — remoting server, processors, route and KV tables,
 // the liveness scan, and the housekeeping that drops a broker whose connection closed.
-// start/shutdown from the `mqnamesrv` main task (or tests); the scan runs on its own task.
+// start/shutdown from the `mqnamesrv` main task (or tests); the scan is a background task it owns.
 
+import Common
 import Logging
 import NIOCore
 import NIOPosix
@@ -13,7 +14,8 @@ public final class NamesrvController: Sendable {
     public let kv: KVConfigManager
     public let server: RemotingServer
     private let logger: Logger
-    private let scanTask: ScanTaskBox
+    /// The liveness scan; ended (and awaited) first at shutdown.
+    private let background = BackgroundTasks(name: "namesrv")
     private let defaultExecutor: RequestExecutor
     private let clientRequestExecutor: RequestExecutor
 
@@ -28,7 +30,6 @@ public final class NamesrvController: Sendable {
             config: RemotingServerConfig(host: config.bindAddress, port: config.listenPort,
                                          frameBytesMax: config.frameMaxLength),
             group: group, logger: logger)
-        scanTask = ScanTaskBox()
         let processor = DefaultRequestProcessor(routes: routes, kv: kv, configStore: NamesrvConfigStore(config, logger: logger),
                                                 config: config, logger: logger)
         // As RocketMQ's NamesrvController: client route queries on their own executor, the rest on the default.
@@ -47,18 +48,14 @@ public final class NamesrvController: Sendable {
         let address = try await server.start()
         let routes = self.routes
         let intervalMs = config.scanNotActiveBrokerInterval
-        scanTask.set(Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .milliseconds(intervalMs))
-                if Task.isCancelled { break }
-                await routes.scanNotActiveBroker()
-            }
-        })
+        background.spawnPeriodic(initialDelay: .milliseconds(intervalMs), every: .milliseconds(intervalMs)) {
+            await routes.scanNotActiveBroker()
+        }
         return address.port ?? config.listenPort
     }
 
     public func shutdown() async {
-        scanTask.cancel()
+        await background.shutdown()
         await server.shutdown()
         await defaultExecutor.shutdownGracefully()
         await clientRequestExecutor.shutdownGracefully()
@@ -69,13 +66,4 @@ public final class NamesrvController: Sendable {
 struct BrokerHousekeepingService: RemotingChannelEventListener {
     let routes: RouteInfoManager
     func channelClosed(_ channel: RemotingChannel) async { await routes.onChannelDestroy(channel) }
-}
-
-import Synchronization
-
-/// Holds the scan task so shutdown can cancel it.
-final class ScanTaskBox: Sendable {
-    private let task = Mutex<Task<Void, Never>?>(nil)
-    func set(_ t: Task<Void, Never>) { task.withLock { $0 = t } }
-    func cancel() { task.withLock { $0?.cancel(); $0 = nil } }
 }

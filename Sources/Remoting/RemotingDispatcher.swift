@@ -3,6 +3,7 @@
 // outcome into a response (spec remoting.md §7.1, §7.2). Registration from any thread; lookups and
 // dispatch on event loops; processing where each registration says.
 
+import Common
 import Logging
 import NIOCore
 import Synchronization
@@ -28,6 +29,11 @@ public final class RemotingDispatcher: Sendable {
     private let processors = Mutex<[Int32: Entry]>([:])
     private let defaultEntry = Mutex<Entry?>(nil)
     private let listeners = Mutex<[any RemotingChannelEventListener]>([])
+    private enum ChannelEvent { case connected(RemotingChannel), closed(RemotingChannel) }
+    /// Connection events reach listeners in the order they happened, through one task this dispatcher owns
+    /// (started with the first listener, ended at shutdown). Two per connection; listeners only update tables.
+    private let channelEvents = AsyncStream<ChannelEvent>.makeStream()
+    private let background = BackgroundTasks(name: "RemotingDispatcher")
     let logger: Logger
     /// Where processors registered without an execution run (tests, small tools): a few threads, bounded.
     public let defaultExecutor: RequestExecutor
@@ -49,7 +55,22 @@ public final class RemotingDispatcher: Sendable {
     }
 
     public func addListener(_ listener: any RemotingChannelEventListener) {
-        listeners.withLock { $0.append(listener) }
+        let first = listeners.withLock { l in
+            l.append(listener)
+            return l.count == 1
+        }
+        guard first else { return }
+        let stream = channelEvents.stream
+        background.spawn { [weak self] in
+            for await event in stream {
+                for l in self?.listeners.withLock({ $0 }) ?? [] {
+                    switch event {
+                    case .connected(let channel): await l.channelConnected(channel)
+                    case .closed(let channel): await l.channelClosed(channel)
+                    }
+                }
+            }
+        }
     }
 
     func entry(for code: Int32) -> Entry? {
@@ -134,22 +155,22 @@ public final class RemotingDispatcher: Sendable {
     }
 
     func channelConnected(_ channel: RemotingChannel) {
-        let all = listeners.withLock { $0 }
-        guard !all.isEmpty else { return }
-        Task { for l in all { await l.channelConnected(channel) } }
+        guard listeners.withLock({ !$0.isEmpty }) else { return }
+        channelEvents.continuation.yield(.connected(channel))
     }
 
     func channelClosed(_ channel: RemotingChannel) {
-        let all = listeners.withLock { $0 }
-        guard !all.isEmpty else { return }
-        Task { for l in all { await l.channelClosed(channel) } }
+        guard listeners.withLock({ !$0.isEmpty }) else { return }
+        channelEvents.continuation.yield(.closed(channel))
     }
 
-    /// Forgets every processor and listener (they often hold their owner, which holds this dispatcher:
+    /// Ends the listeners' event task and forgets every processor and listener (they often hold their owner, which holds this dispatcher:
     /// clearing the table at shutdown lets both go) and stops the default executor.
     public func shutdown() async {
         processors.withLock { $0 = [:] }
         defaultEntry.withLock { $0 = nil }
+        channelEvents.continuation.finish()
+        await background.shutdown()
         listeners.withLock { $0 = [] }
         await defaultExecutor.shutdownGracefully()
     }

@@ -14,6 +14,9 @@ public struct RequestCode: RawRepresentable, Sendable, Hashable, CustomStringCon
     public static let updateConsumerOffset = RequestCode(15)
     public static let updateAndCreateTopic = RequestCode(17)
     public static let getAllTopicConfig = RequestCode(21)
+    /// A slave's metadata sync (broker.md §12.3): every group's committed offsets, and the delay-level offsets.
+    public static let getAllConsumerOffset = RequestCode(43)
+    public static let getAllDelayOffset = RequestCode(45)
     public static let updateBrokerConfig = RequestCode(25)
     public static let getBrokerConfig = RequestCode(26)
     public static let getBrokerRuntimeInfo = RequestCode(28)

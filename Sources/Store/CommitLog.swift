@@ -234,6 +234,58 @@ final class CommitLog: Sendable {
         }
     }
 
+    /// A slave's append of CommitLog bytes replicated from its master (HA, broker.md §12.1): the bytes go to
+    /// the same offsets (so the same file names) as on the master. `startOffset` must be this log's end, or,
+    /// on an empty log, the start of a file (the master starts a new slave at its last file). The bytes never
+    /// cross a file's end (the master sends at most one file's part per batch). Under the put lock.
+    func appendReplicated(startOffset: Int64, data: UnsafeRawBufferPointer) -> Result<Void, StoreError> {
+        guard !data.isEmpty else { return .success(()) }
+        return putLock.value.withLock { state in
+            let end = maxOffset
+            let empty = queue.isEmpty
+            if empty {
+                guard startOffset % queue.fileSizeBytes == 0 else {
+                    return .failure(StoreError(.corruptFile, "replicated bytes for an empty CommitLog must start a file, got offset \(startOffset)"))
+                }
+            } else if startOffset != end {
+                return .failure(StoreError(.corruptFile, "replicated bytes start at \(startOffset), the CommitLog ends at \(end)"))
+            }
+            var file: MappedFile
+            if let last = queue.last, !last.isFull {
+                file = last
+            } else {
+                let start = queue.last.map { $0.endOffset } ?? startOffset
+                switch allocator.take(start: start) {
+                case .success(let f):
+                    queue.append(f)
+                    file = f
+                case .failure(let e):
+                    return .failure(e)
+                }
+            }
+            let position = startOffset - file.startOffset
+            guard position >= 0, position + Int64(data.count) <= file.sizeBytes, let base = data.baseAddress else {
+                return .failure(StoreError(.corruptFile, "replicated bytes [\(startOffset), +\(data.count)) cross the end of CommitLog file \(MappedFile.fileName(forOffset: file.startOffset))"))
+            }
+            let rc = apus_segment_write_at(file.segment, position, base, UInt32(data.count))
+            guard rc == 0 else { return .failure(StoreError(.io, "replicated write at \(startOffset) failed: \(rc)")) }
+            state.current = nil
+            state.currentSegment = nil
+            maxOffsetAtomic.value.store(startOffset + Int64(data.count), ordering: .releasing)
+            return .success(())
+        }
+    }
+
+    /// The master side of replication: the written bytes of the file holding `offset`, from `offset` on,
+    /// at most `maxBytes` (nil when nothing is written there yet).
+    func replicationData(from offset: Int64, maxBytes: Int) -> SelectMappedBufferResult? {
+        guard maxBytes > 0, let file = queue.findMappedFile(offset: offset) else { return nil }
+        let visible = min(file.startOffset + file.wrotePosition, maxOffset)
+        let size = min(Int64(maxBytes), visible - offset)
+        guard size > 0 else { return nil }
+        return SelectMappedBufferResult(file: file, physicalOffset: offset, size: Int(size))
+    }
+
     private static func recordSizes(_ encoded: EncodedMessages) -> [Int32] {
         let bytes = UnsafeBufferPointer(start: encoded.pointer, count: encoded.length)
         var sizes: [Int32] = []

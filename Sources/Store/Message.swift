@@ -69,6 +69,10 @@ public enum PutMessageStatus: String, Sendable, Equatable {
     case flushQueueFull = "FLUSH_QUEUE_FULL"
     /// The put lock has been held longer than osPageCacheBusyTimeOutMills: the broker answers SYSTEM_BUSY.
     case osPageCacheBusy = "OS_PAGE_CACHE_BUSY"
+    /// SYNC_MASTER: stored, but no slave acknowledged it within slaveTimeout (the broker answers 12).
+    case flushSlaveTimeout = "FLUSH_SLAVE_TIMEOUT"
+    /// SYNC_MASTER: stored, but no slave is connected or the best one is too far behind (the broker answers 11).
+    case slaveNotAvailable = "SLAVE_NOT_AVAILABLE"
     case unknownError = "UNKNOWN_ERROR"
 }
 
@@ -119,4 +123,13 @@ public struct PutMessageResult: Sendable, Equatable {
     }
 
     public var isOk: Bool { status == .putOk }
+
+    /// Written to the CommitLog, whether or not its flush or its slave kept the deadline (Java answers
+    /// these with their own codes, but the message is there).
+    public var isStored: Bool {
+        switch status {
+        case .putOk, .flushDiskTimeout, .flushSlaveTimeout, .slaveNotAvailable: return true
+        default: return false
+        }
+    }
 }

@@ -37,6 +37,8 @@ public final class MessageStore: Sendable {
     public let recoveryReport: RecoveryReport
     private let running = Atomic<Bool>(false)
     private let physicalMemoryBytes: Int64
+    /// SYNC_MASTER's replica acknowledgements (the broker's HA service); nil elsewhere.
+    let replicaAckWaiter = Mutex<(any ReplicaAckWaiting)?>(nil)
 
     public struct RecoveryReport: Sendable {
         public let lastExitOK: Bool
@@ -276,6 +278,13 @@ public final class MessageStore: Sendable {
             completion(PutMessageResult(status: .createMappedFileFailed, remark: e.message))
         case .success(let append):
             let result = PutMessageResult(status: .putOk, append: append)
+            var completion = completion
+            if waitStoreMsgOK, boot.brokerRole == .syncMaster, let replicas = replicaAckWaiter.withLock({ $0 }) {
+                // Flushed (SYNC_FLUSH) and acknowledged by a slave, both; each may fail on its own.
+                let join = ReplicatedPutJoin(completion)
+                completion = { join.flushed($0) }
+                replicas.waitForReplicas(endOffset: append.physicalOffset + Int64(append.wroteBytes)) { join.replicated($0) }
+            }
             if let g = groupCommit {
                 if waitStoreMsgOK {
                     g.enqueue(nextOffset: append.physicalOffset + Int64(append.wroteBytes), result: result, completion: completion)
@@ -302,6 +311,7 @@ public final class MessageStore: Sendable {
     }
 
     var reputBehindBytes: Int64 { reput.behindBytes }
+    func reputWakeup() { reput.wakeup() }
     /// Test hook: makes every group-commit round this much slower (see GroupCommitService).
     func setSlowDiskForTesting(delayMs: UInt64) { groupCommit?.slowDiskDelayNs.store(delayMs * 1_000_000, ordering: .relaxed) }
     func resetDispatchCache() { reput.resetCache() }

@@ -46,6 +46,21 @@ public struct MessageStoreConfig: Sendable {
     /// the CPU is saturated; dispatch and commit then lag during a burst and catch up after it.
     public var storeServiceThreadNice: Int64 = 0
     public var syncFlushTimeoutMs: Int64 = 5_000
+    // Master/slave replication (broker.md §12). The HA listen port is the broker's (`haListenPort`).
+    /// A slave's fixed master HA address (`ip:port`); without it the slave uses its registration's answer.
+    public var haMasterAddress: String?
+    /// Bytes a master sends in one HA batch (at most one file's part).
+    public var haTransferBatchSizeBytes: Int64 = 32_768
+    /// SYNC_MASTER: a slave further behind than this is not usable (SLAVE_NOT_AVAILABLE; 5.x haMaxGapNotInSync).
+    public var haSlaveFallbehindMaxBytes: Int64 = 268_435_456
+    /// SYNC_MASTER: how long a put waits for a slave's acknowledgement before FLUSH_SLAVE_TIMEOUT.
+    public var slaveTimeoutMs: Int64 = 3_000
+    /// A slave reports its offset at least this often; a master with nothing to send heartbeats as often.
+    public var haSendHeartbeatIntervalMs: Int64 = 5_000
+    /// Either side closes an HA connection that read nothing for this long.
+    public var haHousekeepingIntervalMs: Int64 = 20_000
+    public var haFlowControlEnable = false
+    public var maxHaTransferByteInSecond: Int64 = 104_857_600
     /// The put lock held longer than this counts as a busy page cache: puts are refused
     /// (OS_PAGE_CACHE_BUSY) and the broker answers queued sends [PCBUSY_CLEAN_QUEUE] (store.md §3).
     public var osPageCacheBusyTimeOutMills: Int64 = 1_000
@@ -194,6 +209,18 @@ extension MessageStoreConfig {
         int("commitCommitLogThoroughInterval", unit: "ms", \.commitCommitLogThoroughIntervalMs),
         int("storeServiceThreadNice", unit: "nice", \.storeServiceThreadNice),
         int("syncFlushTimeout", unit: "ms", \.syncFlushTimeoutMs),
+        Key(name: "haMasterAddress", legacyName: nil, unit: "ip:port") { c, v in
+            c.haMasterAddress = v.isEmpty ? nil : v
+            return true
+        },
+        int("haTransferBatchSize", unit: "bytes", minimum: 1, \.haTransferBatchSizeBytes),
+        int("haSlaveFallbehindMax", unit: "bytes", \.haSlaveFallbehindMaxBytes),
+        int("haMaxGapNotInSync", unit: "bytes", \.haSlaveFallbehindMaxBytes),
+        int("slaveTimeout", unit: "ms", \.slaveTimeoutMs),
+        int("haSendHeartbeatInterval", unit: "ms", minimum: 1, \.haSendHeartbeatIntervalMs),
+        int("haHousekeepingInterval", unit: "ms", minimum: 1, \.haHousekeepingIntervalMs),
+        bool("haFlowControlEnable", \.haFlowControlEnable),
+        int("maxHaTransferByteInSecond", unit: "bytes/s", minimum: 1, \.maxHaTransferByteInSecond),
         int("osPageCacheBusyTimeOutMills", unit: "ms", \.osPageCacheBusyTimeOutMills),
         int("flushIntervalConsumeQueue", unit: "ms", \.flushIntervalConsumeQueueMs),
         int("flushConsumeQueueLeastPages", unit: "pages", \.flushConsumeQueueLeastPages),

@@ -1,7 +1,8 @@
 // Lifecycle (issue 9, Must-show 4): a broker started and stopped in one process 20 times, serving a send
-// and a pull each time, leaves no thread and no file descriptor behind (store service threads, request
-// executors, io_uring workers, channels, segment files, the lock file).
+// and a pull each time, leaves no thread, no file descriptor and no task behind (store service threads,
+// request executors, io_uring workers, channels, segment files, the lock file, background jobs).
 
+import Common
 import Foundation
 import Logging
 import NIOCore
@@ -37,6 +38,7 @@ final class BrokerLifecycleTests: XCTestCase {
         bc.namesrvAddr = ""
         var sc = MessageStoreConfig(storePathRootDir: directory)
         sc.mappedFileSizeCommitLogBytes = 4 << 20
+        let tasksBefore = BackgroundTasks.liveCount
         let tStart = ContinuousClock.now
         let broker = try await BrokerController.start(brokerConfig: bc, storeConfig: sc, group: group, logger: logger)
         let client = RemotingClient(group: group, logger: logger)
@@ -57,7 +59,10 @@ final class BrokerLifecycleTests: XCTestCase {
         if ProcessInfo.processInfo.environment["APUS_LIFECYCLE_DEBUG"] != nil { print("start+send+pull took \(ContinuousClock.now - tStart)") }
         await client.shutdown()
         let t0 = ContinuousClock.now
+        XCTAssertGreaterThan(BackgroundTasks.liveCount, tasksBefore, "the running broker's jobs are counted")
         await broker.shutdown()
+        // Every background job (periodic jobs, registration, channel events) has ended when shutdown returns.
+        XCTAssertEqual(BackgroundTasks.liveCount, tasksBefore, "tasks left behind by round \(round)")
         if ProcessInfo.processInfo.environment["APUS_LIFECYCLE_DEBUG"] != nil { print("shutdown took \(ContinuousClock.now - t0)") }
         weakController = broker
         weakStore = broker.store
@@ -65,7 +70,7 @@ final class BrokerLifecycleTests: XCTestCase {
     weak var weakController: BrokerController?
     weak var weakStore: MessageStore?
 
-    func testStartingAndStoppingTwentyTimesLeavesNoThreadOrDescriptor() async throws {
+    func testStartingAndStoppingTwentyTimesLeavesNoThreadDescriptorOrTask() async throws {
         let directory = NSTemporaryDirectory() + "apus-lifecycle-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)

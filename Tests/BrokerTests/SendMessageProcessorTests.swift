@@ -20,6 +20,8 @@ final class RecordingStore: MessageStoring, Sendable {
     /// When true, `tryPutMessage` declines (as at a segment roll) and the put happens on the executor.
     let declineTry = Atomic<Bool>(false)
     let busy = Atomic<Bool>(false)
+    /// What `storedMessage(atPhysicalOffset:)` finds (send-back reads the message it copies).
+    let stored = Mutex<[Int64: StoredMessage]>([:])
 
     private func ok(_ m: MessageToStore) -> PutMessageResult {
         let n = puts.withLock { Int64($0.count) }
@@ -46,6 +48,7 @@ final class RecordingStore: MessageStoring, Sendable {
     func tryPutMessages(_ batch: MessageBatchToStore, completion: @escaping @Sendable (PutMessageResult) -> Void) -> Bool { false }
     var isOSPageCacheBusy: Bool { busy.load(ordering: .relaxed) }
     var isSlave: Bool { false }
+    func storedMessage(atPhysicalOffset offset: Int64) -> StoredMessage? { stored.withLock { $0[offset] } }
 }
 
 final class FakeSendEnvironment: SendMessageEnvironment, Sendable {

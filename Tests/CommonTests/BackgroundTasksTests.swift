@@ -58,3 +58,29 @@ final class Count: Sendable {
         #expect(owner.count == 0)
     }
 }
+
+@Suite struct BackgroundTasksSelfShutdownTests {
+    /// A listener that stops its own consumer runs on one of the owner's tasks: the shutdown it calls must
+    /// wait for the other tasks and return, not wait for itself forever.
+    @Test func shutdownFromOwnTaskWaitsForTheOthersOnly() async {
+        let owner = BackgroundTasks(name: "test")
+        let ended = Count()
+        for _ in 0..<3 {
+            owner.spawn {
+                while !Task.isCancelled { await Task.yield() }
+                ended.increment()
+            }
+        }
+        let (stream, c) = AsyncStream.makeStream(of: Int.self)
+        owner.spawn {
+            await owner.shutdown()
+            c.yield(ended.current)
+            c.finish()
+        }
+        var seen = -1
+        for await n in stream { seen = n }
+        #expect(seen == 3)
+        await owner.shutdown()
+        #expect(owner.count == 0)
+    }
+}

@@ -96,6 +96,9 @@ public final class Cluster: @unchecked Sendable {
     public var brokerAddr = ""
     public var brokerPort = 0
     public var extraConfig: [String: String]
+    /// The broker's HA port, chosen once so restarts on the same listen port find theirs free (the default,
+    /// listenPort + 1, is often an ephemeral port some client connection already holds).
+    public lazy var haListenPort: Int = freeTCPPort()
 
     public init(extraConfig: [String: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-broker-\(UUID().uuidString)")
@@ -129,6 +132,7 @@ public final class Cluster: @unchecked Sendable {
             "listenPort": String(listenPort), "storePathRootDir": storeDirectory.path,
             "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
             "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "10000",
+            "haListenPort": String(haListenPort),
         ]
         for (k, v) in extraConfig { conf[k] = v }
         let text = conf.keys.sorted().map { "\($0)=\(conf[$0] ?? "")" }.joined(separator: "\n") + "\n"
@@ -149,6 +153,36 @@ public final class Cluster: @unchecked Sendable {
         brokerPort = Int(addr.split(separator: ":").last ?? "0") ?? 0
     }
 
+    /// The slave of the broker (brokerId 1, brokerRole SLAVE, its own store), once started.
+    public var slave: ChildProcess?
+    public var slaveAddr = ""
+    public var slaveStoreDirectory: URL { directory.appendingPathComponent("store-slave") }
+
+    /// Starts a slave of the broker: it finds the master's HA address through its NameServer registration.
+    public func startSlave(extraConfig slaveConfig: [String: String] = [:]) async throws {
+        var conf: [String: String] = [
+            "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "1", "brokerIP1": "127.0.0.1",
+            "brokerRole": "SLAVE", "listenPort": "0", "storePathRootDir": slaveStoreDirectory.path,
+            "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
+            "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "2000",
+        ]
+        for (k, v) in slaveConfig { conf[k] = v }
+        let text = conf.keys.sorted().map { "\($0)=\(conf[$0] ?? "")" }.joined(separator: "\n") + "\n"
+        let confURL = directory.appendingPathComponent("broker-slave.conf")
+        try text.write(to: confURL, atomically: true, encoding: .utf8)
+        var args = ["-c", confURL.path]
+        if !namesrvAddr.isEmpty { args += ["-n", namesrvAddr] }
+        let b = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: args,
+                             environment: ["HOME": directory.appendingPathComponent("slave-home").path])
+        slave = b
+        slaveAddr = try await b.start { text in
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("The broker[") && $0.contains("boot success") }),
+                  let comma = line.firstIndex(of: ","), let close = line.firstIndex(of: "]")
+            else { return nil }
+            return line[line.index(after: comma)..<close].trimmingCharacters(in: .whitespaces)
+        }
+    }
+
     /// Stops the broker (SIGTERM) and keeps its files, for tests that read what it wrote at stop.
     public func stopBroker() async {
         if let broker { await broker.stop() }
@@ -156,10 +190,27 @@ public final class Cluster: @unchecked Sendable {
     }
 
     public func stopAll() async {
+        if let slave { await slave.stop() }
         if let broker { await broker.stop() }
         if let namesrv { await namesrv.stop() }
         try? FileManager.default.removeItem(at: directory)
     }
+}
+
+/// A TCP port nothing listens on now (bound to port 0, then released).
+public func freeTCPPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return 0 }
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    }
+    return ok ? Int(UInt16(bigEndian: addr.sin_port)) : 0
 }
 
 /// What a finished run of a command printed, and its exit status.

@@ -1,0 +1,184 @@
+// HAClient: the slave's side of classic replication (broker.md §12.1, RocketMQ 4.x's HAClient). Connects to
+// the master's HA address (haMasterAddress, or the one its NameServer registration returned), reports its
+// CommitLog max offset when connected, after each applied batch and every haSendHeartbeatInterval, and
+// appends the master's bytes at the same offsets (the store's dispatcher then builds ConsumeQueues and
+// the index from them). An offset that does not continue its log closes the connection; it reconnects
+// every 5 s. One thread (blocking socket); thread-safe setters.
+
+import Common
+import Foundation
+import Logging
+import Store
+import Synchronization
+
+final class HAClient: @unchecked Sendable {
+    let store: MessageStore
+    let logger: Logger
+    private let masterAddress = Mutex<String?>(nil)
+    private let current = Mutex<HASocket?>(nil)
+    private let stopped = Atomic<Bool>(false)
+    private let reported = Atomic<Int64>(-1)
+    private let done = NSCondition()
+    private var running = false  // guarded by `done`
+    /// The largest body a master may send in one batch (Apache's default is 32 KiB; 64 MiB is far beyond any).
+    static let bodyBytesMax = 64 << 20
+
+    init(store: MessageStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// The master's HA address; a change closes the current connection so the next one goes there.
+    func updateMasterAddress(_ address: String?) {
+        let changed = masterAddress.withLock { a -> Bool in
+            guard a != address else { return false }
+            a = address
+            return true
+        }
+        if changed {
+            logger.info("HA: master HA address is now \(address ?? "none")")
+            current.withLock { $0 }?.shutdown()
+        }
+    }
+
+    var master: String? { masterAddress.withLock { $0 } }
+    /// The offset last reported to the master (-1 before the first connection).
+    var reportedOffset: Int64 { reported.load(ordering: .relaxed) }
+    var isConnected: Bool { current.withLock { $0 != nil } }
+
+    func start() {
+        done.lock()
+        running = true
+        done.unlock()
+        let t = Thread { [self] in
+            Thread.current.name = "HAClient"
+            run()
+            done.lock()
+            running = false
+            done.broadcast()
+            done.unlock()
+        }
+        t.start()
+    }
+
+    private func run() {
+        let capacity = Self.bodyBytesMax + 12
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 8)
+        defer { buffer.deallocate() }
+        while !stopped.load(ordering: .acquiring) {
+            guard let address = master, let socket = HASocket.connect(to: address, timeoutMs: 3_000) else {
+                pause(ms: 5_000)
+                continue
+            }
+            current.withLock { $0 = socket }
+            logger.info("HA: connected to master \(address)")
+            var have = 0
+            var lastReportMs: Int64 = 0
+            var lastReadMs = WallClock.nowMs()
+            var ok = report(socket, &lastReportMs)
+            while ok && !stopped.load(ordering: .acquiring) {
+                let config = store.config
+                if socket.waitReadable(timeoutMs: 1_000, wake: -1) {
+                    if have == buffer.count {
+                        // A body larger than the buffer: grow it, up to the protocol's sane maximum.
+                        guard buffer.count < capacity else {
+                            logger.error("HA: master \(address) sent a batch larger than \(Self.bodyBytesMax) bytes: closing")
+                            break
+                        }
+                        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: min(capacity, buffer.count * 2), alignment: 8)
+                        bigger.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[..<have]))
+                        buffer.deallocate()
+                        buffer = bigger
+                    }
+                    let n = socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[have...]))
+                    if n == 0 || n == -2 { break }
+                    if n > 0 {
+                        have += n
+                        lastReadMs = WallClock.nowMs()
+                        let before = store.maxPhysicalOffset
+                        guard let used = apply(UnsafeRawBufferPointer(rebasing: buffer[..<have]), from: address) else { break }
+                        if used > 0 {
+                            let rest = have - used
+                            if rest > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + used, byteCount: rest) }
+                            have = rest
+                        }
+                        if store.maxPhysicalOffset > before { ok = report(socket, &lastReportMs) }
+                    }
+                }
+                let now = WallClock.nowMs()
+                if now - lastReportMs >= config.haSendHeartbeatIntervalMs { ok = ok && report(socket, &lastReportMs) }
+                if now - lastReadMs > config.haHousekeepingIntervalMs {
+                    logger.warning("HA: master \(address) silent for more than \(config.haHousekeepingIntervalMs) ms: reconnecting")
+                    break
+                }
+            }
+            current.withLock { $0 = nil }
+            socket.close()
+            logger.info("HA: disconnected from master \(address)")
+            if !stopped.load(ordering: .acquiring) { pause(ms: 5_000) }
+        }
+    }
+
+    /// Applies every whole transfer in `bytes`; returns the bytes used, or nil when the connection must close.
+    private func apply(_ bytes: UnsafeRawBufferPointer, from address: String) -> Int? {
+        var at = 0
+        while bytes.count - at >= 12, let base = bytes.baseAddress {
+            let offset = HAWire.readInt64(base + at)
+            let size = Int(HAWire.readInt32(base + at + 8))
+            guard size >= 0, size <= Self.bodyBytesMax else {
+                logger.error("HA: master \(address) sent a bad header (size \(size)): closing")
+                return nil
+            }
+            guard bytes.count - at - 12 >= size else { break }
+            let mine = store.maxPhysicalOffset
+            if mine != 0 && mine != offset {
+                logger.error("HA: master \(address) sent offset \(offset), this CommitLog ends at \(mine): closing")
+                return nil
+            }
+            if size > 0 {
+                let body = UnsafeRawBufferPointer(start: base + at + 12, count: size)
+                if case .failure(let e) = store.appendToCommitLog(startOffset: offset, data: body) {
+                    logger.error("HA: appending the master's bytes at \(offset) failed: \(e)")
+                    return nil
+                }
+            }
+            at += 12 + size
+        }
+        return at
+    }
+
+    private func report(_ socket: HASocket, _ last: inout Int64) -> Bool {
+        let offset = store.maxPhysicalOffset
+        last = WallClock.nowMs()
+        reported.store(offset, ordering: .relaxed)
+        return HAWire.report(offset).withUnsafeBytes { socket.sendAll($0) }
+    }
+
+    private func pause(ms: Int) {
+        done.lock()
+        let deadline = Date(timeIntervalSinceNow: Double(ms) / 1000)
+        while !stopped.load(ordering: .acquiring) && done.wait(until: deadline) {}
+        done.unlock()
+    }
+
+    private func wakePause() {
+        done.lock()
+        done.broadcast()
+        done.unlock()
+    }
+
+    /// Stops and waits for the thread to end.
+    func shutdown() async {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        current.withLock { $0 }?.shutdown()
+        wakePause()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            Thread { [self] in
+                done.lock()
+                while running { done.wait() }
+                done.unlock()
+                c.resume()
+            }.start()
+        }
+    }
+}

@@ -1,0 +1,309 @@
+// HAService: the master's side of classic master/slave replication (broker.md §12.1–12.2, RocketMQ 4.x's
+// HAService, HAConnection and GroupTransferService). Accepts any number of slaves on haListenPort; each
+// connection streams CommitLog bytes from where its slave asked (its last file when it reports 0) and
+// records the offsets the slave acknowledges. SYNC_MASTER puts wait here (ReplicaAckWaiting) for the first
+// acknowledgement covering them, with FLUSH_SLAVE_TIMEOUT after slaveTimeout and SLAVE_NOT_AVAILABLE at once
+// when no slave is usable. Threads: one accepting, one per slave (blocking socket, sendfile); waits are
+// completed by those threads and by a 10 ms sweep. Thread-safe.
+
+import Common
+import Foundation
+import Glibc
+import Logging
+import Store
+import Synchronization
+
+final class HAService: ReplicaAckWaiting, @unchecked Sendable {
+    struct PendingAck {
+        let endOffset: Int64
+        let deadlineMs: Int64
+        let completion: @Sendable (PutMessageStatus) -> Void
+    }
+
+    /// A connected slave as operators see it (haStatus, runtime info).
+    struct SlaveStatus: Sendable {
+        let remote: String
+        let ackOffset: Int64
+        let lagBytes: Int64
+    }
+
+    let store: MessageStore
+    let logger: Logger
+    private let listener: HASocket
+    private let connections = Mutex<[ObjectIdentifier: HAConnection]>([:])
+    /// The highest offset any slave acknowledged (RocketMQ's push2SlaveMaxOffset).
+    private let push2SlaveMaxOffset = Atomic<Int64>(0)
+    private let pending = Mutex<[PendingAck]>([])
+    private let pendingCount = Atomic<Int>(0)
+    private let background = BackgroundTasks(name: "HAService")
+    private let threads = NSCondition()
+    private var threadsAlive = 0  // guarded by `threads`
+    private let stopped = Atomic<Bool>(false)
+
+    /// Listens on `port` (0: any); the service runs once `start` is called.
+    init(store: MessageStore, port: Int, logger: Logger) throws {
+        self.store = store
+        self.logger = logger
+        switch HASocket.listen(port: port) {
+        case .success(let s): listener = s
+        case .failure(let e): throw BrokerError.badConfig("HA service: \(e)")
+        }
+    }
+
+    var port: Int { listener.localPort }
+
+    func start() {
+        startThread(name: "AcceptSocketService") { [self] in acceptLoop() }
+        background.spawnPeriodic(initialDelay: .milliseconds(10), every: .milliseconds(10)) { [self] in
+            completeExpired(nowMs: WallClock.nowMs())
+        }
+        logger.info("HA service listening on port \(port)")
+    }
+
+    private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+        threads.lock()
+        threadsAlive += 1
+        threads.unlock()
+        let t = Thread { [self] in
+            Thread.current.name = String(name.prefix(15))
+            body()
+            threads.lock()
+            threadsAlive -= 1
+            threads.broadcast()
+            threads.unlock()
+        }
+        t.start()
+    }
+
+    private func acceptLoop() {
+        while !stopped.load(ordering: .acquiring), let (socket, remote) = listener.accept() {
+            if stopped.load(ordering: .acquiring) {
+                socket.close()
+                break
+            }
+            let connection = HAConnection(socket: socket, remote: remote, service: self)
+            connections.withLock { $0[ObjectIdentifier(connection)] = connection }
+            logger.info("HA: slave \(remote) connected")
+            startThread(name: "HAConnection") { [self] in
+                connection.run()
+                connections.withLock { $0[ObjectIdentifier(connection)] = nil }
+                connection.close()
+                logger.info("HA: slave \(remote) disconnected")
+            }
+        }
+    }
+
+    // MARK: acknowledgements
+
+    /// A slave acknowledged `offset`: every wait it covers completes.
+    func acknowledged(_ offset: Int64) {
+        var current = push2SlaveMaxOffset.load(ordering: .relaxed)
+        while offset > current {
+            let (exchanged, original) = push2SlaveMaxOffset.compareExchange(expected: current, desired: offset, ordering: .acquiringAndReleasing)
+            if exchanged { break }
+            current = original
+        }
+        guard pendingCount.load(ordering: .relaxed) > 0 else { return }
+        let acked = push2SlaveMaxOffset.load(ordering: .acquiring)
+        complete(status: .putOk) { $0.endOffset <= acked }
+    }
+
+    private func completeExpired(nowMs: Int64) {
+        guard pendingCount.load(ordering: .relaxed) > 0 else { return }
+        complete(status: .flushSlaveTimeout) { $0.deadlineMs <= nowMs }
+    }
+
+    private func complete(status: PutMessageStatus, where predicate: (PendingAck) -> Bool) {
+        let taken: [PendingAck] = pending.withLock { list in
+            var take: [PendingAck] = []
+            list.removeAll { p in
+                guard predicate(p) else { return false }
+                take.append(p)
+                return true
+            }
+            return take
+        }
+        guard !taken.isEmpty else { return }
+        pendingCount.subtract(taken.count, ordering: .relaxed)
+        for p in taken { p.completion(status) }
+    }
+
+    /// 4.x's isSlaveOK: a slave is connected and the best one is less than haSlaveFallbehindMax behind.
+    func isSlaveOK(masterPutWhere: Int64) -> Bool {
+        let connected = connections.withLock { !$0.isEmpty }
+        return connected && masterPutWhere - push2SlaveMaxOffset.load(ordering: .acquiring) < store.config.haSlaveFallbehindMaxBytes
+    }
+
+    func waitForReplicas(endOffset: Int64, completion: @escaping @Sendable (PutMessageStatus) -> Void) {
+        guard !stopped.load(ordering: .relaxed), isSlaveOK(masterPutWhere: endOffset) else {
+            completion(.slaveNotAvailable)
+            return
+        }
+        if push2SlaveMaxOffset.load(ordering: .acquiring) >= endOffset {
+            completion(.putOk)
+            return
+        }
+        let deadline = WallClock.nowMs() + max(1, store.config.slaveTimeoutMs)
+        pending.withLock { $0.append(PendingAck(endOffset: endOffset, deadlineMs: deadline, completion: completion)) }
+        pendingCount.add(1, ordering: .relaxed)
+        // An ack may have landed between the check and the append.
+        if push2SlaveMaxOffset.load(ordering: .acquiring) >= endOffset { acknowledged(endOffset) }
+        for c in connections.withLock({ Array($0.values) }) { c.wake() }
+    }
+
+    // MARK: status and stop
+
+    var slaves: [SlaveStatus] {
+        let max = store.maxPhysicalOffset
+        return connections.withLock { Array($0.values) }.map {
+            let ack = $0.ackOffset
+            return SlaveStatus(remote: $0.remote, ackOffset: ack, lagBytes: ack < 0 ? max : max - ack)
+        }.sorted { $0.remote < $1.remote }
+    }
+
+    var acknowledgedOffset: Int64 { push2SlaveMaxOffset.load(ordering: .acquiring) }
+
+    /// Stops accepting, closes every slave connection and waits for their threads; puts still waiting
+    /// complete with FLUSH_SLAVE_TIMEOUT (they are stored; the slave may have them or not).
+    func shutdown() async {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        listener.shutdown()
+        for c in connections.withLock({ Array($0.values) }) { c.stop() }
+        await background.shutdown()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            // Waiting on a condition blocks: done on a thread of its own, never a cooperative one.
+            Thread { [self] in
+                threads.lock()
+                while threadsAlive > 0 { threads.wait() }
+                threads.unlock()
+                done.resume()
+            }.start()
+        }
+        listener.close()
+        complete(status: .flushSlaveTimeout) { _ in true }
+    }
+}
+
+/// One slave's connection on the master: reads its reports, sends it CommitLog bytes (RocketMQ's
+/// HAConnection with its read and write services on one thread, over poll).
+final class HAConnection: Sendable {
+    let socket: HASocket
+    let remote: String
+    unowned let service: HAService
+    /// A pipe: writing a byte to `wakeWrite` ends the thread's poll on `wakeRead`.
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let ack = Atomic<Int64>(-1)
+    private let stopped = Atomic<Bool>(false)
+
+    init(socket: HASocket, remote: String, service: HAService) {
+        self.socket = socket
+        self.remote = remote
+        self.service = service
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) == 0 {
+            for fd in fds {
+                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            }
+        } else {
+            fds = [-1, -1]
+        }
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+    }
+
+    /// The slave's last report (-1 before the first).
+    var ackOffset: Int64 { ack.load(ordering: .relaxed) }
+
+    /// New bytes to send: the thread stops waiting.
+    func wake() {
+        var one: UInt8 = 1
+        _ = write(wakeWrite, &one, 1)
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .releasing)
+        socket.shutdown()
+        wake()
+    }
+
+    func close() {
+        socket.close()
+        Glibc.close(wakeRead)
+        Glibc.close(wakeWrite)
+    }
+
+    func run() {
+        let store = service.store
+        let logger = service.logger
+        let reports = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 * 128, alignment: 8)
+        defer { reports.deallocate() }
+        var have = 0
+        var requested: Int64 = -1
+        var next: Int64 = -1
+        var lastReadMs = WallClock.nowMs()
+        var lastWriteMs: Int64 = 0
+        var windowStartMs: Int64 = 0
+        var windowBytes: Int64 = 0
+        while !stopped.load(ordering: .acquiring) {
+            let config = store.config
+            let behind = next >= 0 && store.maxPhysicalOffset > next
+            // Caught up: wait for a report, a wake-up (a SYNC_MASTER put) or at most 10 ms (ASYNC_MASTER).
+            let readable = socket.waitReadable(timeoutMs: behind ? 0 : 10, wake: wakeRead)
+            if readable {
+                let n = socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: reports[have...]))
+                if n == 0 || n == -2 { break }
+                if n > 0 {
+                    have += n
+                    let units = have / 8
+                    if units > 0 {
+                        let offset = HAWire.readInt64(reports.baseAddress! + (units - 1) * 8)
+                        let rest = have - units * 8
+                        if rest > 0 { reports.baseAddress!.copyMemory(from: reports.baseAddress! + units * 8, byteCount: rest) }
+                        have = rest
+                        ack.store(offset, ordering: .relaxed)
+                        lastReadMs = WallClock.nowMs()
+                        if requested < 0 { requested = offset }
+                        service.acknowledged(offset)
+                    }
+                }
+            }
+            let now = WallClock.nowMs()
+            if now - lastReadMs > config.haHousekeepingIntervalMs {
+                logger.warning("HA: slave \(remote) silent for more than \(config.haHousekeepingIntervalMs) ms: closing")
+                break
+            }
+            guard requested >= 0 else { continue }
+            if next < 0 {
+                next = requested == 0 ? store.replicationStartForNewSlave : requested
+                logger.info("HA: slave \(remote) requested offset \(requested): transfer starts at \(next)")
+            }
+            var allowance = Int(config.haTransferBatchSizeBytes)
+            if config.haFlowControlEnable {
+                if now - windowStartMs >= 1000 {
+                    windowStartMs = now
+                    windowBytes = 0
+                }
+                allowance = min(allowance, Int(max(0, config.maxHaTransferByteInSecond - windowBytes)))
+                if allowance == 0 { continue }
+            }
+            if let data = store.commitLogData(from: next, maxBytes: allowance) {
+                let header = HAWire.header(offset: next, size: Int32(data.size))
+                let sent = header.withUnsafeBytes { socket.sendAll($0, more: true) }
+                    && socket.sendFile(data.file.fd, offset: data.filePosition, count: data.size)
+                guard sent else {
+                    logger.warning("HA: sending to slave \(remote) failed: closing")
+                    break
+                }
+                next += Int64(data.size)
+                windowBytes += Int64(data.size)
+                lastWriteMs = now
+            } else if now - lastWriteMs > config.haSendHeartbeatIntervalMs {
+                let header = HAWire.header(offset: next, size: 0)
+                guard header.withUnsafeBytes({ socket.sendAll($0) }) else { break }
+                lastWriteMs = now
+            }
+        }
+    }
+}

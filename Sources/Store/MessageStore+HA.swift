@@ -1,0 +1,69 @@
+// The store's side of master/slave replication (broker.md §12): what the broker's HA service reads on a
+// master (CommitLog bytes from an offset), what its HA client writes on a slave (the master's bytes at the
+// same offsets, then dispatched like local appends), and SYNC_MASTER's wait for a slave's acknowledgement,
+// which a put joins with its flush. The network side lives in the broker; the store knows none of it.
+
+import Synchronization
+
+/// Waits for replicas to hold a CommitLog offset (the broker's HA service, RocketMQ's GroupTransferService).
+public protocol ReplicaAckWaiting: Sendable {
+    /// Calls `completion` with `.putOk` once a slave acknowledged `endOffset`, `.flushSlaveTimeout` when
+    /// none did within slaveTimeout, or `.slaveNotAvailable` at once when no slave is usable. Never blocks.
+    func waitForReplicas(endOffset: Int64, completion: @escaping @Sendable (PutMessageStatus) -> Void)
+}
+
+extension MessageStore {
+    /// Puts to a SYNC_MASTER store whose WAIT is not false complete only once `waiter` says a slave holds them.
+    public func setReplicaAckWaiter(_ waiter: (any ReplicaAckWaiting)?) {
+        replicaAckWaiter.withLock { $0 = waiter }
+    }
+
+    /// Where a new slave (one reporting offset 0) starts: the first byte of the master's last file.
+    public var replicationStartForNewSlave: Int64 {
+        let max = commitLog.maxOffset
+        return max - max % commitLog.queue.fileSizeBytes
+    }
+
+    /// Written CommitLog bytes from `offset` on, within the file holding it, at most `maxBytes`; nil when
+    /// there are none yet (or the offset is no longer stored).
+    public func commitLogData(from offset: Int64, maxBytes: Int) -> SelectMappedBufferResult? {
+        commitLog.replicationData(from: offset, maxBytes: maxBytes)
+    }
+
+    /// A slave's append of bytes replicated from its master at `startOffset` (the end of this CommitLog, or a
+    /// file start when it is empty). The dispatcher then builds ConsumeQueues and the index from them.
+    public func appendToCommitLog(startOffset: Int64, data: UnsafeRawBufferPointer) -> Result<Void, StoreError> {
+        let r = commitLog.appendReplicated(startOffset: startOffset, data: data)
+        if case .success = r { reputWakeup() }
+        return r
+    }
+}
+
+/// A SYNC_MASTER put's two conditions: durable by its flush mode and acknowledged by a slave. The answer
+/// waits for both; a failed replication overrides the flush's status, as RocketMQ 4.9 combines them.
+final class ReplicatedPutJoin: Sendable {
+    private struct State {
+        var flush: PutMessageResult?
+        var replica: PutMessageStatus?
+    }
+    private let state: Mutex<State>
+    private let completion: @Sendable (PutMessageResult) -> Void
+
+    init(_ completion: @escaping @Sendable (PutMessageResult) -> Void) {
+        state = Mutex(State())
+        self.completion = completion
+    }
+
+    func flushed(_ result: PutMessageResult) { finish { $0.flush = result } }
+    func replicated(_ status: PutMessageStatus) { finish { $0.replica = status } }
+
+    private func finish(_ update: (inout State) -> Void) {
+        let done: PutMessageResult? = state.withLock { s in
+            update(&s)
+            guard var r = s.flush, let replica = s.replica else { return nil }
+            if replica != .putOk { r.status = replica }
+            return r
+        }
+        if let done { completion(done) }
+    }
+}

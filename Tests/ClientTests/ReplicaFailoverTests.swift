@@ -1,0 +1,75 @@
+// Reading from a slave while its master is down (issue 10, must-show 3, the Swift client's half): real
+// mqnamesrv, a SYNC_MASTER mqbroker and its SLAVE. Messages acknowledged SEND_OK are on the slave; after a
+// kill -9 of the master a push consumer finds the slave through the NameServer's route and consumes them
+// there; when the master returns, consumption goes back to it.
+
+import ApusTestSupport
+import Client
+import Foundation
+import Logging
+import NIOPosix
+import Remoting
+import XCTest
+
+final class ReplicaFailoverTests: XCTestCase {
+    func testPushConsumerReadsTheSlaveWhileTheMasterIsDownAndGoesBackAfter() async throws {
+        let cluster = try Cluster(extraConfig: ["brokerRole": "SYNC_MASTER", "registerNameServerPeriod": "2000"])
+        addTeardownBlock { await cluster.stopAll() }
+        try await cluster.startNamesrv()
+        try await cluster.startBroker()
+        try await cluster.startSlave()
+        let topic = "FailoverTopic"
+        try await cluster.createTopic(topic, queues: 4)
+        var config = cluster.clientConfig
+        config.pollNameServerIntervalMs = 500
+        config.heartbeatBrokerIntervalMs = 1_000
+        let producer = Producer(group: "failover_pg", config: config)
+        try await producer.start()
+        // SYNC_MASTER: SEND_OK only once the slave holds the message (SLAVE_NOT_AVAILABLE until it connected).
+        try await waitUntil("the slave to be in sync") {
+            (try? await producer.send(Message(topic: topic, body: "probe")))?.sendStatus == .sendOK
+        }
+        var acknowledged: Set<String> = ["probe"]
+        for i in 0..<100 {
+            let r = try await producer.send(Message(topic: topic, body: "before-\(i)"))
+            XCTAssertEqual(r.sendStatus, .sendOK, "send \(i)")
+            acknowledged.insert("before-\(i)")
+        }
+        await producer.shutdown()
+        // The master dies; the consumer starts afterwards and can only find the slave.
+        await cluster.broker?.kill9()
+        try await waitUntil("the route to show only the slave") {
+            guard let route = try? await self.route(cluster, topic) else { return false }
+            return route.brokerDatas.first?.brokerAddrs[0] == nil && route.brokerDatas.first?.brokerAddrs[1] != nil
+        }
+        let collector = Collector()
+        let consumer = try await startPushConsumer(cluster, group: "failover_cg", topic: topic, name: "c", collector: collector,
+                                                   config: config)
+        try await waitUntil("every acknowledged message, from the slave") { collector.distinctBodies.isSuperset(of: acknowledged) }
+
+        // The master comes back on its port; new messages are consumed from it.
+        try await cluster.startBroker(listenPort: cluster.brokerPort)
+        let again = Producer(group: "failover_pg2", config: config)
+        try await again.start()
+        try await waitUntil("sends to the master again") {
+            (try? await again.send(Message(topic: topic, body: "after-probe")))?.sendStatus == .sendOK
+        }
+        for i in 0..<50 {
+            let r = try await again.send(Message(topic: topic, body: "after-\(i)"))
+            XCTAssertEqual(r.sendStatus, .sendOK)
+        }
+        try await waitUntil("the messages sent after the master returned") {
+            collector.distinctBodies.isSuperset(of: Set((0..<50).map { "after-\($0)" }))
+        }
+        await consumer.shutdown()
+        await again.shutdown()
+    }
+
+    func route(_ cluster: Cluster, _ topic: String) async throws -> TopicRouteData? {
+        let remoting = RemotingClient(group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+        defer { Task { await remoting.shutdown() } }
+        let r = try await remoting.invokeSync(cluster.namesrvAddr, .request(.getRouteInfoByTopic, header: GetRouteInfoRequestHeader(topic: topic)))
+        guard r.responseCode == .success, let body = r.body else { return nil }
+        return try TopicRouteData.decode(body)
+    }
+}
