@@ -23,6 +23,12 @@ enum RemotingBench {
                          bytes, rate, rate * Double(bytes) / 1e6))
             return
         }
+        // `--typed-only [name]`: just the typed header lines (those whose name contains `name`), to profile
+        // one codec.
+        if let i = CommandLine.arguments.firstIndex(of: "--typed-only") {
+            typedHeaders(iterations: 1_000_000, only: CommandLine.arguments.dropFirst(i + 1).first)
+            return
+        }
         headerCodecs()
         if CommandLine.arguments.contains("--codecs-only") { return }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -50,6 +56,19 @@ enum RemotingBench {
             + Double(elapsed.components.attoseconds) / 1e9 / Double(iterations)
     }
 
+    /// ns per frame header encoded, the whole frame, and the frame without its length prefix (what the
+    /// decoder is given).
+    static func encodeFrameHeader(_ c: RemotingCommand, iterations: Int) -> (Double, ByteBuffer, ByteBuffer) {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(1024)
+        let encodeNs = measure(iterations) {
+            buffer.clear()
+            try? c.encodeFrameHeader(into: &buffer, bodyLength: 0)
+        }
+        let frame = (try? c.encodeFrame()) ?? ByteBuffer()
+        return (encodeNs, frame, frame.getSlice(at: 4, length: frame.readableBytes - 4) ?? ByteBuffer())
+    }
+
     static func headerCodecs() {
         let routeQuery = RemotingCommand(code: 105, opaque: 1, extFields: ["topic": "TopicTest"])
         let send = RemotingCommand(
@@ -62,14 +81,7 @@ enum RemotingBench {
             for type in [SerializeType.json, .rocketmq] {
                 var c = command
                 c.serializeType = type
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(1024)
-                let encodeNs = measure(iterations) {
-                    buffer.clear()
-                    try? c.encodeFrameHeader(into: &buffer, bodyLength: 0)
-                }
-                let frame = (try? c.encodeFrame()) ?? ByteBuffer()
-                let body = frame.getSlice(at: 4, length: frame.readableBytes - 4) ?? ByteBuffer()
+                let (encodeNs, frame, body) = encodeFrameHeader(c, iterations: iterations)
                 var sink = 0
                 let decodeNs = measure(iterations) {
                     if let d = try? RemotingCommand.decodeFrame(body) { sink &+= Int(d.opaque) }
@@ -94,6 +106,43 @@ enum RemotingBench {
                 if sink == 42 { print("") }
             }
         }
+        typedHeaders(iterations: iterations)
+    }
+
+    /// Typed headers written into a frame and read back from it (what a producer, the broker and a consumer
+    /// do per send, send answer and pull): encode = the whole frame header from the typed value, decode = the
+    /// typed value from the decoded frame.
+    static func typedHeaders(iterations: Int, only: String? = nil) {
+        let send = SendMessageRequestHeader(
+            producerGroup: "producerGroup", topic: "TopicTest", queueId: 3, bornTimestamp: 1_700_000_000_000,
+            properties: "WAIT\u{1}true\u{2}UNIQ_KEY\u{1}C0A8000A30391B6D35860A1B2C3D0001\u{2}", brokerName: "broker-a")
+        let answer = SendMessageResponseHeader(msgId: "C0A8000A00002A9F0000000000001234", queueId: 3, queueOffset: 1234)
+        let pull = PullMessageRequestHeader(consumerGroup: "G1", topic: "TopicTest", queueId: 3, queueOffset: 1234,
+                                            sysFlag: 0x3, commitOffset: 1200, suspendTimeoutMillis: 15_000,
+                                            subscription: "*", subVersion: 1_700_000_000_000, expressionType: "TAG",
+                                            brokerName: "broker-a")
+        let pullAnswer = PullMessageResponseHeader(suggestWhichBrokerId: 0, nextBeginOffset: 1266, minOffset: 0, maxOffset: 5000)
+        var sink = 0
+        func run<H: CommandCustomHeader>(_ name: String, _ code: RequestCode, _ header: H, response: Bool) {
+            if let only, !name.contains(only) { return }
+            for type in [SerializeType.json, .rocketmq] {
+                let c = response
+                    ? RemotingCommand(code: code.rawValue, serializeType: type).makeResponse(.success, header: header)
+                    : RemotingCommand.request(code, header: header, serializeType: type)
+                let (encodeNs, _, body) = encodeFrameHeader(c, iterations: iterations)
+                guard let decoded = try? RemotingCommand.decodeFrame(body) else { continue }
+                let decodeNs = measure(iterations) {
+                    if (try? decoded.decodeHeader(H.self)) != nil { sink &+= 1 }
+                }
+                print(String(format: "typed %@ %@: frame header encode %.0f ns/op, typed decode %.0f ns/op",
+                             type == .json ? "JSON    " : "ROCKETMQ", name, encodeNs, decodeNs))
+            }
+        }
+        run("send V2 request   ", .sendMessageV2, SendMessageRequestHeaderV2(send), response: false)
+        run("send answer       ", .sendMessageV2, answer, response: true)
+        run("pull request      ", .pullMessage, pull, response: false)
+        run("pull answer       ", .pullMessage, pullAnswer, response: true)
+        if sink == 42 { print("") }
     }
 
     // MARK: Raw loopback bound

@@ -133,13 +133,13 @@ extension MQAdmin {
     public func searchOffset(brokerAddr: String, topic: String, queueId: Int32, timestamp: Int64) async throws -> Int64 {
         let r = try await invoke(brokerAddr, .request(.searchOffsetByTimestamp,
                                                       header: SearchOffsetRequestHeader(topic: topic, queueId: queueId, timestamp: timestamp)))
-        return Int64(r.extFields?["offset"] ?? "") ?? 0
+        return (try? r.decodeHeader(OffsetResponseHeader.self))?.offset ?? 0
     }
 
     /// GET_MAX_OFFSET (30) / GET_MIN_OFFSET (31).
     public func queueOffset(_ code: RequestCode, brokerAddr: String, topic: String, queueId: Int32) async throws -> Int64 {
         let r = try await invoke(brokerAddr, .request(code, header: TopicQueueRequestHeader(topic: topic, queueId: queueId)))
-        return Int64(r.extFields?["offset"] ?? "") ?? 0
+        return (try? r.decodeHeader(OffsetResponseHeader.self))?.offset ?? 0
     }
 
     /// UPDATE_CONSUMER_OFFSET (15).

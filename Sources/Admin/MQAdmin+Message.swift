@@ -56,9 +56,8 @@ extension MQAdmin {
         var found: [MessageExt] = []
         for b in route.brokerDatas {
             guard let addr = Self.selectBrokerAddr(b) else { continue }
-            var request = RemotingCommand.request(.queryMessage, header: QueryMessageRequestHeader(
-                topic: topic, key: key, maxNum: maxNum, beginTimestamp: begin, endTimestamp: end))
-            request.extFields?["_UNIQUE_KEY_QUERY"] = String(uniqueKey)
+            let request = RemotingCommand.request(.queryMessage, header: QueryMessageRequestHeader(
+                topic: topic, key: key, maxNum: maxNum, beginTimestamp: begin, endTimestamp: end, uniqueKeyQuery: uniqueKey))
             let r = try await invoke(addr, request, timeoutMs: 18_000, accept: [.queryNotFound])
             guard r.responseCode == .success else { continue }
             for var m in MessageDecoder.decodeAll(r.bodyBytes, decompress: true) where m.topic == topic {
@@ -121,10 +120,9 @@ extension MQAdmin {
         let h = SendMessageRequestHeader(producerGroup: producerGroup, topic: topic, queueId: qid,
                                          bornTimestamp: WallClock.nowMs(), properties: MessageProperties.encode(props),
                                          brokerName: name)
-        var request = RemotingCommand.request(.sendMessageV2, body: ByteBuffer(bytes: body))
-        request.extFields = h.toV2ExtFields()
+        let request = RemotingCommand.request(.sendMessageV2, header: SendMessageRequestHeaderV2(h), body: ByteBuffer(bytes: body))
         let r = try await invoke(addr, request)
-        let rh = try SendMessageResponseHeader(extFields: r.extFields ?? [:])
+        let rh = try r.decodeHeader(SendMessageResponseHeader.self)
         return SendResult(sendStatus: "SEND_OK", msgId: uniqKey, offsetMsgId: rh.msgId ?? "", brokerName: name,
                           queueId: rh.queueId ?? qid, queueOffset: rh.queueOffset ?? 0)
     }

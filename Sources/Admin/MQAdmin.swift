@@ -108,19 +108,19 @@ public final class MQAdmin: Sendable {
     /// GET_KV_CONFIG (101); nil when the key is absent.
     public func getKVConfig(namespace: String, key: String) async throws -> String? {
         let r = try await invokeNamesrv(.request(.getKVConfig, header: KVConfigKeyRequestHeader(namespace: namespace, key: key)))
-        return r.extFields?["value"]
+        return try r.decodeHeader(GetKVConfigResponseHeader.self).value
     }
 
     /// WIPE_WRITE_PERM_OF_BROKER (205) to one NameServer; the number of topics changed.
     public func wipeWritePermOfBroker(namesrvAddr: String, brokerName: String) async throws -> Int32 {
         let r = try await invoke(namesrvAddr, .request(.wipeWritePermOfBroker, header: BrokerNameRequestHeader(brokerName: brokerName)))
-        return Int32(r.extFields?["wipeTopicCount"] ?? "") ?? 0
+        return (try? r.decodeHeader(WipeWritePermOfBrokerResponseHeader.self))?.wipeTopicCount ?? 0
     }
 
     /// ADD_WRITE_PERM_OF_BROKER (327) to one NameServer; the number of topics changed.
     public func addWritePermOfBroker(namesrvAddr: String, brokerName: String) async throws -> Int32 {
         let r = try await invoke(namesrvAddr, .request(.addWritePermOfBroker, header: BrokerNameRequestHeader(brokerName: brokerName)))
-        return Int32(r.extFields?["addTopicCount"] ?? "") ?? 0
+        return (try? r.decodeHeader(AddWritePermOfBrokerResponseHeader.self))?.addTopicCount ?? 0
     }
 
     /// DELETE_TOPIC_IN_NAMESRV (216) to every NameServer.

@@ -67,9 +67,8 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
             case .getBrokerConfig:
                 let text = broker.allConfigLines.joined(separator: "\n") + "\n"
                 let version = broker.topicConfigManager.dataVersion.jsonText()
-                var r = request.makeResponse(.success, body: ByteBuffer(string: text))
-                r.extFields = ["version": version]
-                return r
+                return request.makeResponse(.success, header: GetBrokerConfigResponseHeader(version: version),
+                                            body: ByteBuffer(string: text))
             case .updateBrokerConfig: return await updateBrokerConfig(request)
             case .searchOffsetByTimestamp:
                 let h: SearchOffsetRequestHeader = try request.decodeHeader()

@@ -57,9 +57,7 @@ struct ClientManageProcessor: RemotingRequestProcessor {
             env.producers.register(group: producer.groupName, client: client)
         }
         if topicsCreated { env.registerBrokerAllSoon() }
-        var response = request.makeResponse(.success)
-        response.extFields = ["IS_SUPPORT_HEART_BEAT_V2": "true", "IS_SUB_CHANGE": "true"]
-        return response
+        return request.makeResponse(.success, header: HeartbeatResponseHeader(supportsHeartbeatV2: true, subscriptionChanged: true))
     }
 
     /// CHECK_CLIENT_CONFIG (46): Java consumers subscribing with SQL92 ask every broker at start whether it

@@ -8,14 +8,6 @@ import NIOCore
 import Remoting
 import Synchronization
 
-/// Header built from a plain map (request types that Remoting does not model).
-struct RawHeader: CommandCustomHeader {
-    var fields: [String: String]
-    init(_ fields: [String: String]) { self.fields = fields }
-    init(extFields: [String: String]) { fields = extFields }
-    func toExtFields() -> [String: String] { fields }
-}
-
 public enum PullStatus: Sendable, Equatable {
     case found, noNewMessage, noMatchedMessage, offsetIllegal
 }
@@ -154,49 +146,55 @@ public final class MQClientAPI: Sendable {
 
     /// The group's committed offset; nil when the broker has none (QUERY_NOT_FOUND).
     func queryConsumerOffset(_ addr: String, group: String, mq: MessageQueue) async throws(MQClientError) -> Int64? {
-        var f = QueryConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId).toExtFields()
-        f["bname"] = mq.brokerName
-        let resp = try await invoke(addr, request(.queryConsumerOffset, RawHeader(f)), timeoutMs: 5_000)
+        let h = QueryConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId,
+                                                 brokerName: mq.brokerName)
+        let resp = try await invoke(addr, request(.queryConsumerOffset, h), timeoutMs: 5_000)
         switch resp.responseCode {
-        case .success: return resp.extFields?["offset"].flatMap { Int64($0) } ?? 0
+        case .success: return Self.offset(of: resp)
         case .queryNotFound: return nil
         default: throw .broker(code: resp.code, remark: resp.remark ?? "")
         }
     }
 
     func updateConsumerOffsetOneway(_ addr: String, group: String, mq: MessageQueue, offset: Int64) async {
-        var f = UpdateConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId,
-                                                  commitOffset: offset).toExtFields()
-        f["bname"] = mq.brokerName
-        await oneway(addr, request(.updateConsumerOffset, RawHeader(f)))
+        let h = UpdateConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId,
+                                                  commitOffset: offset, brokerName: mq.brokerName)
+        await oneway(addr, request(.updateConsumerOffset, h))
     }
 
     func updateConsumerOffset(_ addr: String, group: String, mq: MessageQueue, offset: Int64) async throws(MQClientError) {
-        var f = UpdateConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId,
-                                                  commitOffset: offset).toExtFields()
-        f["bname"] = mq.brokerName
-        let resp = try await invoke(addr, request(.updateConsumerOffset, RawHeader(f)), timeoutMs: 5_000)
+        let h = UpdateConsumerOffsetRequestHeader(consumerGroup: group, topic: mq.topic, queueId: mq.queueId,
+                                                  commitOffset: offset, brokerName: mq.brokerName)
+        let resp = try await invoke(addr, request(.updateConsumerOffset, h), timeoutMs: 5_000)
         guard resp.responseCode == .success else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
     }
 
-    private func offsetCall(_ code: RequestCode, _ addr: String, _ f: [String: String]) async throws(MQClientError) -> Int64 {
-        let resp = try await invoke(addr, request(code, RawHeader(f)), timeoutMs: config.mqClientApiTimeoutMs)
+    /// A success's `offset`; an answer without a readable one counts as 0, as Java's default long does.
+    private static func offset(of resp: RemotingCommand) -> Int64 {
+        (try? resp.decodeHeader(OffsetResponseHeader.self))?.offset ?? 0
+    }
+
+    private func offsetCall(_ code: RequestCode, _ addr: String, _ header: some CommandCustomHeader)
+        async throws(MQClientError) -> Int64
+    {
+        let resp = try await invoke(addr, request(code, header), timeoutMs: config.mqClientApiTimeoutMs)
         guard resp.responseCode == .success else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
-        return resp.extFields?["offset"].flatMap { Int64($0) } ?? 0
+        return Self.offset(of: resp)
     }
 
     func getMaxOffset(_ addr: String, mq: MessageQueue) async throws(MQClientError) -> Int64 {
-        try await offsetCall(.getMaxOffset, addr, ["topic": mq.topic, "queueId": String(mq.queueId), "bname": mq.brokerName])
+        try await offsetCall(.getMaxOffset, addr, TopicQueueRequestHeader(topic: mq.topic, queueId: mq.queueId,
+                                                                          brokerName: mq.brokerName))
     }
 
     func getMinOffset(_ addr: String, mq: MessageQueue) async throws(MQClientError) -> Int64 {
-        try await offsetCall(.getMinOffset, addr, ["topic": mq.topic, "queueId": String(mq.queueId), "bname": mq.brokerName])
+        try await offsetCall(.getMinOffset, addr, TopicQueueRequestHeader(topic: mq.topic, queueId: mq.queueId,
+                                                                          brokerName: mq.brokerName))
     }
 
     func searchOffset(_ addr: String, mq: MessageQueue, timestamp: Int64) async throws(MQClientError) -> Int64 {
-        try await offsetCall(.searchOffsetByTimestamp, addr, [
-            "topic": mq.topic, "queueId": String(mq.queueId), "timestamp": String(timestamp), "bname": mq.brokerName,
-        ])
+        try await offsetCall(.searchOffsetByTimestamp, addr, SearchOffsetRequestHeader(
+            topic: mq.topic, queueId: mq.queueId, timestamp: timestamp, brokerName: mq.brokerName))
     }
 
     // MARK: membership
@@ -259,12 +257,10 @@ public final class MQClientAPI: Sendable {
     func consumerSendMessageBack(_ addr: String, message: MessageExt, group: String, delayLevel: Int32,
                                  maxReconsumeTimes: Int32) async throws(MQClientError)
     {
-        let f: [String: String] = [
-            "offset": String(message.commitLogOffset), "group": group, "delayLevel": String(delayLevel),
-            "originMsgId": message.msgId, "originTopic": message.topic, "unitMode": "false",
-            "maxReconsumeTimes": String(maxReconsumeTimes), "bname": message.brokerName,
-        ]
-        let resp = try await invoke(addr, request(.consumerSendMsgBack, RawHeader(f)), timeoutMs: 5_000)
+        let h = ConsumerSendMsgBackRequestHeader(
+            offset: message.commitLogOffset, group: group, delayLevel: delayLevel, originMsgId: message.msgId,
+            originTopic: message.topic, unitMode: false, maxReconsumeTimes: maxReconsumeTimes, brokerName: message.brokerName)
+        let resp = try await invoke(addr, request(.consumerSendMsgBack, h), timeoutMs: 5_000)
         guard resp.responseCode == .success else { throw .broker(code: resp.code, remark: resp.remark ?? "") }
     }
 }

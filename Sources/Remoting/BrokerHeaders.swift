@@ -218,8 +218,8 @@ public struct SendMessageRequestHeaderV2: CommandCustomHeader, Equatable {
     public func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int { header.writeBinary(into: &buffer, v2: true) }
 }
 
-/// Response of every send code, errors included (§9.1): the two extra keys are always present.
-public struct SendMessageResponseHeader: CommandCustomHeader, Equatable {
+/// Response of every send code, errors included (§9.1): the two extra keys are always present, first.
+public struct SendMessageResponseHeader: DescribedHeader, Equatable {
     public var msgId: String?
     public var queueId: Int32?
     public var queueOffset: Int64?
@@ -239,55 +239,11 @@ public struct SendMessageResponseHeader: CommandCustomHeader, Equatable {
         self.traceOn = traceOn
     }
 
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        msgId = r.optional("msgId")
-        queueId = r.optionalInt32("queueId")
-        queueOffset = r.optionalInt64("queueOffset")
-        transactionId = r.optional("transactionId")
-        msgRegion = r.optional("MSG_REGION") ?? "DefaultRegion"
-        traceOn = r.bool("TRACE_ON") ?? true
-    }
-
-    /// Every send answer is read by this on the producer: in place, no dictionary.
-    public init(binaryExtFields section: BinaryExtFields) throws(RemotingError) {
-        var msgId, transactionId, region: String?
-        var queueId: Int32?
-        var queueOffset: Int64?
-        var traceOn: Bool?
-        section.forEachField { key, value in
-            if ExtFieldBytes.matches(key, "msgId") { msgId = ExtFieldBytes.string(value) }
-            else if ExtFieldBytes.matches(key, "queueId") { queueId = ExtFieldBytes.int32(value) }
-            else if ExtFieldBytes.matches(key, "queueOffset") { queueOffset = ExtFieldBytes.int64(value) }
-            else if ExtFieldBytes.matches(key, "transactionId") { transactionId = ExtFieldBytes.string(value) }
-            else if ExtFieldBytes.matches(key, "MSG_REGION") { region = ExtFieldBytes.string(value) }
-            else if ExtFieldBytes.matches(key, "TRACE_ON") { traceOn = ExtFieldBytes.bool(value) }
-        }
-        self.init(msgId: msgId, queueId: queueId, queueOffset: queueOffset, transactionId: transactionId,
-                  msgRegion: region ?? "DefaultRegion", traceOn: traceOn ?? true)
-    }
-
-    /// Every send answer is written by this on the broker: straight into the frame.
-    public func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int {
-        var n = buffer.writeExtField("MSG_REGION", msgRegion)
-        n += buffer.writeExtField("TRACE_ON", traceOn)
-        if let msgId { n += buffer.writeExtField("msgId", msgId) }
-        if let queueId { n += buffer.writeExtField("queueId", Int64(queueId)) }
-        if let queueOffset { n += buffer.writeExtField("queueOffset", queueOffset) }
-        if let transactionId { n += buffer.writeExtField("transactionId", transactionId) }
-        return n
-    }
-
-    public func toExtFields() -> [String: String] {
-        var f = [String: String](minimumCapacity: 6)
-        f["MSG_REGION"] = msgRegion
-        f["TRACE_ON"] = traceOn ? "true" : "false"
-        f["msgId"] = msgId
-        f["queueId"] = queueId.map { String($0) }
-        f["queueOffset"] = queueOffset.map { String($0) }
-        f["transactionId"] = transactionId
-        return f
-    }
+    public static let schema = HeaderSchema(Self(), [
+        .defaulted("MSG_REGION", \.msgRegion, "DefaultRegion"), .defaulted("TRACE_ON", \.traceOn, true),
+        .optional("msgId", \.msgId), .optional("queueId", \.queueId), .optional("queueOffset", \.queueOffset),
+        .optional("transactionId", \.transactionId),
+    ])
 }
 
 /// PullSysFlag bits (§9.3).
@@ -299,7 +255,7 @@ public enum PullSysFlag {
     public static let litePull: Int32 = 0x10
 }
 
-public struct PullMessageRequestHeader: CommandCustomHeader, Equatable {
+public struct PullMessageRequestHeader: DescribedHeader, Equatable {
     public var consumerGroup: String
     public var topic: String
     public var queueId: Int32
@@ -335,39 +291,18 @@ public struct PullMessageRequestHeader: CommandCustomHeader, Equatable {
         self.brokerName = brokerName
     }
 
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        consumerGroup = try r.required("consumerGroup")
-        topic = try r.required("topic")
-        queueId = try r.requiredInt32("queueId")
-        queueOffset = try r.requiredInt64("queueOffset")
-        maxMsgNums = try r.requiredInt32("maxMsgNums")
-        sysFlag = try r.requiredInt32("sysFlag")
-        commitOffset = try r.requiredInt64("commitOffset")
-        suspendTimeoutMillis = try r.requiredInt64("suspendTimeoutMillis")
-        subscription = r.optional("subscription")
-        subVersion = try r.requiredInt64("subVersion")
-        expressionType = r.optional("expressionType")
-        maxMsgBytes = r.optionalInt32("maxMsgBytes")
-        brokerName = r.optional("bname")
-    }
-
-    public func toExtFields() -> [String: String] {
-        var f: [String: String] = [
-            "consumerGroup": consumerGroup, "topic": topic, "queueId": String(queueId), "queueOffset": String(queueOffset),
-            "maxMsgNums": String(maxMsgNums), "sysFlag": String(sysFlag), "commitOffset": String(commitOffset),
-            "suspendTimeoutMillis": String(suspendTimeoutMillis), "subVersion": String(subVersion),
-        ]
-        f["subscription"] = subscription
-        f["expressionType"] = expressionType
-        f["maxMsgBytes"] = maxMsgBytes.map { String($0) }
-        f["bname"] = brokerName
-        return f
-    }
+    public static let schema = HeaderSchema(Self(consumerGroup: "", topic: "", queueId: 0, queueOffset: 0), [
+        .required("consumerGroup", \.consumerGroup), .required("topic", \.topic), .required("queueId", \.queueId),
+        .required("queueOffset", \.queueOffset), .required("maxMsgNums", \.maxMsgNums), .required("sysFlag", \.sysFlag),
+        .required("commitOffset", \.commitOffset), .required("suspendTimeoutMillis", \.suspendTimeoutMillis),
+        .optional("subscription", \.subscription), .required("subVersion", \.subVersion),
+        .optional("expressionType", \.expressionType), .optional("maxMsgBytes", \.maxMsgBytes),
+        .optional("bname", \.brokerName),
+    ])
 }
 
-/// Always carries the four required fields, whatever the code (§9.3).
-public struct PullMessageResponseHeader: CommandCustomHeader, Equatable {
+/// Always carries the four required fields, whatever the code (§9.3): they are required, so always sent.
+public struct PullMessageResponseHeader: DescribedHeader, Equatable {
     public var suggestWhichBrokerId: Int64
     public var nextBeginOffset: Int64
     public var minOffset: Int64
@@ -387,159 +322,123 @@ public struct PullMessageResponseHeader: CommandCustomHeader, Equatable {
         self.forbiddenType = forbiddenType
     }
 
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        suggestWhichBrokerId = try r.requiredInt64("suggestWhichBrokerId")
-        nextBeginOffset = try r.requiredInt64("nextBeginOffset")
-        minOffset = try r.requiredInt64("minOffset")
-        maxOffset = try r.requiredInt64("maxOffset")
-        topicSysFlag = r.optionalInt32("topicSysFlag")
-        groupSysFlag = r.optionalInt32("groupSysFlag")
-        forbiddenType = r.optionalInt32("forbiddenType")
-    }
-
-    public func toExtFields() -> [String: String] {
-        var f = [
-            "suggestWhichBrokerId": String(suggestWhichBrokerId), "nextBeginOffset": String(nextBeginOffset),
-            "minOffset": String(minOffset), "maxOffset": String(maxOffset),
-        ]
-        f["topicSysFlag"] = topicSysFlag.map { String($0) }
-        f["groupSysFlag"] = groupSysFlag.map { String($0) }
-        f["forbiddenType"] = forbiddenType.map { String($0) }
-        return f
-    }
+    public static let schema = HeaderSchema(Self(), [
+        .required("suggestWhichBrokerId", \.suggestWhichBrokerId), .required("nextBeginOffset", \.nextBeginOffset),
+        .required("minOffset", \.minOffset), .required("maxOffset", \.maxOffset),
+        .optional("topicSysFlag", \.topicSysFlag), .optional("groupSysFlag", \.groupSysFlag),
+        .optional("forbiddenType", \.forbiddenType),
+    ])
 }
 
 /// QUERY_CONSUMER_OFFSET (14).
-public struct QueryConsumerOffsetRequestHeader: CommandCustomHeader, Equatable {
+public struct QueryConsumerOffsetRequestHeader: DescribedHeader, Equatable {
     public var consumerGroup: String
     public var topic: String
     public var queueId: Int32
     public var setZeroIfNotFound: Bool?
-    public init(consumerGroup: String, topic: String, queueId: Int32, setZeroIfNotFound: Bool? = nil) {
+    /// Key `bname` (RocketMQ 5's RpcRequestHeader): sent by clients, ignored on receipt.
+    public var brokerName: String?
+    public init(consumerGroup: String, topic: String, queueId: Int32, setZeroIfNotFound: Bool? = nil,
+                brokerName: String? = nil) {
         self.consumerGroup = consumerGroup
         self.topic = topic
         self.queueId = queueId
         self.setZeroIfNotFound = setZeroIfNotFound
+        self.brokerName = brokerName
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        consumerGroup = try r.required("consumerGroup")
-        topic = try r.required("topic")
-        queueId = try r.requiredInt32("queueId")
-        setZeroIfNotFound = r.bool("setZeroIfNotFound")
-    }
-    public func toExtFields() -> [String: String] {
-        var f = ["consumerGroup": consumerGroup, "topic": topic, "queueId": String(queueId)]
-        f["setZeroIfNotFound"] = setZeroIfNotFound.map { String($0) }
-        return f
-    }
+    public static let schema = HeaderSchema(Self(consumerGroup: "", topic: "", queueId: 0), [
+        .required("consumerGroup", \.consumerGroup), .required("topic", \.topic), .required("queueId", \.queueId),
+        .optional("setZeroIfNotFound", \.setZeroIfNotFound), .optional("bname", \.brokerName),
+    ])
 }
 
 /// UPDATE_CONSUMER_OFFSET (15).
-public struct UpdateConsumerOffsetRequestHeader: CommandCustomHeader, Equatable {
+public struct UpdateConsumerOffsetRequestHeader: DescribedHeader, Equatable {
     public var consumerGroup: String
     public var topic: String
     public var queueId: Int32
     public var commitOffset: Int64
-    public init(consumerGroup: String, topic: String, queueId: Int32, commitOffset: Int64) {
+    /// Key `bname`: sent by clients, ignored on receipt.
+    public var brokerName: String?
+    public init(consumerGroup: String, topic: String, queueId: Int32, commitOffset: Int64, brokerName: String? = nil) {
         self.consumerGroup = consumerGroup
         self.topic = topic
         self.queueId = queueId
         self.commitOffset = commitOffset
+        self.brokerName = brokerName
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        consumerGroup = try r.required("consumerGroup")
-        topic = try r.required("topic")
-        queueId = try r.requiredInt32("queueId")
-        commitOffset = try r.requiredInt64("commitOffset")
-    }
-    public func toExtFields() -> [String: String] {
-        ["consumerGroup": consumerGroup, "topic": topic, "queueId": String(queueId), "commitOffset": String(commitOffset)]
-    }
+    public static let schema = HeaderSchema(Self(consumerGroup: "", topic: "", queueId: 0, commitOffset: 0), [
+        .required("consumerGroup", \.consumerGroup), .required("topic", \.topic), .required("queueId", \.queueId),
+        .required("commitOffset", \.commitOffset), .optional("bname", \.brokerName),
+    ])
 }
 
 /// GET_MAX_OFFSET (30), GET_MIN_OFFSET (31), GET_EARLIEST_MSG_STORETIME (32): `topic`, `queueId`.
-public struct TopicQueueRequestHeader: CommandCustomHeader, Equatable {
+public struct TopicQueueRequestHeader: DescribedHeader, Equatable {
     public var topic: String
     public var queueId: Int32
-    public init(topic: String, queueId: Int32) {
+    /// Key `bname`: sent by clients, ignored on receipt.
+    public var brokerName: String?
+    public init(topic: String, queueId: Int32, brokerName: String? = nil) {
         self.topic = topic
         self.queueId = queueId
+        self.brokerName = brokerName
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        topic = try r.required("topic")
-        queueId = try r.requiredInt32("queueId")
-    }
-    public func toExtFields() -> [String: String] { ["topic": topic, "queueId": String(queueId)] }
+    public static let schema = HeaderSchema(Self(topic: "", queueId: 0), [
+        .required("topic", \.topic), .required("queueId", \.queueId), .optional("bname", \.brokerName),
+    ])
 }
 public typealias GetMaxOffsetRequestHeader = TopicQueueRequestHeader
 public typealias GetMinOffsetRequestHeader = TopicQueueRequestHeader
 public typealias GetEarliestMsgStoretimeRequestHeader = TopicQueueRequestHeader
 
 /// SEARCH_OFFSET_BY_TIMESTAMP (29).
-public struct SearchOffsetRequestHeader: CommandCustomHeader, Equatable {
+public struct SearchOffsetRequestHeader: DescribedHeader, Equatable {
     public var topic: String
     public var queueId: Int32
     public var timestamp: Int64
     /// `LOWER` (default) or `UPPER`.
     public var boundaryType: String?
-    public init(topic: String, queueId: Int32, timestamp: Int64, boundaryType: String? = nil) {
+    /// Key `bname`: sent by clients, ignored on receipt.
+    public var brokerName: String?
+    public init(topic: String, queueId: Int32, timestamp: Int64, boundaryType: String? = nil, brokerName: String? = nil) {
         self.topic = topic
         self.queueId = queueId
         self.timestamp = timestamp
         self.boundaryType = boundaryType
+        self.brokerName = brokerName
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        topic = try r.required("topic")
-        queueId = try r.requiredInt32("queueId")
-        timestamp = try r.requiredInt64("timestamp")
-        boundaryType = r.optional("boundaryType")
-    }
-    public func toExtFields() -> [String: String] {
-        var f = ["topic": topic, "queueId": String(queueId), "timestamp": String(timestamp)]
-        f["boundaryType"] = boundaryType
-        return f
-    }
+    public static let schema = HeaderSchema(Self(topic: "", queueId: 0, timestamp: 0), [
+        .required("topic", \.topic), .required("queueId", \.queueId), .required("timestamp", \.timestamp),
+        .optional("boundaryType", \.boundaryType), .optional("bname", \.brokerName),
+    ])
 }
 
 /// Response header with one `offset` (14, 29, 30, 31).
-public struct OffsetResponseHeader: CommandCustomHeader, Equatable {
+public struct OffsetResponseHeader: DescribedHeader, Equatable {
     public var offset: Int64
     public init(offset: Int64) { self.offset = offset }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        offset = try ExtFieldReader(extFields).requiredInt64("offset")
-    }
-    public func toExtFields() -> [String: String] { ["offset": String(offset)] }
+    public static let schema = HeaderSchema(Self(offset: 0), [.required("offset", \.offset)])
 }
 
 /// GET_EARLIEST_MSG_STORETIME response.
-public struct TimestampResponseHeader: CommandCustomHeader, Equatable {
+public struct TimestampResponseHeader: DescribedHeader, Equatable {
     public var timestamp: Int64
     public init(timestamp: Int64) { self.timestamp = timestamp }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        timestamp = try ExtFieldReader(extFields).requiredInt64("timestamp")
-    }
-    public func toExtFields() -> [String: String] { ["timestamp": String(timestamp)] }
+    public static let schema = HeaderSchema(Self(timestamp: 0), [.required("timestamp", \.timestamp)])
 }
 
 /// GET_CONSUMER_LIST_BY_GROUP (38), NOTIFY_CONSUMER_IDS_CHANGED (40), GET_CONSUMER_CONNECTION_LIST (203).
-public struct ConsumerGroupRequestHeader: CommandCustomHeader, Equatable {
+public struct ConsumerGroupRequestHeader: DescribedHeader, Equatable {
     public var consumerGroup: String
     public init(consumerGroup: String) { self.consumerGroup = consumerGroup }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        consumerGroup = try ExtFieldReader(extFields).required("consumerGroup")
-    }
-    public func toExtFields() -> [String: String] { ["consumerGroup": consumerGroup] }
+    public static let schema = HeaderSchema(Self(consumerGroup: ""), [.required("consumerGroup", \.consumerGroup)])
 }
 public typealias GetConsumerListByGroupRequestHeader = ConsumerGroupRequestHeader
 public typealias NotifyConsumerIdsChangedRequestHeader = ConsumerGroupRequestHeader
 
 /// UNREGISTER_CLIENT (35); the C++ client sends empty strings for absent groups.
-public struct UnregisterClientRequestHeader: CommandCustomHeader, Equatable {
+public struct UnregisterClientRequestHeader: DescribedHeader, Equatable {
     public var clientID: String
     public var producerGroup: String?
     public var consumerGroup: String?
@@ -548,22 +447,14 @@ public struct UnregisterClientRequestHeader: CommandCustomHeader, Equatable {
         self.producerGroup = producerGroup
         self.consumerGroup = consumerGroup
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        clientID = try r.required("clientID")
-        producerGroup = r.optional("producerGroup").flatMap { $0.isEmpty ? nil : $0 }
-        consumerGroup = r.optional("consumerGroup").flatMap { $0.isEmpty ? nil : $0 }
-    }
-    public func toExtFields() -> [String: String] {
-        var f = ["clientID": clientID]
-        f["producerGroup"] = producerGroup
-        f["consumerGroup"] = consumerGroup
-        return f
-    }
+    public static let schema = HeaderSchema(Self(clientID: ""), [
+        .required("clientID", \.clientID), .optional("producerGroup", \.producerGroup, emptyIsAbsent: true),
+        .optional("consumerGroup", \.consumerGroup, emptyIsAbsent: true),
+    ])
 }
 
 /// CONSUMER_SEND_MSG_BACK (36): a consumer returns a message it could not consume (remoting.md §9.6).
-public struct ConsumerSendMsgBackRequestHeader: CommandCustomHeader, Equatable {
+public struct ConsumerSendMsgBackRequestHeader: DescribedHeader, Equatable {
     /// CommitLog (physical) offset of the consumed message.
     public var offset: Int64
     public var group: String
@@ -573,8 +464,10 @@ public struct ConsumerSendMsgBackRequestHeader: CommandCustomHeader, Equatable {
     public var originTopic: String?
     public var unitMode: Bool
     public var maxReconsumeTimes: Int32?
+    /// Key `bname`: sent by clients, ignored on receipt.
+    public var brokerName: String?
     public init(offset: Int64, group: String, delayLevel: Int32, originMsgId: String? = nil, originTopic: String? = nil,
-                unitMode: Bool = false, maxReconsumeTimes: Int32? = nil) {
+                unitMode: Bool = false, maxReconsumeTimes: Int32? = nil, brokerName: String? = nil) {
         self.offset = offset
         self.group = group
         self.delayLevel = delayLevel
@@ -582,22 +475,28 @@ public struct ConsumerSendMsgBackRequestHeader: CommandCustomHeader, Equatable {
         self.originTopic = originTopic
         self.unitMode = unitMode
         self.maxReconsumeTimes = maxReconsumeTimes
+        self.brokerName = brokerName
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        offset = try r.requiredInt64("offset")
-        group = try r.required("group")
-        delayLevel = try r.requiredInt32("delayLevel")
-        originMsgId = r.optional("originMsgId")
-        originTopic = r.optional("originTopic")
-        unitMode = r.bool("unitMode") ?? false
-        maxReconsumeTimes = r.optionalInt32("maxReconsumeTimes")
+    public static let schema = HeaderSchema(Self(offset: 0, group: "", delayLevel: 0), [
+        .required("offset", \.offset), .required("group", \.group), .required("delayLevel", \.delayLevel),
+        .optional("originMsgId", \.originMsgId), .optional("originTopic", \.originTopic),
+        .defaulted("unitMode", \.unitMode, false), .optional("maxReconsumeTimes", \.maxReconsumeTimes),
+        .optional("bname", \.brokerName),
+    ])
+}
+
+/// HEART_BEAT (34) response: what this broker supports of the 5.x heartbeat (Java adds both keys).
+public struct HeartbeatResponseHeader: DescribedHeader, Equatable {
+    /// Key `IS_SUPPORT_HEART_BEAT_V2`.
+    public var supportsHeartbeatV2: Bool
+    /// Key `IS_SUB_CHANGE`.
+    public var subscriptionChanged: Bool
+    public init(supportsHeartbeatV2: Bool = true, subscriptionChanged: Bool = true) {
+        self.supportsHeartbeatV2 = supportsHeartbeatV2
+        self.subscriptionChanged = subscriptionChanged
     }
-    public func toExtFields() -> [String: String] {
-        var f = ["offset": String(offset), "group": group, "delayLevel": String(delayLevel), "unitMode": String(unitMode)]
-        f["originMsgId"] = originMsgId
-        f["originTopic"] = originTopic
-        f["maxReconsumeTimes"] = maxReconsumeTimes.map { String($0) }
-        return f
-    }
+    public static let schema = HeaderSchema(Self(), [
+        .defaulted("IS_SUPPORT_HEART_BEAT_V2", \.supportsHeartbeatV2, false),
+        .defaulted("IS_SUB_CHANGE", \.subscriptionChanged, false),
+    ])
 }

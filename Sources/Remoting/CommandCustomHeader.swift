@@ -1,5 +1,6 @@
 // CommandCustomHeader: a typed request/response header built from and into extFields.
-// Implemented by every header struct; decoding happens at the edge (processor entry), any thread.
+// Every header struct implements it through its HeaderSchema (DescribedHeader), the send request header
+// through its own description; decoding happens at the edge (processor entry), any thread.
 
 import NIOCore
 
@@ -8,11 +9,11 @@ import NIOCore
 public protocol CommandCustomHeader: Sendable {
     init(extFields: [String: String]) throws(RemotingError)
     func toExtFields() -> [String: String]
-    /// Decodes the section of a binary header in place; by default through the dictionary. The send
-    /// path's headers read it directly.
+    /// Decodes the section of a binary header in place; by default through the dictionary. Described
+    /// headers and the send request header read it directly.
     init(binaryExtFields: BinaryExtFields) throws(RemotingError)
     /// Appends this header as binary map entries and returns their byte count; by default from
-    /// toExtFields(). The send path's headers write their fields directly.
+    /// toExtFields(). Described headers and the send request header write their fields directly.
     func writeBinaryExtFields(into buffer: inout ByteBuffer) -> Int
 }
 
@@ -26,35 +27,8 @@ extension CommandCustomHeader {
     }
 }
 
-/// Field readers used by the header structs. Values are text; C++ numbers were stringified by the
-/// header decoder already (§17).
-public struct ExtFieldReader: Sendable {
-    public let fields: [String: String]
-    public init(_ fields: [String: String]) { self.fields = fields }
-
-    public func required(_ key: String) throws(RemotingError) -> String {
-        guard let v = fields[key] else { throw .missingHeaderField(key) }
-        return v
-    }
-    public func optional(_ key: String) -> String? { fields[key] }
-
-    public func requiredInt64(_ key: String) throws(RemotingError) -> Int64 {
-        guard let v = Int64(try required(key).trimmingSpaces) else { throw .missingHeaderField(key) }
-        return v
-    }
-    public func optionalInt64(_ key: String) -> Int64? { fields[key].flatMap { Int64($0.trimmingSpaces) } }
-
-    public func requiredInt32(_ key: String) throws(RemotingError) -> Int32 {
-        guard let v = Int32(try required(key).trimmingSpaces) else { throw .missingHeaderField(key) }
-        return v
-    }
-    public func optionalInt32(_ key: String) -> Int32? { fields[key].flatMap { Int32($0.trimmingSpaces) } }
-
-    /// Java `Boolean.parseBoolean`: only case-insensitive "true" is true (§5.1).
-    public func bool(_ key: String) -> Bool? { fields[key].map { $0.lowercased() == "true" } }
-}
-
 extension String {
+    /// Java's number parsing trims spaces before the digits (JSON bodies' numbers given as text).
     var trimmingSpaces: Substring {
         var s = Substring(self)
         while s.first == " " { s.removeFirst() }
@@ -64,8 +38,7 @@ extension String {
 }
 
 /// A header with no fields (responses that carry only a code).
-public struct EmptyHeader: CommandCustomHeader {
+public struct EmptyHeader: DescribedHeader, Equatable {
     public init() {}
-    public init(extFields: [String: String]) {}
-    public func toExtFields() -> [String: String] { [:] }
+    public static let schema = HeaderSchema(Self(), [])
 }

@@ -110,11 +110,8 @@ public struct ProducerConnection: RemotingJSONBody, Equatable {
 }
 
 /// GET_PRODUCER_CONNECTION_LIST (204) header.
-public struct GetProducerConnectionListRequestHeader: CommandCustomHeader, Equatable {
+public struct GetProducerConnectionListRequestHeader: DescribedHeader, Equatable {
     public var producerGroup: String
     public init(producerGroup: String) { self.producerGroup = producerGroup }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        producerGroup = try ExtFieldReader(extFields).required("producerGroup")
-    }
-    public func toExtFields() -> [String: String] { ["producerGroup": producerGroup] }
+    public static let schema = HeaderSchema(Self(producerGroup: ""), [.required("producerGroup", \.producerGroup)])
 }

@@ -3,7 +3,7 @@
 // offsets a consumer holds in memory for one topic (Java: Broker2Client.getConsumeStatus,
 // ClientRemotingProcessor.getConsumeStatus). Plain values; any task.
 
-public struct GetConsumerStatusRequestHeader: CommandCustomHeader, Equatable {
+public struct GetConsumerStatusRequestHeader: DescribedHeader, Equatable {
     public var topic: String
     public var group: String
     /// 223 only: ask just this client id (empty = every consumer of the group).
@@ -15,18 +15,9 @@ public struct GetConsumerStatusRequestHeader: CommandCustomHeader, Equatable {
         self.clientAddr = clientAddr
     }
 
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        topic = try r.required("topic")
-        group = try r.required("group")
-        clientAddr = r.optional("clientAddr").flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    public func toExtFields() -> [String: String] {
-        var f = ["topic": topic, "group": group]
-        f["clientAddr"] = clientAddr
-        return f
-    }
+    public static let schema = HeaderSchema(Self(topic: "", group: ""), [
+        .required("topic", \.topic), .required("group", \.group), .optional("clientAddr", \.clientAddr, emptyIsAbsent: true),
+    ])
 }
 
 /// `{"consumerTable":{"<clientId>":{<mq>:offset}},"messageQueueTable":{<mq>:offset}}` — a client answers

@@ -1,7 +1,7 @@
 // Typed request/response headers of the NameServer requests (spec remoting.md §8). Decoded by the
 // NameServer's processors, encoded by brokers, clients and admin tools; plain values, any task.
 
-public struct RegisterBrokerRequestHeader: CommandCustomHeader, Equatable {
+public struct RegisterBrokerRequestHeader: DescribedHeader, Equatable {
     public var brokerName: String
     public var brokerAddr: String
     public var clusterName: String
@@ -31,54 +31,30 @@ public struct RegisterBrokerRequestHeader: CommandCustomHeader, Equatable {
         self.zoneName = zoneName
     }
 
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        brokerName = try r.required("brokerName")
-        brokerAddr = try r.required("brokerAddr")
-        clusterName = try r.required("clusterName")
-        haServerAddr = try r.required("haServerAddr")
-        brokerId = try r.requiredInt64("brokerId")
-        heartbeatTimeoutMillis = r.optionalInt64("heartbeatTimeoutMillis")
-        enableActingMaster = r.bool("enableActingMaster")
-        compressed = r.bool("compressed") ?? false
-        bodyCrc32 = r.optionalInt32("bodyCrc32") ?? 0
-        zoneName = r.optional("__ZONE_NAME")
-    }
-
-    public func toExtFields() -> [String: String] {
-        var f: [String: String] = [
-            "brokerName": brokerName, "brokerAddr": brokerAddr, "clusterName": clusterName,
-            "haServerAddr": haServerAddr, "brokerId": String(brokerId), "compressed": String(compressed),
-            "bodyCrc32": String(bodyCrc32),
-        ]
-        f["heartbeatTimeoutMillis"] = heartbeatTimeoutMillis.map { String($0) }
-        f["enableActingMaster"] = enableActingMaster.map { String($0) }
-        f["__ZONE_NAME"] = zoneName
-        return f
-    }
+    public static let schema = HeaderSchema(
+        Self(brokerName: "", brokerAddr: "", clusterName: "", haServerAddr: "", brokerId: 0), [
+            .required("brokerName", \.brokerName), .required("brokerAddr", \.brokerAddr),
+            .required("clusterName", \.clusterName), .required("haServerAddr", \.haServerAddr),
+            .required("brokerId", \.brokerId), .optional("heartbeatTimeoutMillis", \.heartbeatTimeoutMillis),
+            .optional("enableActingMaster", \.enableActingMaster), .defaulted("compressed", \.compressed, false),
+            .defaulted("bodyCrc32", \.bodyCrc32, 0), .optional("__ZONE_NAME", \.zoneName),
+        ])
 }
 
-public struct RegisterBrokerResponseHeader: CommandCustomHeader, Equatable {
+public struct RegisterBrokerResponseHeader: DescribedHeader, Equatable {
     public var haServerAddr: String?
     public var masterAddr: String?
     public init(haServerAddr: String? = nil, masterAddr: String? = nil) {
         self.haServerAddr = haServerAddr
         self.masterAddr = masterAddr
     }
-    public init(extFields: [String: String]) {
-        haServerAddr = extFields["haServerAddr"]
-        masterAddr = extFields["masterAddr"]
-    }
-    public func toExtFields() -> [String: String] {
-        var f: [String: String] = [:]
-        f["haServerAddr"] = haServerAddr
-        f["masterAddr"] = masterAddr
-        return f
-    }
+    public static let schema = HeaderSchema(Self(), [
+        .optional("haServerAddr", \.haServerAddr), .optional("masterAddr", \.masterAddr),
+    ])
 }
 
 /// Header of UNREGISTER_BROKER (104) and QUERY_DATA_VERSION (322): the broker's identity.
-public struct BrokerIdentityHeader: CommandCustomHeader, Equatable {
+public struct BrokerIdentityHeader: DescribedHeader, Equatable {
     public var brokerName: String
     public var brokerAddr: String
     public var clusterName: String
@@ -89,31 +65,21 @@ public struct BrokerIdentityHeader: CommandCustomHeader, Equatable {
         self.clusterName = clusterName
         self.brokerId = brokerId
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        brokerName = try r.required("brokerName")
-        brokerAddr = try r.required("brokerAddr")
-        clusterName = try r.required("clusterName")
-        brokerId = try r.requiredInt64("brokerId")
-    }
-    public func toExtFields() -> [String: String] {
-        ["brokerName": brokerName, "brokerAddr": brokerAddr, "clusterName": clusterName, "brokerId": String(brokerId)]
-    }
+    public static let schema = HeaderSchema(Self(brokerName: "", brokerAddr: "", clusterName: "", brokerId: 0), [
+        .required("brokerName", \.brokerName), .required("brokerAddr", \.brokerAddr),
+        .required("clusterName", \.clusterName), .required("brokerId", \.brokerId),
+    ])
 }
 public typealias UnRegisterBrokerRequestHeader = BrokerIdentityHeader
 public typealias QueryDataVersionRequestHeader = BrokerIdentityHeader
 
-public struct QueryDataVersionResponseHeader: CommandCustomHeader, Equatable {
+public struct QueryDataVersionResponseHeader: DescribedHeader, Equatable {
     public var changed: Bool
     public init(changed: Bool) { self.changed = changed }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        guard let c = ExtFieldReader(extFields).bool("changed") else { throw .missingHeaderField("changed") }
-        changed = c
-    }
-    public func toExtFields() -> [String: String] { ["changed": String(changed)] }
+    public static let schema = HeaderSchema(Self(changed: false), [.required("changed", \.changed)])
 }
 
-public struct BrokerHeartbeatRequestHeader: CommandCustomHeader, Equatable {
+public struct BrokerHeartbeatRequestHeader: DescribedHeader, Equatable {
     public var clusterName: String
     public var brokerAddr: String
     public var brokerName: String
@@ -122,64 +88,43 @@ public struct BrokerHeartbeatRequestHeader: CommandCustomHeader, Equatable {
         self.brokerAddr = brokerAddr
         self.brokerName = brokerName
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        clusterName = try r.required("clusterName")
-        brokerAddr = try r.required("brokerAddr")
-        brokerName = try r.required("brokerName")
-    }
-    public func toExtFields() -> [String: String] {
-        ["clusterName": clusterName, "brokerAddr": brokerAddr, "brokerName": brokerName]
-    }
+    public static let schema = HeaderSchema(Self(clusterName: "", brokerAddr: "", brokerName: ""), [
+        .required("clusterName", \.clusterName), .required("brokerAddr", \.brokerAddr),
+        .required("brokerName", \.brokerName),
+    ])
 }
 
-public struct GetRouteInfoRequestHeader: CommandCustomHeader, Equatable {
+public struct GetRouteInfoRequestHeader: DescribedHeader, Equatable {
     public var topic: String
     public var acceptStandardJsonOnly: Bool?
     public init(topic: String, acceptStandardJsonOnly: Bool? = nil) {
         self.topic = topic
         self.acceptStandardJsonOnly = acceptStandardJsonOnly
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        topic = try r.required("topic")
-        acceptStandardJsonOnly = r.bool("acceptStandardJsonOnly")
-    }
-    public func toExtFields() -> [String: String] {
-        var f = ["topic": topic]
-        f["acceptStandardJsonOnly"] = acceptStandardJsonOnly.map { String($0) }
-        return f
-    }
+    public static let schema = HeaderSchema(Self(topic: ""), [
+        .required("topic", \.topic), .optional("acceptStandardJsonOnly", \.acceptStandardJsonOnly),
+    ])
 }
 
-public struct DeleteTopicFromNamesrvRequestHeader: CommandCustomHeader, Equatable {
+public struct DeleteTopicFromNamesrvRequestHeader: DescribedHeader, Equatable {
     public var topic: String
     public var clusterName: String?
     public init(topic: String, clusterName: String? = nil) {
         self.topic = topic
         self.clusterName = clusterName
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        topic = try ExtFieldReader(extFields).required("topic")
-        clusterName = extFields["clusterName"]
-    }
-    public func toExtFields() -> [String: String] {
-        var f = ["topic": topic]
-        f["clusterName"] = clusterName
-        return f
-    }
+    public static let schema = HeaderSchema(Self(topic: ""), [
+        .required("topic", \.topic), .optional("clusterName", \.clusterName),
+    ])
 }
 
-public struct GetTopicsByClusterRequestHeader: CommandCustomHeader, Equatable {
+public struct GetTopicsByClusterRequestHeader: DescribedHeader, Equatable {
     public var cluster: String
     public init(cluster: String) { self.cluster = cluster }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        cluster = try ExtFieldReader(extFields).required("cluster")
-    }
-    public func toExtFields() -> [String: String] { ["cluster": cluster] }
+    public static let schema = HeaderSchema(Self(cluster: ""), [.required("cluster", \.cluster)])
 }
 
-public struct PutKVConfigRequestHeader: CommandCustomHeader, Equatable {
+public struct PutKVConfigRequestHeader: DescribedHeader, Equatable {
     public var namespace: String
     public var key: String
     public var value: String
@@ -188,79 +133,55 @@ public struct PutKVConfigRequestHeader: CommandCustomHeader, Equatable {
         self.key = key
         self.value = value
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        namespace = try r.required("namespace")
-        key = try r.required("key")
-        value = try r.required("value")
-    }
-    public func toExtFields() -> [String: String] { ["namespace": namespace, "key": key, "value": value] }
+    public static let schema = HeaderSchema(Self(namespace: "", key: "", value: ""), [
+        .required("namespace", \.namespace), .required("key", \.key), .required("value", \.value),
+    ])
 }
 
 /// Header of GET_KV_CONFIG (101) and DELETE_KV_CONFIG (102).
-public struct KVConfigKeyRequestHeader: CommandCustomHeader, Equatable {
+public struct KVConfigKeyRequestHeader: DescribedHeader, Equatable {
     public var namespace: String
     public var key: String
     public init(namespace: String, key: String) {
         self.namespace = namespace
         self.key = key
     }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        namespace = try r.required("namespace")
-        key = try r.required("key")
-    }
-    public func toExtFields() -> [String: String] { ["namespace": namespace, "key": key] }
+    public static let schema = HeaderSchema(Self(namespace: "", key: ""), [
+        .required("namespace", \.namespace), .required("key", \.key),
+    ])
 }
 public typealias GetKVConfigRequestHeader = KVConfigKeyRequestHeader
 public typealias DeleteKVConfigRequestHeader = KVConfigKeyRequestHeader
 
-public struct GetKVConfigResponseHeader: CommandCustomHeader, Equatable {
+public struct GetKVConfigResponseHeader: DescribedHeader, Equatable {
     public var value: String?
     public init(value: String?) { self.value = value }
-    public init(extFields: [String: String]) { value = extFields["value"] }
-    public func toExtFields() -> [String: String] {
-        var f: [String: String] = [:]
-        f["value"] = value
-        return f
-    }
+    public static let schema = HeaderSchema(Self(value: nil), [.optional("value", \.value)])
 }
 
-public struct GetKVListByNamespaceRequestHeader: CommandCustomHeader, Equatable {
+public struct GetKVListByNamespaceRequestHeader: DescribedHeader, Equatable {
     public var namespace: String
     public init(namespace: String) { self.namespace = namespace }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        namespace = try ExtFieldReader(extFields).required("namespace")
-    }
-    public func toExtFields() -> [String: String] { ["namespace": namespace] }
+    public static let schema = HeaderSchema(Self(namespace: ""), [.required("namespace", \.namespace)])
 }
 
 /// Header of WIPE_WRITE_PERM_OF_BROKER (205) and ADD_WRITE_PERM_OF_BROKER (327).
-public struct BrokerNameRequestHeader: CommandCustomHeader, Equatable {
+public struct BrokerNameRequestHeader: DescribedHeader, Equatable {
     public var brokerName: String
     public init(brokerName: String) { self.brokerName = brokerName }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        brokerName = try ExtFieldReader(extFields).required("brokerName")
-    }
-    public func toExtFields() -> [String: String] { ["brokerName": brokerName] }
+    public static let schema = HeaderSchema(Self(brokerName: ""), [.required("brokerName", \.brokerName)])
 }
 public typealias WipeWritePermOfBrokerRequestHeader = BrokerNameRequestHeader
 public typealias AddWritePermOfBrokerRequestHeader = BrokerNameRequestHeader
 
-public struct WipeWritePermOfBrokerResponseHeader: CommandCustomHeader, Equatable {
+public struct WipeWritePermOfBrokerResponseHeader: DescribedHeader, Equatable {
     public var wipeTopicCount: Int32
     public init(wipeTopicCount: Int32) { self.wipeTopicCount = wipeTopicCount }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        wipeTopicCount = try ExtFieldReader(extFields).requiredInt32("wipeTopicCount")
-    }
-    public func toExtFields() -> [String: String] { ["wipeTopicCount": String(wipeTopicCount)] }
+    public static let schema = HeaderSchema(Self(wipeTopicCount: 0), [.required("wipeTopicCount", \.wipeTopicCount)])
 }
 
-public struct AddWritePermOfBrokerResponseHeader: CommandCustomHeader, Equatable {
+public struct AddWritePermOfBrokerResponseHeader: DescribedHeader, Equatable {
     public var addTopicCount: Int32
     public init(addTopicCount: Int32) { self.addTopicCount = addTopicCount }
-    public init(extFields: [String: String]) throws(RemotingError) {
-        addTopicCount = try ExtFieldReader(extFields).requiredInt32("addTopicCount")
-    }
-    public func toExtFields() -> [String: String] { ["addTopicCount": String(addTopicCount)] }
+    public static let schema = HeaderSchema(Self(addTopicCount: 0), [.required("addTopicCount", \.addTopicCount)])
 }

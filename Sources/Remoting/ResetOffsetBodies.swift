@@ -2,7 +2,7 @@
 // RESET_CONSUMER_CLIENT_OFFSET (220, broker -> consumers) (spec remoting.md §10, §11.11, admin.md §9.5).
 // Plain values; built by Admin and the broker's ResetOffsetProcessor; any task.
 
-public struct ResetOffsetRequestHeader: CommandCustomHeader, Equatable {
+public struct ResetOffsetRequestHeader: DescribedHeader, Equatable {
     public var topic: String
     public var group: String
     public var timestamp: Int64
@@ -20,22 +20,10 @@ public struct ResetOffsetRequestHeader: CommandCustomHeader, Equatable {
         self.offset = offset
     }
 
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        topic = try r.required("topic")
-        group = try r.required("group")
-        timestamp = try r.requiredInt64("timestamp")
-        isForce = r.bool("isForce") ?? false
-        queueId = r.optionalInt32("queueId") ?? -1
-        offset = r.optionalInt64("offset")
-    }
-
-    public func toExtFields() -> [String: String] {
-        var f = ["topic": topic, "group": group, "timestamp": String(timestamp), "isForce": String(isForce),
-                 "queueId": String(queueId)]
-        f["offset"] = offset.map { String($0) }
-        return f
-    }
+    public static let schema = HeaderSchema(Self(topic: "", group: "", timestamp: 0), [
+        .required("topic", \.topic), .required("group", \.group), .required("timestamp", \.timestamp),
+        .defaulted("isForce", \.isForce, false), .defaulted("queueId", \.queueId, -1), .optional("offset", \.offset),
+    ])
 }
 
 /// `{"offsetTable":{{"brokerName":…,"queueId":…,"topic":…}:offset}}` (object-keyed, §16).

@@ -20,7 +20,7 @@ public enum MessageSysFlag {
 
 /// END_TRANSACTION (37). `msgId` is required (Java's `@CFNotNull`); `fromTransactionCheck` is a Java
 /// primitive, so an absent key reads as false.
-public struct EndTransactionRequestHeader: CommandCustomHeader, Equatable {
+public struct EndTransactionRequestHeader: DescribedHeader, Equatable {
     public var topic: String?
     public var producerGroup: String
     /// Queue offset of the half message in RMQ_SYS_TRANS_HALF_TOPIC.
@@ -49,35 +49,18 @@ public struct EndTransactionRequestHeader: CommandCustomHeader, Equatable {
         self.brokerName = brokerName
     }
 
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        topic = r.optional("topic")
-        producerGroup = try r.required("producerGroup")
-        tranStateTableOffset = try r.requiredInt64("tranStateTableOffset")
-        commitLogOffset = try r.requiredInt64("commitLogOffset")
-        commitOrRollback = try r.requiredInt32("commitOrRollback")
-        fromTransactionCheck = r.bool("fromTransactionCheck") ?? false
-        msgId = try r.required("msgId")
-        transactionId = r.optional("transactionId")
-        brokerName = r.optional("bname")
-    }
-
-    public func toExtFields() -> [String: String] {
-        var f: [String: String] = [
-            "producerGroup": producerGroup, "tranStateTableOffset": String(tranStateTableOffset),
-            "commitLogOffset": String(commitLogOffset), "commitOrRollback": String(commitOrRollback),
-            "fromTransactionCheck": String(fromTransactionCheck), "msgId": msgId,
-        ]
-        f["topic"] = topic
-        f["transactionId"] = transactionId
-        f["bname"] = brokerName
-        return f
-    }
+    public static let schema = HeaderSchema(
+        Self(topic: nil, producerGroup: "", tranStateTableOffset: 0, commitLogOffset: 0, commitOrRollback: 0, msgId: ""), [
+            .optional("topic", \.topic), .required("producerGroup", \.producerGroup),
+            .required("tranStateTableOffset", \.tranStateTableOffset), .required("commitLogOffset", \.commitLogOffset),
+            .required("commitOrRollback", \.commitOrRollback), .defaulted("fromTransactionCheck", \.fromTransactionCheck, false),
+            .required("msgId", \.msgId), .optional("transactionId", \.transactionId), .optional("bname", \.brokerName),
+        ])
 }
 
 /// CHECK_TRANSACTION_STATE (39): the offsets name the newest copy of the half message; the body is that
 /// copy in the stored-record format with topic and queue restored to the real ones.
-public struct CheckTransactionStateRequestHeader: CommandCustomHeader, Equatable {
+public struct CheckTransactionStateRequestHeader: DescribedHeader, Equatable {
     public var topic: String?
     public var tranStateTableOffset: Int64
     public var commitLogOffset: Int64
@@ -98,24 +81,12 @@ public struct CheckTransactionStateRequestHeader: CommandCustomHeader, Equatable
         self.brokerName = brokerName
     }
 
-    public init(extFields: [String: String]) throws(RemotingError) {
-        let r = ExtFieldReader(extFields)
-        topic = r.optional("topic")
-        tranStateTableOffset = try r.requiredInt64("tranStateTableOffset")
-        commitLogOffset = try r.requiredInt64("commitLogOffset")
-        msgId = r.optional("msgId")
-        transactionId = r.optional("transactionId")
-        offsetMsgId = r.optional("offsetMsgId")
-        brokerName = r.optional("bname")
-    }
-
-    public func toExtFields() -> [String: String] {
-        var f = ["tranStateTableOffset": String(tranStateTableOffset), "commitLogOffset": String(commitLogOffset)]
-        f["topic"] = topic
-        f["msgId"] = msgId
-        f["transactionId"] = transactionId
-        f["offsetMsgId"] = offsetMsgId
-        f["bname"] = brokerName
-        return f
-    }
+    public static let schema = HeaderSchema(
+        Self(topic: nil, tranStateTableOffset: 0, commitLogOffset: 0, msgId: nil, transactionId: nil, offsetMsgId: nil,
+             brokerName: nil), [
+            .optional("topic", \.topic), .required("tranStateTableOffset", \.tranStateTableOffset),
+            .required("commitLogOffset", \.commitLogOffset), .optional("msgId", \.msgId),
+            .optional("transactionId", \.transactionId), .optional("offsetMsgId", \.offsetMsgId),
+            .optional("bname", \.brokerName),
+        ])
 }
