@@ -38,43 +38,39 @@ final class SlaveSynchronize: Sendable {
     func syncAll() async -> Bool {
         guard let addr = masterAddr else { return false }
         var ok = true
-        do {
-            let r = try await client.invokeSync(addr, .request(.getAllTopicConfig), timeoutMs: 3_000)
-            guard r.responseCode == .success, let body = r.body else { throw RemotingError.missingHeaderField("body") }
+        ok = await sync("topic configs", .getAllTopicConfig, from: addr) { body in
             if topics.replaceAll(try TopicConfigSerializeWrapper.decode(body)) {
                 logger.info("slave: topic configs updated from master \(addr)")
             }
-        } catch {
-            ok = false
-            logger.warning("slave: syncing topic configs from master \(addr) failed: \(error)")
-        }
-        do {
-            let r = try await client.invokeSync(addr, .request(.getAllConsumerOffset), timeoutMs: 3_000)
-            guard r.responseCode == .success, let body = r.body else { throw RemotingError.missingHeaderField("body") }
+        } && ok
+        ok = await sync("consumer offsets", .getAllConsumerOffset, from: addr) { body in
             offsets.replaceAll(try ConsumerOffsetSerializeWrapper.decode(body).offsetTable)
-        } catch {
-            ok = false
-            logger.warning("slave: syncing consumer offsets from master \(addr) failed: \(error)")
-        }
-        do {
-            let r = try await client.invokeSync(addr, .request(.getAllDelayOffset), timeoutMs: 3_000)
-            guard r.responseCode == .success, let body = r.body,
-                  let table = ScheduleMessageService.parseOffsetTable(String(buffer: body)) else {
-                throw RemotingError.missingHeaderField("body")
+        } && ok
+        ok = await sync("delay offsets", .getAllDelayOffset, from: addr) { body in
+            guard let table = ScheduleMessageService.parseOffsetTable(String(buffer: body)) else {
+                throw RemotingError.missingHeaderField("offsetTable")
             }
             schedule.replaceOffsets(table)
-        } catch {
-            ok = false
-            logger.warning("slave: syncing delay offsets from master \(addr) failed: \(error)")
-        }
-        do {
-            let r = try await client.invokeSync(addr, .request(.getAllSubscriptionGroupConfig), timeoutMs: 3_000)
-            guard r.responseCode == .success, let body = r.body else { throw RemotingError.missingHeaderField("body") }
+        } && ok
+        ok = await sync("subscription groups", .getAllSubscriptionGroupConfig, from: addr) { body in
             groups.replaceAll(try SubscriptionGroupWrapper.decode(body))
-        } catch {
-            ok = false
-            logger.warning("slave: syncing subscription groups from master \(addr) failed: \(error)")
-        }
+        } && ok
         return ok
+    }
+
+    /// Fetches one table from the master and applies it; a failure is logged and reported, nothing else.
+    private func sync(_ what: String, _ code: RequestCode, from addr: String, apply: (ByteBuffer) throws -> Void) async -> Bool {
+        do {
+            let r = try await client.invokeSync(addr, .request(code), timeoutMs: 3_000)
+            guard r.responseCode == .success, let body = r.body else {
+                logger.warning("slave: master \(addr) refused \(what): \(r.code) \(r.remark ?? "")")
+                return false
+            }
+            try apply(body)
+            return true
+        } catch {
+            logger.warning("slave: syncing \(what) from master \(addr) failed: \(error)")
+            return false
+        }
     }
 }

@@ -360,6 +360,7 @@ public final class PushConsumer: MQConsumerInner, @unchecked Sendable {
                 }
             } catch {
                 let flowControl: Bool = if case .broker(215, _)? = error as? MQClientError { true } else { false }
+                if !flowControl && !Task.isCancelled { inst.logger.warning("pull of \(mq) failed: \(error)") }
                 try? await Task.sleep(for: .milliseconds(flowControl ? 20 : config.pullTimeDelayMillsWhenException))
             }
         }

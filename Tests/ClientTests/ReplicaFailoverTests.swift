@@ -36,6 +36,13 @@ final class ReplicaFailoverTests: XCTestCase {
             acknowledged.insert("before-\(i)")
         }
         await producer.shutdown()
+        // The slave copies its master's topic table every 10 s (SlaveSynchronize); a slave that never saw the
+        // topic could not serve it (TOPIC_NOT_EXIST, as in RocketMQ).
+        try await waitUntil("the slave to know the topic") {
+            guard let r = try? await self.remoting.invokeSync(cluster.slaveAddr, .request(.getAllTopicConfig)),
+                  let body = r.body, let table = try? TopicConfigSerializeWrapper.decode(body) else { return false }
+            return table.topicConfigTable[topic] != nil
+        }
         // The master dies; the consumer starts afterwards and can only find the slave.
         await cluster.broker?.kill9()
         try await waitUntil("the route to show only the slave") {
@@ -45,7 +52,12 @@ final class ReplicaFailoverTests: XCTestCase {
         let collector = Collector()
         let consumer = try await startPushConsumer(cluster, group: "failover_cg", topic: topic, name: "c", collector: collector,
                                                    config: config)
-        try await waitUntil("every acknowledged message, from the slave") { collector.distinctBodies.isSuperset(of: acknowledged) }
+        do {
+            try await waitUntil("every acknowledged message, from the slave") { collector.distinctBodies.isSuperset(of: acknowledged) }
+        } catch {
+            XCTFail("received \(collector.distinctBodies.count) of \(acknowledged.count); queues \(consumer.assignedQueues.filter { $0.topic == topic }.count)")
+            throw error
+        }
 
         // The master comes back on its port; new messages are consumed from it.
         try await cluster.startBroker(listenPort: cluster.brokerPort)
@@ -65,9 +77,11 @@ final class ReplicaFailoverTests: XCTestCase {
         await again.shutdown()
     }
 
+    let remoting = RemotingClient(group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+
+    override func tearDown() async throws { await remoting.shutdown() }
+
     func route(_ cluster: Cluster, _ topic: String) async throws -> TopicRouteData? {
-        let remoting = RemotingClient(group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
-        defer { Task { await remoting.shutdown() } }
         let r = try await remoting.invokeSync(cluster.namesrvAddr, .request(.getRouteInfoByTopic, header: GetRouteInfoRequestHeader(topic: topic)))
         guard r.responseCode == .success, let body = r.body else { return nil }
         return try TopicRouteData.decode(body)

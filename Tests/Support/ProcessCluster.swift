@@ -140,15 +140,8 @@ public final class Cluster: @unchecked Sendable {
         try text.write(to: confURL, atomically: true, encoding: .utf8)
         var args = ["-c", confURL.path]
         if !namesrvAddr.isEmpty { args += ["-n", namesrvAddr] }
-        let b = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: args,
-                             environment: ["HOME": directory.path])
+        let (b, addr) = try await Self.launchBroker(args, home: directory.path)
         broker = b
-        let addr: String = try await b.start { text in
-            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("The broker[") && $0.contains("boot success") }),
-                  let comma = line.firstIndex(of: ","), let close = line.firstIndex(of: "]")
-            else { return nil }
-            return line[line.index(after: comma)..<close].trimmingCharacters(in: .whitespaces)
-        }
         brokerAddr = addr
         brokerPort = Int(addr.split(separator: ":").last ?? "0") ?? 0
     }
@@ -172,15 +165,21 @@ public final class Cluster: @unchecked Sendable {
         try text.write(to: confURL, atomically: true, encoding: .utf8)
         var args = ["-c", confURL.path]
         if !namesrvAddr.isEmpty { args += ["-n", namesrvAddr] }
-        let b = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: args,
-                             environment: ["HOME": directory.appendingPathComponent("slave-home").path])
+        let (b, addr) = try await Self.launchBroker(args, home: directory.appendingPathComponent("slave-home").path)
         slave = b
-        slaveAddr = try await b.start { text in
+        slaveAddr = addr
+    }
+
+    /// Runs mqbroker and waits for its boot line; returns the process and the address the line names.
+    static func launchBroker(_ args: [String], home: String) async throws -> (ChildProcess, String) {
+        let b = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: args, environment: ["HOME": home])
+        let addr: String = try await b.start { text in
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("The broker[") && $0.contains("boot success") }),
                   let comma = line.firstIndex(of: ","), let close = line.firstIndex(of: "]")
             else { return nil }
             return line[line.index(after: comma)..<close].trimmingCharacters(in: .whitespaces)
         }
+        return (b, addr)
     }
 
     /// Stops the broker (SIGTERM) and keeps its files, for tests that read what it wrote at stop.
