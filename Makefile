@@ -57,6 +57,8 @@ bench: deps
 	$(SWIFT) build -c release -j $(JOBS) --product mqnamesrv
 	$(SWIFT) build -c release -j $(JOBS) --product mqbroker
 	Benchmarks/client-bench.sh .build/release
+	$(SWIFT) build -c release -j $(JOBS) --product mqadmin
+	Benchmarks/ha-bench.sh .build/release
 
 # A NameServer (9876) and a broker (10911) on localhost, store under ./run, in the foreground; Ctrl-C stops both.
 RUN_DIR := $(CURDIR)/run

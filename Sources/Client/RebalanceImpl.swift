@@ -237,7 +237,9 @@ final class RebalanceImpl: Sendable {
         if last >= 0 { return last }
         guard last == -1 else { return -1 }
         if mq.topic.hasPrefix("%RETRY%") { return 0 }
-        guard let addr = try? await instance.brokerAddress(mq.brokerName, topic: mq.topic) else { return -1 }
+        if case .firstOffset = consumeFromWhere { return 0 }  // no broker needed (Java neither)
+        // The master, or while it is gone a slave: a consumer can start while its master is down.
+        guard let addr = try? await instance.brokerAddressForOffsets(mq.brokerName, topic: mq.topic) else { return -1 }
         switch consumeFromWhere {
         case .firstOffset: return 0
         case .lastOffset: return (try? await instance.api.getMaxOffset(addr, mq: mq)) ?? -1

@@ -52,6 +52,16 @@ final class ReplicaFailoverTests: XCTestCase {
         let collector = Collector()
         let consumer = try await startPushConsumer(cluster, group: "failover_cg", topic: topic, name: "c", collector: collector,
                                                    config: config)
+        // A broadcasting consumer (offsets kept locally) reads the slave too.
+        let broadcast = Collector()
+        var broadcastOptions = PushConsumerOptions()
+        broadcastOptions.messageModel = .broadcasting
+        var broadcastConfig = config
+        broadcastConfig.instanceName = "broadcast"
+        let listener = try await startPushConsumer(cluster, group: "failover_bcg", topic: topic, name: "b", collector: broadcast,
+                                                   options: broadcastOptions, config: broadcastConfig)
+        addTeardownBlock { await listener.shutdown() }
+        try await waitUntil("the broadcasting consumer, from the slave") { broadcast.distinctBodies.isSuperset(of: acknowledged) }
         do {
             try await waitUntil("every acknowledged message, from the slave") { collector.distinctBodies.isSuperset(of: acknowledged) }
         } catch {
