@@ -52,7 +52,7 @@ final class ConsumeQueue: Sendable {
             validEnd = f.startOffset + valid
             if valid < f.sizeBytes { break }
         }
-        files.truncateDirtyFiles(offset: validEnd)
+        files.truncateDirtyFiles(offset: validEnd, zeroTail: unit)
         let first = files.first
         state.withLock { s in
             s.maxPhysicalEnd = maxEnd
@@ -170,7 +170,7 @@ final class ConsumeQueue: Sendable {
             break
         }
         guard let cut else { return }
-        files.truncateDirtyFiles(offset: cut)
+        files.truncateDirtyFiles(offset: cut, zeroTail: unit)
         if cut == files.first?.startOffset ?? 0 { state.withLock { $0.maxPhysicalEnd = -1 } }
     }
 

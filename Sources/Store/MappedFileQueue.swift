@@ -81,8 +81,11 @@ public final class MappedFileQueue: Sendable {
     }
 
     /// Cuts the log at `offset` (recovery): later files are deleted, the file holding it gets its
-    /// positions set to the offset. The torn bytes are not zeroed; later appends overwrite them.
-    public func truncateDirtyFiles(offset: Int64) {
+    /// positions set to the offset. With `zeroTail` (a unit size) the units left past the cut are zeroed and synced: a
+    /// ConsumeQueue's recovery finds its end by the units' content, so units left past a cut would count
+    /// again at the next start (and make dispatch skip the records that replaced them). The CommitLog
+    /// (1 GiB files) erases only its written bytes, in StoreRecovery.
+    public func truncateDirtyFiles(offset: Int64, zeroTail: Int64? = nil) {
         let removed: [MappedFile] = files.withLock { list in
             var keep: [MappedFile] = []
             var drop: [MappedFile] = []
@@ -91,6 +94,21 @@ public final class MappedFileQueue: Sendable {
                     keep.append(f)
                 } else if f.startOffset <= offset {
                     let pos = offset - f.startOffset
+                    if let unit = zeroTail, pos < fileSizeBytes {
+                        // Units are written in order, so what a cut leaves behind is one run of non-zero units
+                        // from the cut on: zero it up to the first all-zero unit (a clean file costs one check).
+                        var end = pos
+                        while end + unit <= fileSizeBytes,
+                              UnsafeBufferPointer(start: f.base + Int(end), count: Int(unit)).contains(where: { $0 != 0 }) {
+                            end += unit
+                        }
+                        if end > pos {
+                            (f.base + Int(pos)).update(repeating: 0, count: Int(end - pos))
+                            let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+                            let from = pos - pos % page
+                            _ = msync(UnsafeMutableRawPointer(f.base + Int(from)), Int(end - from), MS_SYNC)
+                        }
+                    }
                     f.wrotePosition = pos
                     f.flushedPosition = pos
                     keep.append(f)
