@@ -168,8 +168,9 @@ final class RemotingChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A decoding error is the peer's bad bytes; anything else is the connection itself (a reset peer).
         logger.warning(
-            "closing connection after a bad frame",
+            error is RemotingError ? "closing connection after a bad frame" : "closing connection after an I/O error",
             metadata: ["remote": "\(remoting?.remoteAddress ?? "?")", "error": "\(error)"])
         context.close(promise: nil)
     }
