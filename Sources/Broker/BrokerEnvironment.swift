@@ -94,10 +94,9 @@ struct BrokerPullEnvironment: PullMessageEnvironment {
         controller.stats.recordGet(messages: result.messageCount, bytes: result.bufferTotalSize)
         controller.stats.groupGetNums.record(group: group, topic: topic, messages: result.messageCount, nowMs: nowMs())
     }
-    func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand) {
-        let c = controller.brokerConfig
-        PullBodyWriter.attach(result, to: &response, zeroCopy: !c.transferMsgByHeap,
-                              thresholdBytes: Int(c.zeroCopyThresholdBytes), coldReads: controller.store.coldReads)
+    func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand, zeroCopy: Bool, thresholdBytes: Int) {
+        PullBodyWriter.attach(result, to: &response, zeroCopy: zeroCopy, thresholdBytes: thresholdBytes,
+                              coldReads: controller.store.coldReads)
     }
     func executor(for code: RequestCode?) -> RequestExecutor {
         code == .litePullMessage ? controller.executors.litePull : controller.executors.pull

@@ -130,14 +130,16 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
         for p in taken { p.completion(status) }
     }
 
-    /// 4.x's isSlaveOK: a slave is connected and the best one is less than haSlaveFallbehindMax behind.
-    func isSlaveOK(masterPutWhere: Int64) -> Bool {
+    /// 4.x's isSlaveOK: a slave is connected and the best one is less than `fallBehindMax` behind.
+    func isSlaveOK(masterPutWhere: Int64, fallBehindMax: Int64) -> Bool {
         let connected = connections.withLock { !$0.isEmpty }
-        return connected && masterPutWhere - push2SlaveMaxOffset.load(ordering: .acquiring) < store.config.haSlaveFallbehindMaxBytes
+        return connected && masterPutWhere - push2SlaveMaxOffset.load(ordering: .acquiring) < fallBehindMax
     }
 
     func waitForReplicas(endOffset: Int64, completion: @escaping @Sendable (PutMessageStatus) -> Void) {
-        guard !stopped.load(ordering: .relaxed), isSlaveOK(masterPutWhere: endOffset) else {
+        let config = store.config  // one copy of the settings per put
+        guard !stopped.load(ordering: .relaxed),
+              isSlaveOK(masterPutWhere: endOffset, fallBehindMax: config.haSlaveFallbehindMaxBytes) else {
             completion(.slaveNotAvailable)
             return
         }
@@ -145,7 +147,7 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
             completion(.putOk)
             return
         }
-        let deadline = WallClock.nowMs() + max(1, store.config.slaveTimeoutMs)
+        let deadline = WallClock.nowMs() + max(1, config.slaveTimeoutMs)
         pending.withLock { $0.append(PendingAck(endOffset: endOffset, deadlineMs: deadline, completion: completion)) }
         pendingCount.add(1, ordering: .relaxed)
         // An ack may have landed between the check and the append.

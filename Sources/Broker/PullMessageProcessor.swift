@@ -26,8 +26,9 @@ protocol PullMessageEnvironment: Sendable {
     /// Parks an empty pull until a message arrives or its hold time ends (PullRequestHoldService).
     func suspend(_ request: PullRequest)
     func recordGet(group: String, topic: String, result: GetMessageResult)
-    /// Attaches the found records as the response body (copied, a file region, or read through the rings).
-    func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand)
+    /// Attaches the found records as the response body (copied, a file region at or above `thresholdBytes`
+    /// when `zeroCopy`, or read through the rings).
+    func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand, zeroCopy: Bool, thresholdBytes: Int)
     /// The executor a pull of this code runs on (PULL_MESSAGE or LITE_PULL_MESSAGE).
     func executor(for code: RequestCode?) -> RequestExecutor
     /// True on a slave (it redirects pulls to the master unless the master told the consumer to come).
@@ -217,7 +218,7 @@ struct PullMessageProcessor: RemotingRequestProcessor {
         var response = answer(code, result.status.rawValue)
         if code == .success {
             env.recordGet(group: header.consumerGroup, topic: header.topic, result: result)
-            env.attachBody(result, to: &response)
+            env.attachBody(result, to: &response, zeroCopy: !config.transferMsgByHeap, thresholdBytes: Int(config.zeroCopyThresholdBytes))
         }
         return response
     }

@@ -186,10 +186,7 @@ public final class MQClientInstance: Sendable {
             s.producers[group] = nil
             return true
         }
-        if mine {
-            for addr in allBrokerAddrs() { await api.unregisterClient(addr, clientID: clientID, producerGroup: group, consumerGroup: nil) }
-        }
-        await shutdownIfUnused()
+        await unregister(mine, producerGroup: group, consumerGroup: nil)
     }
 
     func unregisterConsumer(_ group: String, _ c: any MQConsumerInner) async {
@@ -198,8 +195,16 @@ public final class MQClientInstance: Sendable {
             s.consumers[group] = nil
             return true
         }
+        await unregister(mine, producerGroup: nil, consumerGroup: group)
+    }
+
+    /// UNREGISTER_CLIENT at every known broker when the caller owned the registration, then shuts the
+    /// instance if nobody uses it any more.
+    private func unregister(_ mine: Bool, producerGroup: String?, consumerGroup: String?) async {
         if mine {
-            for addr in allBrokerAddrs() { await api.unregisterClient(addr, clientID: clientID, producerGroup: nil, consumerGroup: group) }
+            for addr in allBrokerAddrs() {
+                await api.unregisterClient(addr, clientID: clientID, producerGroup: producerGroup, consumerGroup: consumerGroup)
+            }
         }
         await shutdownIfUnused()
     }

@@ -48,7 +48,7 @@ final class FakePullEnvironment: PullMessageEnvironment, Sendable {
         processor.withLock { $0 }?.reexecute(request, on: pullExecutor)
     }
     func recordGet(group: String, topic: String, result: GetMessageResult) {}
-    func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand) {}
+    func attachBody(_ result: GetMessageResult, to response: inout RemotingCommand, zeroCopy: Bool, thresholdBytes: Int) {}
     func executor(for code: RequestCode?) -> RequestExecutor { pullExecutor }
     let slave = Atomic<Bool>(false)
     var isSlave: Bool { slave.load(ordering: .relaxed) }
