@@ -6,6 +6,8 @@
 #   broker-a    BASE_PORT     HA BASE_PORT+1      broker-a-s  BASE_PORT+10   (HA +11, unused by a slave)
 #   broker-b    BASE_PORT+20  HA BASE_PORT+21     broker-b-s  BASE_PORT+30
 # Usage: conf/run-2m-2s.sh sync|async [BIN_DIR] [RUN_DIR]     (make run-2m-2s-sync / run-2m-2s-async)
+# EXTRA_BROKER_CONF adds lines to every broker's file, e.g. EXTRA_BROKER_CONF='mappedFileSizeCommitLog=67108864'
+# on a small disk (four brokers each preallocate two 1 GiB CommitLog files by default).
 set -euo pipefail
 set_name=${1:?usage: $0 sync|async [BIN_DIR] [RUN_DIR]}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +37,7 @@ for name in broker-a broker-a-s broker-b broker-b-s; do
     echo "listenPort=$port"
     echo "haListenPort=$((port + 1))"
     echo "storePathRootDir=$run/$name/store"
+    [ -z "${EXTRA_BROKER_CONF:-}" ] || printf '%s\n' "$EXTRA_BROKER_CONF"
   } > "$run/$name/broker.conf"
   HOME=$run/$name "$bin/mqbroker" -c "$run/$name/broker.conf" -n "127.0.0.1:$namesrv_port" &
   pids+=($!)

@@ -50,19 +50,26 @@ final class ConnectionChurnTests: BrokerClusterTestCase {
         _ = try await settledGrowth(namesrvPid, from: 0)
         for (name, pid, port) in [("broker", brokerPid, brokerPort), ("namesrv", namesrvPid, namesrvPort)] {
             for malformed in [false, true] {
-                let before = try rss(pid)
-                try churn(port: port, cycles: 20_000, malformed: malformed)
-                let growth = try await settledGrowth(pid, from: before)
-                print("churn: \(name) \(malformed ? "malformed" : "clean") 20000 cycles: RSS \(growth >= 0 ? "+" : "")\(growth / 1024) KiB")
-                // The leak this guards against kept ~4 KiB a connection (78 MiB a batch). The bound allows glibc's
-                // arenas to settle differently under a loaded CI machine (up to 11 MiB seen) and still catches any
-                // per-connection leak above ~1.2 KiB.
-                XCTAssertLessThan(growth, 24 << 20, "\(name) kept \(growth >> 20) MiB after 20 000 \(malformed ? "malformed" : "clean") connections")
+                // A leak grows every batch; the allocator settling (arenas, NIO pools) happens once. So a kind passes
+                // when one of up to three consecutive batches stays under the bound: under a loaded CI machine the
+                // first batch after the warm-up has been seen to keep 11 MiB, the next one nothing.
+                var growths: [Int] = []
+                for _ in 0..<3 {
+                    let before = try rss(pid)
+                    try churn(port: port, cycles: 20_000, malformed: malformed)
+                    let growth = try await settledGrowth(pid, from: before)
+                    growths.append(growth)
+                    print("churn: \(name) \(malformed ? "malformed" : "clean") 20000 cycles: RSS \(growth >= 0 ? "+" : "")\(growth / 1024) KiB")
+                    if growth < 8 << 20 { break }
+                }
+                // The leak this guards against kept ~4 KiB a connection (78 MiB a batch): every batch would fail.
+                XCTAssertLessThan(growths.min() ?? .max, 8 << 20,
+                                  "\(name) kept \(growths.map { $0 >> 20 }) MiB after batches of 20 000 \(malformed ? "malformed" : "clean") connections")
             }
         }
         // Both still serve.
         let c = TestClient(client: client, address: cluster.brokerAddr)
         let r = try await c.send(topic: "AfterChurn", body: [1])
-        XCTAssertEqual(r.responseCode, .success)
+        XCTAssertEqual(r.responseCode, .success, r.remark ?? "")
     }
 }

@@ -28,7 +28,9 @@ final class TwoMastersTwoSlavesTests: XCTestCase {
         let set = ChildProcess(binary: URL(fileURLWithPath: "/usr/bin/env"),
                                arguments: ["--default-signal=TERM,INT", "/bin/bash", repo.appendingPathComponent("conf/run-2m-2s.sh").path,
                                            "sync", bin.path, run.path],
-                               environment: ["BASE_PORT": String(base)])
+                               environment: ["BASE_PORT": String(base),
+                                             // 64 MiB segments: the defaults preallocate ~10 GB for four brokers.
+                                             "EXTRA_BROKER_CONF": "mappedFileSizeCommitLog=67108864"])
         addTeardownBlock {
             await set.stop()
             try? FileManager.default.removeItem(at: run)
