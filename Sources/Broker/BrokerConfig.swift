@@ -92,6 +92,11 @@ public struct BrokerConfig: Sendable {
     /// the low mark (RocketMQ's NettyServerConfig keys; Netty's defaults).
     public var writeBufferHighWaterMark = 64 * 1024
     public var writeBufferLowWaterMark = 32 * 1024
+    /// A connection with no read or write for this long is closed (RocketMQ's NettyServerConfig key); 0 never.
+    public var serverChannelMaxIdleTimeSeconds: Int64 = 120
+    /// Apus: open connections may use this share of the descriptor limit (always leaving 128 for the store's
+    /// files); past it new connections are closed at accept (DescriptorLimit).
+    public var serverMaxConnectionsPercent: Int64 = 80
 
     static var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
@@ -112,6 +117,8 @@ public struct BrokerConfig: Sendable {
 
     struct Key: Sendable {
         let name: String
+        /// What a value must be, for the message refusing a bad one.
+        var accepts = "any text"
         let get: @Sendable (BrokerConfig) -> String
         let set: @Sendable (inout BrokerConfig, String) -> Bool
     }
@@ -119,80 +126,113 @@ public struct BrokerConfig: Sendable {
     private static func string(_ n: String, _ kp: WritableKeyPath<BrokerConfig, String> & Sendable) -> Key {
         Key(name: n, get: { $0[keyPath: kp] }, set: { c, v in c[keyPath: kp] = v; return true })
     }
-    private static func int64(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int64> & Sendable) -> Key {
-        Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in
-            guard let x = Int64(v) else { return false }
+    /// A name that identifies the broker in routes: not empty.
+    private static func name(_ n: String, _ kp: WritableKeyPath<BrokerConfig, String> & Sendable) -> Key {
+        Key(name: n, accepts: "a non-empty name of letters, digits, '-', '_', '.' or '%'", get: { $0[keyPath: kp] }, set: { c, v in
+            guard !v.isEmpty, v.count <= 127, v.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.%|".contains($0)) })
+            else { return false }
+            c[keyPath: kp] = v
+            return true
+        })
+    }
+    /// Times, periods and sizes: a whole number, never negative.
+    private static func int64(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int64> & Sendable, minimum: Int64 = 0) -> Key {
+        Key(name: n, accepts: "a whole number ≥ \(minimum)", get: { String($0[keyPath: kp]) }, set: { c, v in
+            guard let x = Int64(v), x >= minimum else { return false }
             c[keyPath: kp] = x
             return true
         })
     }
     /// A positive count (threads, capacities, bytes): 0 or less is a bad value.
     private static func int(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int> & Sendable) -> Key {
-        Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in
+        Key(name: n, accepts: "a whole number ≥ 1", get: { String($0[keyPath: kp]) }, set: { c, v in
             guard let x = Int(v), x > 0 else { return false }
             c[keyPath: kp] = x
             return true
         })
     }
 
-    private static func int32(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int32> & Sendable) -> Key {
-        Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in
-            guard let x = Int32(v) else { return false }
+    private static func int32(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Int32> & Sendable, _ range: ClosedRange<Int32>) -> Key {
+        Key(name: n, accepts: "a whole number from \(range.lowerBound) to \(range.upperBound)", get: { String($0[keyPath: kp]) }, set: { c, v in
+            guard let x = Int32(v), range.contains(x) else { return false }
             c[keyPath: kp] = x
             return true
         })
     }
+    /// `true` or `false` in any case, as Java's Boolean.parseBoolean reads them; anything else is refused
+    /// (Java would read "ture" as false without a word).
     private static func bool(_ n: String, _ kp: WritableKeyPath<BrokerConfig, Bool> & Sendable) -> Key {
-        Key(name: n, get: { String($0[keyPath: kp]) }, set: { c, v in c[keyPath: kp] = v.lowercased() == "true"; return true })
+        Key(name: n, accepts: "true or false", get: { String($0[keyPath: kp]) }, set: { c, v in
+            switch v.lowercased() {
+            case "true": c[keyPath: kp] = true
+            case "false": c[keyPath: kp] = false
+            default: return false
+            }
+            return true
+        })
+    }
+    private static func port(_ n: String, get: @escaping @Sendable (BrokerConfig) -> String,
+                             set: @escaping @Sendable (inout BrokerConfig, Int) -> Void) -> Key {
+        Key(name: n, accepts: "a port from 0 to 65535", get: get, set: { c, v in
+            guard let p = Int(v), (0...65535).contains(p) else { return false }
+            set(&c, p)
+            return true
+        })
     }
 
     static let keys: [Key] = [
-        string("brokerClusterName", \.brokerClusterName),
-        string("brokerName", \.brokerName),
+        name("brokerClusterName", \.brokerClusterName),
+        name("brokerName", \.brokerName),
         int64("brokerId", \.brokerId),
-        string("namesrvAddr", \.namesrvAddr),
-        string("brokerIP1", \.brokerIP1),
-        Key(name: "brokerIP2", get: { $0.brokerIP2 ?? $0.brokerIP1 }, set: { c, v in c.brokerIP2 = v; return true }),
-        Key(name: "listenPort", get: { String($0.listenPort) }, set: { c, v in
-            guard let p = Int(v), (0...65535).contains(p) else { return false }
-            c.listenPort = p
+        Key(name: "namesrvAddr", accepts: "host:port entries separated by ';'", get: { $0.namesrvAddr }, set: { c, v in
+            guard BrokerConfig.isAddressList(v) else { return false }
+            c.namesrvAddr = v
             return true
         }),
-        Key(name: "haListenPort", get: { String($0.effectiveHaPort) }, set: { c, v in
-            guard let p = Int(v), (0...65535).contains(p) else { return false }
-            c.haListenPort = p > 0 ? p : nil
+        Key(name: "brokerIP1", accepts: "an IPv4 address", get: { $0.brokerIP1 }, set: { c, v in
+            guard BrokerConfig.isIPv4(v) else { return false }
+            c.brokerIP1 = v
             return true
         }),
+        Key(name: "brokerIP2", accepts: "an IPv4 address", get: { $0.brokerIP2 ?? $0.brokerIP1 }, set: { c, v in
+            guard BrokerConfig.isIPv4(v) else { return false }
+            c.brokerIP2 = v
+            return true
+        }),
+        port("listenPort", get: { String($0.listenPort) }, set: { c, p in c.listenPort = p }),
+        port("haListenPort", get: { String($0.effectiveHaPort) }, set: { c, p in c.haListenPort = p > 0 ? p : nil }),
         bool("autoCreateTopicEnable", \.autoCreateTopicEnable),
         bool("autoCreateSubscriptionGroup", \.autoCreateSubscriptionGroup),
-        int32("defaultTopicQueueNums", \.defaultTopicQueueNums),
-        int32("brokerPermission", \.brokerPermission),
+        int32("defaultTopicQueueNums", \.defaultTopicQueueNums, 1...1024),
+        // PermName bits: 8 priority, 4 read, 2 write, 1 inherit.
+        int32("brokerPermission", \.brokerPermission, 0...15),
         bool("clusterTopicEnable", \.clusterTopicEnable),
         bool("brokerTopicEnable", \.brokerTopicEnable),
-        string("regionId", \.regionId),
+        name("regionId", \.regionId),
         bool("traceOn", \.traceOn),
         bool("slaveReadEnable", \.slaveReadEnable),
         bool("longPollingEnable", \.longPollingEnable),
         int64("shortPollingTimeMills", \.shortPollingTimeMills),
-        Key(name: "registerNameServerPeriod", get: { String($0.registerNameServerPeriod) }, set: { c, v in
-            guard let x = Int64(v) else { return false }
+        Key(name: "registerNameServerPeriod", accepts: "a whole number of ms ≥ 0 (used within 10000...60000)",
+            get: { String($0.registerNameServerPeriod) }, set: { c, v in
+            guard let x = Int64(v), x >= 0 else { return false }
             c.registerNameServerPeriod = min(60_000, max(10_000, x))
             return true
         }),
         int64("registerBrokerTimeoutMills", \.registerBrokerTimeoutMills),
-        int64("flushConsumerOffsetInterval", \.flushConsumerOffsetInterval),
+        int64("flushConsumerOffsetInterval", \.flushConsumerOffsetInterval, minimum: 1),
         int64("channelExpiredTimeout", \.channelExpiredTimeout),
         bool("notifyConsumerIdsChangedEnable", \.notifyConsumerIdsChangedEnable),
         bool("transferMsgByHeap", \.transferMsgByHeap),
         int64("zeroCopyThresholdBytes", \.zeroCopyThresholdBytes),
-        int64("pullHoldCheckIntervalMs", \.pullHoldCheckIntervalMs),
+        int64("pullHoldCheckIntervalMs", \.pullHoldCheckIntervalMs, minimum: 1),
         int64("transactionTimeOut", \.transactionTimeOut),
         int64("rebalanceLockMaxLiveTime", \.rebalanceLockMaxLiveTime),
         bool("enablePropertyFilter", \.enablePropertyFilter),
         bool("filterSupportRetry", \.filterSupportRetry),
         int64("rocketmq.broker.rebalance.lockMaxLiveTime", \.rebalanceLockMaxLiveTime),
-        int32("transactionCheckMax", \.transactionCheckMax),
-        int64("transactionCheckInterval", \.transactionCheckInterval),
+        int32("transactionCheckMax", \.transactionCheckMax, 1...Int32.max),
+        int64("transactionCheckInterval", \.transactionCheckInterval, minimum: 1),
         bool("rejectTransactionMessage", \.rejectTransactionMessage),
         bool("enableMixedMessageType", \.enableMixedMessageType),
         int("sendMessageThreadPoolNums", \.sendMessageThreadPoolNums),
@@ -221,6 +261,13 @@ public struct BrokerConfig: Sendable {
         int64("waitTimeMillsInTransactionQueue", \.waitTimeMillsInTransactionQueue),
         int("writeBufferHighWaterMark", \.writeBufferHighWaterMark),
         int("writeBufferLowWaterMark", \.writeBufferLowWaterMark),
+        int64("serverChannelMaxIdleTimeSeconds", \.serverChannelMaxIdleTimeSeconds),
+        Key(name: "serverMaxConnectionsPercent", accepts: "a whole number from 1 to 100",
+            get: { String($0.serverMaxConnectionsPercent) }, set: { c, v in
+            guard let x = Int64(v), (1...100).contains(x) else { return false }
+            c.serverMaxConnectionsPercent = x
+            return true
+        }),
     ]
 
     public static var keyNames: Set<String> { Set(keys.map(\.name)) }
@@ -233,7 +280,7 @@ public struct BrokerConfig: Sendable {
         "brokerClusterName", "brokerName", "brokerId", "brokerIP1", "brokerIP2", "listenPort", "haListenPort",
         "registerNameServerPeriod", "flushConsumerOffsetInterval", "pullHoldCheckIntervalMs",
         "rebalanceLockMaxLiveTime", "rocketmq.broker.rebalance.lockMaxLiveTime", "brokerFastFailureEnable",
-        "writeBufferHighWaterMark", "writeBufferLowWaterMark",
+        "writeBufferHighWaterMark", "writeBufferLowWaterMark", "serverChannelMaxIdleTimeSeconds", "serverMaxConnectionsPercent",
     ]).union(keys.map(\.name).filter {
         // The request executors are built once from these (BrokerRequestExecutors).
         $0.hasSuffix("ThreadPoolNums") || $0.hasSuffix("QueueCapacity") || $0.hasPrefix("waitTimeMillsIn")
@@ -247,6 +294,23 @@ public struct BrokerConfig: Sendable {
     }
 
     public func value(of name: String) -> String? { Self.keys.first { $0.name == name }?.get(self) }
+
+    /// What `name` accepts, for the message refusing a bad value.
+    public static func accepted(for name: String) -> String? { keys.first { $0.name == name }?.accepts }
+
+    static func isIPv4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { p in p.count <= 3 && UInt8(p) != nil }
+    }
+
+    /// `host:port[;host:port…]`, a port from 1 to 65535 each; empty means no NameServer.
+    static func isAddressList(_ text: String) -> Bool {
+        text.split(separator: ";").allSatisfy { entry in
+            let e = entry.trimmingCharacters(in: .whitespaces)
+            guard let colon = e.lastIndex(of: ":"), colon != e.startIndex, let p = Int(e[e.index(after: colon)...]) else { return false }
+            return (1...65535).contains(p)
+        }
+    }
 
     /// `key=value` lines in table order.
     public var propertiesLines: [String] { Self.keys.map { "\($0.name)=\($0.get(self))" } }

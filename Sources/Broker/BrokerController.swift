@@ -73,15 +73,23 @@ public final class BrokerController: Sendable {
     }
 
     /// Binds the server, opens and starts the store, registers with the NameServers; the broker then serves.
+    /// `maxConnections`: open connections past which new ones are closed at accept (DescriptorLimit).
     public static func start(brokerConfig: BrokerConfig, storeConfig: MessageStoreConfig, group: any EventLoopGroup,
-                             logger: Logger) async throws -> BrokerController {
+                             logger: Logger, maxConnections: Int = .max) async throws -> BrokerController {
         var brokerConfig = brokerConfig
         var storeConfig = storeConfig
         let requestedListenPort = brokerConfig.listenPort
         let server = RemotingServer(config: RemotingServerConfig(
             host: "0.0.0.0", port: brokerConfig.listenPort, writeBufferHighWaterMark: brokerConfig.writeBufferHighWaterMark,
-            writeBufferLowWaterMark: brokerConfig.writeBufferLowWaterMark), group: group, logger: logger)
-        let bound = try await server.start()
+            writeBufferLowWaterMark: brokerConfig.writeBufferLowWaterMark, maxConnections: maxConnections,
+            channelMaxIdleSeconds: Int(brokerConfig.serverChannelMaxIdleTimeSeconds)), group: group, logger: logger)
+        let bound: SocketAddress
+        do {
+            bound = try await server.start()
+        } catch {
+            await server.shutdown()
+            throw BrokerError.badConfig("listenPort=\(requestedListenPort): cannot listen (\(error))")
+        }
         brokerConfig.listenPort = bound.port ?? brokerConfig.listenPort
         guard let storeHost = MessageHost(ipv4: brokerConfig.brokerIP1, port: Int32(brokerConfig.listenPort)) else {
             await server.shutdown()
@@ -94,7 +102,7 @@ public final class BrokerController: Sendable {
             store = try MessageStore(config: storeConfig, logger: logger) { arrival in relay.arrived(arrival) }
         } catch {
             await server.shutdown()
-            throw error
+            throw BrokerError.badConfig("storePathRootDir=\(storeConfig.storePathRootDir): cannot open the store (\(error))")
         }
         // A master listens for slaves on haListenPort (listenPort + 1 unless set; any free port when the
         // broker itself took any free port).
@@ -113,7 +121,7 @@ public final class BrokerController: Sendable {
             } catch {
                 store.shutdown()
                 await server.shutdown()
-                throw error
+                throw BrokerError.badConfig("haListenPort=\(brokerConfig.effectiveHaPort): cannot listen for slaves (\(error))")
             }
         }
         let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group,

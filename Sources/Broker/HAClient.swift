@@ -112,7 +112,7 @@ final class HAClient: @unchecked Sendable {
                         guard let used = apply(UnsafeRawBufferPointer(rebasing: buffer[..<have]), from: address) else { break }
                         if used > 0 {
                             let rest = have - used
-                            if rest > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + used, byteCount: rest) }
+                            if rest > 0, let base = buffer.baseAddress { base.copyMemory(from: base + used, byteCount: rest) }
                             have = rest
                         }
                         if store.maxPhysicalOffset > before { ok = report(socket, &lastReportMs) }

@@ -270,10 +270,10 @@ final class HAConnection: Sendable {
                 if n > 0 {
                     have += n
                     let units = have / 8
-                    if units > 0 {
-                        let offset = HAWire.readInt64(reports.baseAddress! + (units - 1) * 8)
+                    if units > 0, let base = reports.baseAddress {
+                        let offset = HAWire.readInt64(base + (units - 1) * 8)
                         let rest = have - units * 8
-                        if rest > 0 { reports.baseAddress!.copyMemory(from: reports.baseAddress! + units * 8, byteCount: rest) }
+                        if rest > 0 { base.copyMemory(from: base + units * 8, byteCount: rest) }
                         have = rest
                         ack.store(offset, ordering: .relaxed)
                         lastReadMs = WallClock.nowMs()

@@ -166,7 +166,7 @@ struct HASocket: Sendable {
         var a = addr.sin_addr
         var buf = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
         inet_ntop(AF_INET, &a, &buf, socklen_t(buf.count))
-        let host = buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let host = buf.withUnsafeBufferPointer { $0.baseAddress.map { String(cString: $0) } ?? "?" }
         return "\(host):\(UInt16(bigEndian: addr.sin_port))"
     }
 }

@@ -21,7 +21,8 @@ public enum CompressionType: Int32, Sendable {
         CompressionType(rawValue: (sysFlag & typeMask) >> 8) ?? .zlib
     }
 
-    func compress(_ input: [UInt8], level: Int32) -> [UInt8] {
+    /// The compressed bytes, or nil when the library failed (out of memory): the caller sends them plain.
+    func compress(_ input: [UInt8], level: Int32) -> [UInt8]? {
         switch self {
         case .zlib: return Zlib.deflate(input, level: level)
         case .zstd:
@@ -39,7 +40,7 @@ public enum CompressionType: Int32, Sendable {
             let n = out.withUnsafeMutableBytes { o in
                 input.withUnsafeBytes { i in LZ4F_compressFrame(o.baseAddress, o.count, i.baseAddress, i.count, &prefs) }
             }
-            precondition(LZ4F_isError(n) == 0, "LZ4F_compressFrame failed on a bound-sized buffer")
+            guard LZ4F_isError(n) == 0 else { return nil }
             out.removeSubrange(n...)
             return out
         }

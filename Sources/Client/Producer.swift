@@ -184,8 +184,9 @@ public final class Producer: MQProducerInner, @unchecked Sendable {
                               MessageConst.uniqueClientMessageIdKeyIndex: ids.joined(separator: ",")]
         } else {
             MessageClientIDSetter.setUniqID(&msg)
-            if body.count >= options.compressMsgBodyOverHowmuch {
-                body = options.compressType.compress(body, level: options.compressLevel)
+            if body.count >= options.compressMsgBodyOverHowmuch,
+               let compressed = options.compressType.compress(body, level: options.compressLevel) {
+                body = compressed
                 sysFlag |= options.compressType.sysFlagBits
             }
             if msg.properties[MessageConst.transactionPrepared] == "true" { sysFlag |= 0x4 }

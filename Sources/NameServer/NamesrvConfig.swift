@@ -33,6 +33,10 @@ public struct NamesrvConfig: Sendable, Equatable {
     public var defaultThreadPoolQueueCapacity = 10_000
     public var clientRequestThreadPoolNums = 8
     public var clientRequestThreadPoolQueueCapacity = 50_000
+    /// A connection with no read or write for this long is closed (RocketMQ's NettyServerConfig key); 0 never.
+    public var serverChannelMaxIdleTimeSeconds = 120
+    /// Apus: open connections may use this share of the descriptor limit (DescriptorLimit).
+    public var serverMaxConnectionsPercent = 80
 
     public init() {
         let home = FileManager.default.homeDirectoryForCurrentUser.path
@@ -59,7 +63,7 @@ public struct NamesrvConfig: Sendable, Equatable {
         "returnOrderTopicConfigToBroker", "scanNotActiveBrokerInterval", "brokerChannelExpiredTime",
         "enableAllTopicList", "enableTopicList", "deleteTopicWithBrokerRegistration", "frameMaxLength", "logPath",
         "configBlackList", "defaultThreadPoolNums", "defaultThreadPoolQueueCapacity", "clientRequestThreadPoolNums",
-        "clientRequestThreadPoolQueueCapacity",
+        "clientRequestThreadPoolQueueCapacity", "serverChannelMaxIdleTimeSeconds", "serverMaxConnectionsPercent",
     ]
 
     public func value(of key: String) -> String? {
@@ -83,11 +87,28 @@ public struct NamesrvConfig: Sendable, Equatable {
         case "defaultThreadPoolQueueCapacity": return String(defaultThreadPoolQueueCapacity)
         case "clientRequestThreadPoolNums": return String(clientRequestThreadPoolNums)
         case "clientRequestThreadPoolQueueCapacity": return String(clientRequestThreadPoolQueueCapacity)
+        case "serverChannelMaxIdleTimeSeconds": return String(serverChannelMaxIdleTimeSeconds)
+        case "serverMaxConnectionsPercent": return String(serverMaxConnectionsPercent)
         default: return nil
         }
     }
 
     public enum SetResult: Equatable { case applied, unknownKey, badValue }
+
+    /// What `key` accepts, for the message refusing a bad value.
+    public static func accepted(for key: String) -> String {
+        switch key {
+        case "listenPort": return "a port from 0 to 65535"
+        case "orderMessageEnable", "returnOrderTopicConfigToBroker", "enableAllTopicList", "enableTopicList",
+             "deleteTopicWithBrokerRegistration": return "true or false"
+        case "frameMaxLength": return "a whole number of bytes ≥ 1024"
+        case "serverChannelMaxIdleTimeSeconds": return "a whole number ≥ 0"
+        case "serverMaxConnectionsPercent": return "a whole number from 1 to 100"
+        case "scanNotActiveBrokerInterval", "brokerChannelExpiredTime", "defaultThreadPoolNums", "defaultThreadPoolQueueCapacity",
+             "clientRequestThreadPoolNums", "clientRequestThreadPoolQueueCapacity": return "a whole number ≥ 1"
+        default: return "any text"
+        }
+    }
 
     /// Sets one key from its text; booleans as Java parses them.
     public mutating func set(_ key: String, _ raw: String) -> SetResult {
@@ -119,6 +140,8 @@ public struct NamesrvConfig: Sendable, Equatable {
         case "defaultThreadPoolQueueCapacity": guard let v = Int(text), v > 0 else { return .badValue }; defaultThreadPoolQueueCapacity = v
         case "clientRequestThreadPoolNums": guard let v = Int(text), v > 0 else { return .badValue }; clientRequestThreadPoolNums = v
         case "clientRequestThreadPoolQueueCapacity": guard let v = Int(text), v > 0 else { return .badValue }; clientRequestThreadPoolQueueCapacity = v
+        case "serverChannelMaxIdleTimeSeconds": guard let v = Int(text), v >= 0 else { return .badValue }; serverChannelMaxIdleTimeSeconds = v
+        case "serverMaxConnectionsPercent": guard let v = Int(text), (1...100).contains(v) else { return .badValue }; serverMaxConnectionsPercent = v
         default: return .unknownKey
         }
         return .applied

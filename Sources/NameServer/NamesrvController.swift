@@ -19,7 +19,8 @@ public final class NamesrvController: Sendable {
     private let defaultExecutor: RequestExecutor
     private let clientRequestExecutor: RequestExecutor
 
-    public init(config: NamesrvConfig, group: any EventLoopGroup, logger: Logger) {
+    /// `maxConnections`: open connections past which new ones are closed at accept (DescriptorLimit).
+    public init(config: NamesrvConfig, group: any EventLoopGroup, logger: Logger, maxConnections: Int = .max) {
         self.config = config
         self.logger = logger
         routes = RouteInfoManager(
@@ -28,7 +29,8 @@ public final class NamesrvController: Sendable {
         kv = KVConfigManager(path: config.kvConfigPath, logger: logger)
         server = RemotingServer(
             config: RemotingServerConfig(host: config.bindAddress, port: config.listenPort,
-                                         frameBytesMax: config.frameMaxLength),
+                                         frameBytesMax: config.frameMaxLength, maxConnections: maxConnections,
+                                         channelMaxIdleSeconds: config.serverChannelMaxIdleTimeSeconds),
             group: group, logger: logger)
         let processor = DefaultRequestProcessor(routes: routes, kv: kv, configStore: NamesrvConfigStore(config, logger: logger),
                                                 config: config, logger: logger)

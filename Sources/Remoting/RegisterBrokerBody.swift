@@ -47,7 +47,7 @@ public struct RegisterBrokerBody: RemotingJSONBody, Equatable {
     }
 
     /// The zlib form: DataVersion JSON, topic lines, filter servers, (>= V5_0_0) mapping infos.
-    public func encodeCompressed(version: Int32 = Int32(MQVersion.current)) -> [UInt8] {
+    public func encodeCompressed(version: Int32 = Int32(MQVersion.current)) -> [UInt8]? {
         var out: [UInt8] = []
         func put(_ v: Int32) { withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) } }
         func putBlock(_ bytes: [UInt8]) { put(Int32(bytes.count)); out.append(contentsOf: bytes) }

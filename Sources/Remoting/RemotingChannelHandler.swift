@@ -167,6 +167,15 @@ final class RemotingChannelHandler: ChannelInboundHandler {
         }
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .all? = event as? IdleStateHandler.IdleStateEvent {
+            logger.info("closing idle connection", metadata: ["remote": "\(remoting?.remoteAddress ?? "?")"])
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A decoding error is the peer's bad bytes; anything else is the connection itself (a reset peer).
         logger.warning(
@@ -246,9 +255,11 @@ final class RemotingChannelHandler: ChannelInboundHandler {
 /// Installs the remoting handlers on a fresh channel. On the channel's event loop.
 enum RemotingPipeline {
     static func install(on channel: any Channel, frameBytesMax: Int, dispatcher: RemotingDispatcher, logger: Logger,
-                        isServer: Bool) throws
+                        isServer: Bool, idleTimeout: TimeAmount? = nil) throws
     {
         let sync = channel.pipeline.syncOperations
+        // First, so it sees every read and every write (RocketMQ's IdleStateHandler(0, 0, maxIdle)).
+        if let idleTimeout { try sync.addHandler(IdleStateHandler(allTimeout: idleTimeout)) }
         let handler = RemotingChannelHandler(dispatcher: dispatcher, logger: logger, pauseReadingWhenUnwritable: isServer)
         try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameBytesMax: frameBytesMax, sink: handler)))
         try sync.addHandler(handler)

@@ -28,6 +28,8 @@ public enum RemotingError: Error, Sendable, Equatable, CustomStringConvertible {
     case badAddress(String)
     /// Too many requests are waiting for answers on one channel.
     case tooManyPendingRequests
+    /// A server closed a connection at accept: this many were open already.
+    case tooManyConnections(limit: Int)
 
     public var description: String {
         switch self {
@@ -44,6 +46,7 @@ public enum RemotingError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .connectFailed(address, reason): return "connect to \(address) failed: \(reason)"
         case let .badAddress(a): return "bad address \(a)"
         case .tooManyPendingRequests: return "too many pending requests on the channel"
+        case let .tooManyConnections(limit): return "\(limit) connections are open already"
         }
     }
 }

@@ -18,15 +18,24 @@ public struct RemotingServerConfig: Sendable {
     /// (Netty's defaults, 64 KiB and 32 KiB).
     public var writeBufferHighWaterMark: Int
     public var writeBufferLowWaterMark: Int
+    /// Open connections beyond this are accepted and closed at once, so descriptors stay free for the
+    /// server's own files (DescriptorLimit.maxConnections).
+    public var maxConnections: Int
+    /// A connection that neither reads nor writes for this long is closed (RocketMQ's
+    /// serverChannelMaxIdleTimeSeconds, 120); 0 keeps idle connections for ever.
+    public var channelMaxIdleSeconds: Int
 
     public init(
         host: String = "0.0.0.0", port: Int = 0, frameBytesMax: Int = RemotingLimits.frameBytesMaxDefault,
-        backlog: Int32 = 1024, writeBufferHighWaterMark: Int = 64 * 1024, writeBufferLowWaterMark: Int = 32 * 1024
+        backlog: Int32 = 1024, writeBufferHighWaterMark: Int = 64 * 1024, writeBufferLowWaterMark: Int = 32 * 1024,
+        maxConnections: Int = .max, channelMaxIdleSeconds: Int = 120
     ) {
         self.host = host
         self.port = port
         self.frameBytesMax = frameBytesMax
         self.backlog = backlog
+        self.maxConnections = max(1, maxConnections)
+        self.channelMaxIdleSeconds = max(0, channelMaxIdleSeconds)
         self.writeBufferHighWaterMark = max(1, writeBufferHighWaterMark)
         self.writeBufferLowWaterMark = max(0, min(writeBufferLowWaterMark, self.writeBufferHighWaterMark))
     }
@@ -39,6 +48,7 @@ public final class RemotingServer: Sendable {
     private let logger: Logger
     private let serverChannel = Mutex<(any Channel)?>(nil)
     private let children = ChannelSet()
+    private let refusals = ConnectionRefusals()
 
     public init(config: RemotingServerConfig, group: any EventLoopGroup, logger: Logger) {
         self.config = config
@@ -68,8 +78,18 @@ public final class RemotingServer: Sendable {
         let logger = self.logger
         let frameBytesMax = config.frameBytesMax
         let children = self.children
+        let refusals = self.refusals
+        let maxConnections = config.maxConnections
+        let idle: TimeAmount? = config.channelMaxIdleSeconds > 0 ? .seconds(Int64(config.channelMaxIdleSeconds)) : nil
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: config.backlog)
+            // Out of descriptors (EMFILE/ENFILE), accept fails: pause accepting for a second instead of retrying
+            // in a loop that spins a core (the async bootstraps add this handler themselves, this one does not).
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler(shouldForwardIOErrorCaught: false))
+                }
+            }
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
@@ -77,11 +97,21 @@ public final class RemotingServer: Sendable {
                                                                     high: config.writeBufferHighWaterMark))
             .childChannelInitializer { channel in
                 let id = ObjectIdentifier(channel)
-                children.withLock { $0[id] = channel }
+                let admitted = children.withLock { table -> Bool in
+                    guard table.count < maxConnections else { return false }
+                    table[id] = channel
+                    return true
+                }
+                // A failed initializer makes NIO close the accepted socket at once.
+                guard admitted else {
+                    refusals.record(limit: maxConnections, logger: logger)
+                    return channel.eventLoop.makeFailedFuture(RemotingError.tooManyConnections(limit: maxConnections))
+                }
                 channel.closeFuture.whenComplete { _ in _ = children.withLock { $0.removeValue(forKey: id) } }
                 return channel.eventLoop.makeCompletedFuture {
                     try RemotingPipeline.install(
-                        on: channel, frameBytesMax: frameBytesMax, dispatcher: dispatcher, logger: logger, isServer: true)
+                        on: channel, frameBytesMax: frameBytesMax, dispatcher: dispatcher, logger: logger, isServer: true,
+                        idleTimeout: idle)
                 }
             }
             .bind(host: config.host, port: config.port)
@@ -90,6 +120,12 @@ public final class RemotingServer: Sendable {
         guard let address = channel.localAddress else { throw RemotingError.badAddress("server has no local address") }
         return address
     }
+
+    /// Open connections now.
+    public var connectionCount: Int { children.withLock { $0.count } }
+
+    /// Connections closed at accept because `maxConnections` were open, since start.
+    public var refusedConnectionCount: Int { refusals.total }
 
     /// The bound port, once started.
     public var localPort: Int? { serverChannel.withLock { $0?.localAddress?.port } }
@@ -108,4 +144,28 @@ public final class RemotingServer: Sendable {
 final class ChannelSet: Sendable {
     private let table = Mutex<[ObjectIdentifier: any Channel]>([:])
     func withLock<R>(_ body: (inout [ObjectIdentifier: any Channel]) -> R) -> R { table.withLock { body(&$0) } }
+}
+
+/// Counts connections refused for the connection bound and warns at most every 10 s, so a flood of them
+/// cannot flood the log.
+final class ConnectionRefusals: Sendable {
+    private struct State { var total = 0; var sinceWarning = 0; var lastWarning: ContinuousClock.Instant? }
+    private let state = Mutex(State())
+
+    var total: Int { state.withLock { $0.total } }
+
+    func record(limit: Int, logger: Logger) {
+        let now = ContinuousClock.now
+        let warn: Int? = state.withLock { s in
+            s.total += 1
+            s.sinceWarning += 1
+            if let last = s.lastWarning, now - last < .seconds(10) { return nil }
+            s.lastWarning = now
+            defer { s.sinceWarning = 0 }
+            return s.sinceWarning
+        }
+        if let warn {
+            logger.warning("connection refused: \(limit) connections are open, the limit that keeps descriptors for the store (\(warn) refused since the last warning)")
+        }
+    }
 }

@@ -4,8 +4,9 @@
 import CZlib
 
 public enum Zlib {
-    /// Compresses with a zlib header, as `new Deflater(level)` does.
-    public static func deflate(_ input: [UInt8], level: Int32 = 9) -> [UInt8] {
+    /// Compresses with a zlib header, as `new Deflater(level)` does; nil when zlib cannot (out of memory: the
+    /// output buffer is sized by compressBound, so nothing else fails).
+    public static func deflate(_ input: [UInt8], level: Int32 = 9) -> [UInt8]? {
         var destLength = compressBound(uLong(input.count))
         var out = [UInt8](repeating: 0, count: Int(destLength))
         let rc = out.withUnsafeMutableBufferPointer { o in
@@ -13,7 +14,7 @@ public enum Zlib {
                 compress2(o.baseAddress, &destLength, i.baseAddress, uLong(input.count), level)
             }
         }
-        precondition(rc == Z_OK, "compress2 failed with \(rc) on a buffer sized by compressBound")
+        guard rc == Z_OK else { return nil }
         out.removeSubrange(Int(destLength)...)
         return out
     }

@@ -190,7 +190,7 @@ final class CommitLog: Sendable {
                 }
                 if let slot { state.lastSlot = (key, slot) }
             }
-            let queueOffset = consumesSlot ? state.topicQueueTable.values[slot!] : 0
+            let queueOffset = consumesSlot ? slot.map { state.topicQueueTable.values[$0] } ?? 0 : 0
             var attempts = 0
             while true {
                 attempts += 1
@@ -223,7 +223,7 @@ final class CommitLog: Sendable {
                 }
                 if rc == APUS_SEGMENT_END_OF_FILE { continue }
                 precondition(rc == 0, "append of \(len) bytes failed: \(rc)")
-                if consumesSlot { state.topicQueueTable.values[slot!] = queueOffset + Int64(count) }
+                if consumesSlot, let slot { state.topicQueueTable.values[slot] = queueOffset + Int64(count) }
                 lastStoreTimestampAtomic.store(storeTimestampMs, ordering: .relaxed)
                 if pool == nil { maxOffsetAtomic.value.store(fileStart + position + Int64(len), ordering: .releasing) }
                 return .success(AppendMessageResult(physicalOffset: fileStart + position, wroteBytes: Int32(len),
@@ -347,7 +347,8 @@ final class CommitLog: Sendable {
     func storeTimestamp(physicalOffset: Int64, size: Int32) -> Int64? {
         guard let r = select(physicalOffset: physicalOffset, size: Int(size)) else { return nil }
         var info = apus_record_info()
-        guard apus_record_check(r.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), r.size, 0, &info) == APUS_RECORD_MESSAGE else { return nil }
+        guard let base = r.bytes.baseAddress,
+              apus_record_check(base.assumingMemoryBound(to: UInt8.self), r.size, 0, &info) == APUS_RECORD_MESSAGE else { return nil }
         return info.store_timestamp_ms
     }
 

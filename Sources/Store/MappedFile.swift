@@ -143,7 +143,7 @@ func listDirectory(_ path: String) -> [String] {
     var names: [String] = []
     while let entry = readdir(dir) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            raw.bindMemory(to: CChar.self).baseAddress.map { String(cString: $0) } ?? ""
         }
         if name != "." && name != ".." { names.append(name) }
     }

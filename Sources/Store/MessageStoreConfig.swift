@@ -154,21 +154,41 @@ extension MessageStoreConfig {
         public let name: String
         public let legacyName: String?
         public let unit: String
+        /// What a value must be, for the message refusing a bad one.
+        public var accepts: String
         let apply: @Sendable (inout MessageStoreConfig, String) -> Bool
+
+        init(name: String, legacyName: String?, unit: String, accepts: String? = nil,
+             apply: @escaping @Sendable (inout MessageStoreConfig, String) -> Bool) {
+            self.name = name
+            self.legacyName = legacyName
+            self.unit = unit
+            self.accepts = accepts ?? (unit.isEmpty ? "any text" : unit)
+            self.apply = apply
+        }
     }
 
-    private static func int(_ name: String, legacy: String? = nil, unit: String = "", minimum: Int64 = .min,
+    /// Sizes, times and counts are whole numbers, never negative unless a key says so.
+    private static func int(_ name: String, legacy: String? = nil, unit: String = "", minimum: Int64 = 0, maximum: Int64 = .max,
                             _ kp: WritableKeyPath<MessageStoreConfig, Int64> & Sendable) -> Key {
-        Key(name: name, legacyName: legacy, unit: unit) { c, v in
-            guard let n = Int64(v), n >= minimum else { return false }
+        let range = maximum == .max ? "≥ \(minimum)" : "from \(minimum) to \(maximum)"
+        return Key(name: name, legacyName: legacy, unit: unit, accepts: "a whole number \(range)\(unit.isEmpty ? "" : " (\(unit))")") { c, v in
+            guard let n = Int64(v), n >= minimum, n <= maximum else { return false }
             c[keyPath: kp] = n
             return true
         }
     }
 
+    /// `true` or `false` in any case (Java's parseBoolean); anything else is refused rather than read as false.
     private static func bool(_ name: String, _ kp: WritableKeyPath<MessageStoreConfig, Bool> & Sendable) -> Key {
-        // RocketMQ: true iff the text is "true", case-insensitive.
-        Key(name: name, legacyName: nil, unit: "") { c, v in c[keyPath: kp] = v.lowercased() == "true"; return true }
+        Key(name: name, legacyName: nil, unit: "", accepts: "true or false") { c, v in
+            switch v.lowercased() {
+            case "true": c[keyPath: kp] = true
+            case "false": c[keyPath: kp] = false
+            default: return false
+            }
+            return true
+        }
     }
 
     /// Every key the store understands (store.md §12 and Apus's io_uring keys).
@@ -179,17 +199,17 @@ extension MessageStoreConfig {
         int("mappedFileSizeCommitLog", legacy: "mapedFileSizeCommitLog", unit: "bytes", minimum: 4096, \.mappedFileSizeCommitLogBytes),
         int("mappedFileSizeConsumeQueue", legacy: "mapedFileSizeConsumeQueue", unit: "bytes", minimum: Int64(StoreLimits.consumeQueueUnitBytes),
             \.mappedFileSizeConsumeQueueBytes),
-        Key(name: "flushDiskType", legacyName: nil, unit: "") { c, v in
+        Key(name: "flushDiskType", legacyName: nil, unit: "", accepts: "ASYNC_FLUSH or SYNC_FLUSH") { c, v in
             guard let t = FlushDiskType(rawValue: v) else { return false }
             c.flushDiskType = t
             return true
         },
-        Key(name: "brokerRole", legacyName: nil, unit: "") { c, v in
+        Key(name: "brokerRole", legacyName: nil, unit: "", accepts: "ASYNC_MASTER, SYNC_MASTER or SLAVE") { c, v in
             guard let r = BrokerRole(rawValue: v) else { return false }
             c.brokerRole = r
             return true
         },
-        Key(name: "maxMessageSize", legacyName: nil, unit: "bytes") { c, v in
+        Key(name: "maxMessageSize", legacyName: nil, unit: "bytes", accepts: "a whole number of bytes from 10 to 2147483647") { c, v in
             guard let n = Int32(v), n >= 10 else { return false }
             c.maxMessageSizeBytes = n
             return true
@@ -207,9 +227,13 @@ extension MessageStoreConfig {
         int("commitIntervalCommitLog", unit: "ms", \.commitIntervalCommitLogMs),
         int("commitCommitLogLeastPages", unit: "pages", \.commitCommitLogLeastPages),
         int("commitCommitLogThoroughInterval", unit: "ms", \.commitCommitLogThoroughIntervalMs),
-        int("storeServiceThreadNice", unit: "nice", \.storeServiceThreadNice),
+        int("storeServiceThreadNice", unit: "nice", maximum: 19, \.storeServiceThreadNice),
         int("syncFlushTimeout", unit: "ms", \.syncFlushTimeoutMs),
-        Key(name: "haMasterAddress", legacyName: nil, unit: "ip:port") { c, v in
+        Key(name: "haMasterAddress", legacyName: nil, unit: "ip:port", accepts: "ip:port, or empty") { c, v in
+            if !v.isEmpty {
+                guard let colon = v.lastIndex(of: ":"), colon != v.startIndex, let p = Int(v[v.index(after: colon)...]),
+                      (1...65535).contains(p) else { return false }
+            }
             c.haMasterAddress = v.isEmpty ? nil : v
             return true
         },
@@ -226,10 +250,15 @@ extension MessageStoreConfig {
         int("flushConsumeQueueLeastPages", unit: "pages", \.flushConsumeQueueLeastPages),
         int("flushConsumeQueueThoroughInterval", unit: "ms", \.flushConsumeQueueThoroughIntervalMs),
         int("fileReservedTime", unit: "hours", \.fileReservedTimeHours),
-        Key(name: "deleteWhen", legacyName: nil, unit: "hours") { c, v in c.deleteWhen = v; return true },
-        int("diskMaxUsedSpaceRatio", unit: "%", \.diskMaxUsedSpaceRatioPercent),
-        int("diskSpaceWarningLevelRatio", unit: "%", \.diskSpaceWarningLevelRatioPercent),
-        int("diskSpaceCleanForciblyRatio", unit: "%", \.diskSpaceCleanForciblyRatioPercent),
+        Key(name: "deleteWhen", legacyName: nil, unit: "hours", accepts: "hours of the day (0-23) separated by ';'") { c, v in
+            guard v.split(separator: ";").allSatisfy({ Int(String($0).trimmingWhitespace()).map { (0...23).contains($0) } ?? false })
+            else { return false }
+            c.deleteWhen = v
+            return true
+        },
+        int("diskMaxUsedSpaceRatio", unit: "%", maximum: 100, \.diskMaxUsedSpaceRatioPercent),
+        int("diskSpaceWarningLevelRatio", unit: "%", maximum: 100, \.diskSpaceWarningLevelRatioPercent),
+        int("diskSpaceCleanForciblyRatio", unit: "%", maximum: 100, \.diskSpaceCleanForciblyRatioPercent),
         bool("cleanFileForciblyEnable", \.cleanFileForciblyEnable),
         int("cleanResourceInterval", unit: "ms", \.cleanResourceIntervalMs),
         int("deleteCommitLogFilesInterval", unit: "ms", \.deleteCommitLogFilesIntervalMs),
@@ -244,10 +273,10 @@ extension MessageStoreConfig {
         int("maxTransferCountOnMessageInMemory", unit: "messages", \.maxTransferCountOnMessageInMemory),
         int("maxTransferBytesOnMessageInDisk", unit: "bytes", \.maxTransferBytesOnMessageInDisk),
         int("maxTransferCountOnMessageInDisk", unit: "messages", \.maxTransferCountOnMessageInDisk),
-        int("accessMessageInMemoryMaxRatio", unit: "%", \.accessMessageInMemoryMaxRatioPercent),
+        int("accessMessageInMemoryMaxRatio", unit: "%", maximum: 100, \.accessMessageInMemoryMaxRatioPercent),
         int("maxFilterMessageSize", unit: "bytes", \.maxFilterMessageSizeBytes),
         bool("autoMessageVersionOnTopicLen", \.autoMessageVersionOnTopicLen),
-        Key(name: "messageDelayLevel", legacyName: nil, unit: "s/m/h/d list") { c, v in
+        Key(name: "messageDelayLevel", legacyName: nil, unit: "s/m/h/d list", accepts: "levels like '1s 5s 10m 2h 1d'") { c, v in
             guard MessageStoreConfig.parseDelayLevels(v) != nil else { return false }
             c.messageDelayLevel = v
             return true
@@ -279,7 +308,7 @@ extension MessageStoreConfig {
             guard let value = raw?.trimmingWhitespace() else { continue }
             // Named as the operator wrote it, with the value: "mapedFileSizeCommitLog=0".
             let written = properties[key.name] != nil ? key.name : (key.legacyName ?? key.name)
-            if !key.apply(&self, value) { report.unparsable.append("\(written)=\(value)") }
+            if !key.apply(&self, value) { report.unparsable.append("\(written)=\(value) (expected \(key.accepts))") }
         }
         report.unknownKeys = properties.keys.filter { !used.contains($0) && !knownElsewhere.contains($0) }.sorted()
         return report

@@ -35,22 +35,49 @@ struct BrokerStartup: AsyncParsableCommand {
                 throw ValidationError("cannot read config file \(configFile)")
             }
             let props = parseJavaProperties(String(decoding: data, as: UTF8.self))
-            for (key, value) in props where BrokerConfig.keyNames.contains(key) {
-                if broker.set(key, value) == .badValue { throw ValidationError("bad value for \(key): \(value)") }
+            var bad: [String] = []
+            for (key, value) in props.sorted(by: { $0.key < $1.key }) where BrokerConfig.keyNames.contains(key) {
+                if broker.set(key, value) == .badValue {
+                    bad.append("\(key)=\(value) (expected \(BrokerConfig.accepted(for: key) ?? "another value"))")
+                }
             }
             let report = store.apply(props, knownElsewhere: BrokerConfig.keyNames)
-            if !report.unparsable.isEmpty { throw ValidationError("bad values for \(report.unparsable.joined(separator: ", "))") }
+            bad += report.unparsable
+            if !bad.isEmpty { throw StartupRefused(problems: bad.map { "bad value \($0)" }) }
+            // RocketMQ ignores keys it does not know; so do we, aloud (the sample files carry 5.x-only keys).
             for key in report.unknownKeys {
                 FileHandle.standardError.write(Data("warning: unknown config key \(key) (ignored)\n".utf8))
             }
         }
-        if let namesrvAddr { broker.namesrvAddr = namesrvAddr }
+        if let namesrvAddr {
+            guard namesrvAddr.isEmpty || broker.set("namesrvAddr", namesrvAddr) == .applied else {
+                throw StartupRefused(problems: ["bad value -n \(namesrvAddr) (expected \(BrokerConfig.accepted(for: "namesrvAddr") ?? ""))"])
+            }
+        }
+        // RocketMQ: a master is always brokerId 0 (a SLAVE with 0 is refused below).
         if store.brokerRole != .slave { broker.brokerId = 0 }
         return (broker, store)
     }
 
+    /// Start-up refused: each problem names the key, its value and what is accepted; nothing was written.
+    struct StartupRefused: Error, CustomStringConvertible {
+        let problems: [String]
+        var description: String { problems.joined(separator: "\n") }
+    }
+
     func run() async throws {
-        let (brokerConfig, storeConfig) = try buildConfig()
+        let brokerConfig: BrokerConfig, storeConfig: MessageStoreConfig
+        do {
+            (brokerConfig, storeConfig) = try buildConfig()
+            if !printConfigItem {
+                let problems = BrokerStartupCheck.problems(broker: brokerConfig, store: storeConfig)
+                if !problems.isEmpty { throw StartupRefused(problems: problems) }
+            }
+        } catch let refused as StartupRefused {
+            for line in refused.problems { FileHandle.standardError.write(Data("mqbroker: \(line)\n".utf8)) }
+            FileHandle.standardError.write(Data("mqbroker: not started (config \(configFile ?? "defaults"))\n".utf8))
+            throw ExitCode(2)
+        }
         if printConfigItem {
             for line in brokerConfig.propertiesLines + StoreConfigPrinter.lines(storeConfig) { print(line) }
             return
@@ -63,11 +90,15 @@ struct BrokerStartup: AsyncParsableCommand {
         // SIGTERM/SIGINT end the program in order (ServerSupport.StopSignals), not by the default action.
         let stops = StopSignals()
 
+        let descriptors = DescriptorLimit.raiseToHard()
+        let maxConnections = descriptors.maxConnections(percent: Int(brokerConfig.serverMaxConnectionsPercent))
+        logger.info("\(descriptors.describe(maxConnections: maxConnections))")
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         let controller: BrokerController
         do {
             controller = try await BrokerController.start(brokerConfig: brokerConfig, storeConfig: storeConfig,
-                                                          group: group, logger: logger)
+                                                          group: group, logger: logger, maxConnections: maxConnections)
         } catch {
             logger.error("The broker failed to start: \(error)")
             try? await group.shutdownGracefully()

@@ -48,12 +48,18 @@ struct NamesrvStartup: AsyncParsableCommand {
             guard let data = FileManager.default.contents(atPath: configFile) else {
                 throw ValidationError("cannot read config file \(configFile)")
             }
+            var bad: [String] = []
             for (key, value) in NamesrvConfig.parseProperties(String(decoding: data, as: UTF8.self)) {
                 switch config.set(key, value) {
                 case .applied: break
                 case .unknownKey: FileHandle.standardError.write(Data("warning: unknown config key \(key)\n".utf8))
-                case .badValue: throw ValidationError("bad value for \(key): \(value)")
+                case .badValue: bad.append("bad value \(key)=\(value) (expected \(NamesrvConfig.accepted(for: key)))")
                 }
+            }
+            if !bad.isEmpty {
+                for line in bad { FileHandle.standardError.write(Data("mqnamesrv: \(line)\n".utf8)) }
+                FileHandle.standardError.write(Data("mqnamesrv: not started (config \(configFile))\n".utf8))
+                throw ExitCode(2)
             }
         }
         if let listenPort { config.listenPort = listenPort }
@@ -79,13 +85,17 @@ struct NamesrvStartup: AsyncParsableCommand {
         // SIGTERM/SIGINT end the program in order (ServerSupport.StopSignals), not by the default action.
         let stops = StopSignals()
 
+        let descriptors = DescriptorLimit.raiseToHard()
+        let maxConnections = descriptors.maxConnections(percent: config.serverMaxConnectionsPercent)
+        logger.info("\(descriptors.describe(maxConnections: maxConnections))")
+
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let controller = NamesrvController(config: config, group: group, logger: logger)
+        let controller = NamesrvController(config: config, group: group, logger: logger, maxConnections: maxConnections)
         let port: Int
         do {
             port = try await controller.start()
         } catch {
-            logger.error("The Name Server failed to start: \(error)")
+            logger.error("The Name Server failed to start: listenPort=\(config.listenPort): cannot listen (\(error))")
             try? await group.shutdownGracefully()
             throw ExitCode.failure
         }

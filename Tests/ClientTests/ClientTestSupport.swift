@@ -11,16 +11,6 @@ import Remoting
 import Synchronization
 import XCTest
 
-/// Polls `condition` every 20 ms until it holds or `timeout` passes.
-func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw NSError(domain: "timed out waiting for: \(what)", code: 1)
-}
-
 /// Messages delivered to listeners, by consumer name.
 final class Collector: Sendable {
     private let table = Mutex<[String: [MessageExt]]>([:])

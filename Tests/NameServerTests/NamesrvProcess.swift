@@ -104,7 +104,7 @@ struct FakeBroker: Sendable {
             topicConfigSerializeWrapper: TopicConfigSerializeWrapper(
                 topicConfigTable: Dictionary(uniqueKeysWithValues: topics.map { ($0.topicName, $0) }),
                 dataVersion: dataVersion))
-        let bytes: [UInt8] = compressed ? body.encodeCompressed(version: 401) : Array(body.jsonText().utf8)
+        let bytes: [UInt8] = compressed ? (body.encodeCompressed(version: 401) ?? []) : Array(body.jsonText().utf8)
         let header = RegisterBrokerRequestHeader(
             brokerName: name, brokerAddr: addr, clusterName: cluster, haServerAddr: haAddr, brokerId: id,
             enableActingMaster: false, compressed: compressed, bodyCrc32: crcOverride ?? Zlib.crc32Masked(bytes))

@@ -110,7 +110,7 @@ final class BodyCodecTests: XCTestCase {
                 ],
                 dataVersion: DataVersion(counter: 3, timestamp: 1_700_000_000_000, stateVersion: nil)),
             filterServerList: ["10.0.0.9:30000"])
-        let compressed = body.encodeCompressed(version: 401)
+        let compressed = try XCTUnwrap(body.encodeCompressed(version: 401))
         XCTAssertEqual(compressed.first, 0x78)  // zlib header
         let decoded = try RegisterBrokerBody.decodeCompressed(compressed, version: 401)
         XCTAssertEqual(decoded, body)

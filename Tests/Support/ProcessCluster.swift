@@ -96,6 +96,8 @@ public final class Cluster: @unchecked Sendable {
     public var brokerAddr = ""
     public var brokerPort = 0
     public var extraConfig: [String: String]
+    /// A command the broker runs under, e.g. `["/usr/bin/prlimit", "--nofile=256:256"]`.
+    public var brokerLaunchPrefix: [String] = []
     /// The broker's HA port, chosen once so restarts on the same listen port find theirs free (the default,
     /// listenPort + 1, is often an ephemeral port some client connection already holds).
     public lazy var haListenPort: Int = freeTCPPort()
@@ -106,9 +108,10 @@ public final class Cluster: @unchecked Sendable {
         self.extraConfig = extraConfig
     }
 
-    public func startNamesrv() async throws {
+    /// Starts (or restarts) the NameServer; `listenPort` reuses a previous port when set.
+    public func startNamesrv(listenPort: Int = 0) async throws {
         let ns = ChildProcess(binary: try findBinary("mqnamesrv", env: "APUS_MQNAMESRV"), arguments: [
-            "--listenPort", "0", "--bindAddress", "127.0.0.1",
+            "--listenPort", String(listenPort), "--bindAddress", "127.0.0.1",
             "--logPath", directory.appendingPathComponent("namesrv.log").path,
             "--kvConfigPath", directory.appendingPathComponent("kvConfig.json").path,
             "--configStorePath", directory.appendingPathComponent("namesrv.properties").path,
@@ -140,7 +143,7 @@ public final class Cluster: @unchecked Sendable {
         try text.write(to: confURL, atomically: true, encoding: .utf8)
         var args = ["-c", confURL.path]
         if !namesrvAddr.isEmpty { args += ["-n", namesrvAddr] }
-        let (b, addr) = try await Self.launchBroker(args, home: directory.path)
+        let (b, addr) = try await Self.launchBroker(args, home: directory.path, prefix: brokerLaunchPrefix)
         broker = b
         brokerAddr = addr
         brokerPort = Int(addr.split(separator: ":").last ?? "0") ?? 0
@@ -171,8 +174,12 @@ public final class Cluster: @unchecked Sendable {
     }
 
     /// Runs mqbroker and waits for its boot line; returns the process and the address the line names.
-    static func launchBroker(_ args: [String], home: String) async throws -> (ChildProcess, String) {
-        let b = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: args, environment: ["HOME": home])
+    static func launchBroker(_ args: [String], home: String, prefix: [String] = []) async throws -> (ChildProcess, String) {
+        let binary = try findBinary("mqbroker", env: "APUS_MQBROKER")
+        let b = prefix.isEmpty
+            ? ChildProcess(binary: binary, arguments: args, environment: ["HOME": home])
+            : ChildProcess(binary: URL(fileURLWithPath: prefix[0]), arguments: prefix.dropFirst() + [binary.path] + args,
+                           environment: ["HOME": home])
         let addr: String = try await b.start { text in
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("The broker[") && $0.contains("boot success") }),
                   let comma = line.firstIndex(of: ","), let close = line.firstIndex(of: "]")
@@ -192,6 +199,15 @@ public final class Cluster: @unchecked Sendable {
         if let slave { await slave.stop() }
         if let broker { await broker.stop() }
         if let namesrv { await namesrv.stop() }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A test that never called stopAll (an early throw) still leaves no process and no store behind: each
+    /// store holds hundreds of MB, and a disk filling up over runs makes brokers refuse sends.
+    deinit {
+        for p in [slave, broker, namesrv].compactMap({ $0 }) where p.process.isRunning {
+            kill(p.process.processIdentifier, SIGKILL)
+        }
         try? FileManager.default.removeItem(at: directory)
     }
 }
@@ -258,4 +274,14 @@ public func runToCompletion(_ binary: URL, _ arguments: [String], environment: [
     outBox.withLock { $0 += String(decoding: restOut, as: UTF8.self) }
     errBox.withLock { $0 += String(decoding: restErr, as: UTF8.self) }
     return CommandRun(status: process.terminationStatus, stdout: outBox.value, stderr: errBox.value)
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+public func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw NSError(domain: "timed out waiting for: \(what)", code: 1)
 }
