@@ -14,7 +14,13 @@ import XCTest
 final class ReplicaFailoverTests: XCTestCase {
     func testPushConsumerReadsTheSlaveWhileTheMasterIsDownAndGoesBackAfter() async throws {
         let cluster = try Cluster(extraConfig: ["brokerRole": "SYNC_MASTER", "registerNameServerPeriod": "2000"])
-        addTeardownBlock { await cluster.stopAll() }
+        // Each server on its own host where network namespaces can be made (HostNetwork), else on loopback.
+        let network = HostNetwork.make(hosts: 3)
+        if let network { cluster.place(on: network) }
+        addTeardownBlock {
+            await cluster.stopAll()
+            network?.remove()
+        }
         try await cluster.startNamesrv()
         try await cluster.startBroker()
         try await cluster.startSlave()

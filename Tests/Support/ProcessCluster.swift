@@ -96,8 +96,28 @@ public final class Cluster: @unchecked Sendable {
     public var brokerAddr = ""
     public var brokerPort = 0
     public var extraConfig: [String: String]
-    /// A command the broker runs under, e.g. `["/usr/bin/prlimit", "--nofile=256:256"]`.
+    /// A command the broker runs under, e.g. `["/usr/bin/prlimit", "--nofile=256:256"]` or a HostNetwork
+    /// host's `launchPrefix`.
     public var brokerLaunchPrefix: [String] = []
+    public var namesrvLaunchPrefix: [String] = []
+    public var slaveLaunchPrefix: [String] = []
+    /// Each process's address: loopback, or a HostNetwork host's.
+    public var namesrvHost = "127.0.0.1"
+    public var brokerHost = "127.0.0.1"
+    public var slaveHost = "127.0.0.1"
+
+    /// Puts the NameServer, the broker and (when there is a third host) the slave on `network`'s hosts.
+    public func place(on network: HostNetwork) {
+        let h = network.hosts
+        namesrvHost = h[0].address
+        namesrvLaunchPrefix = h[0].launchPrefix
+        brokerHost = h[1].address
+        brokerLaunchPrefix = h[1].launchPrefix
+        if h.count > 2 {
+            slaveHost = h[2].address
+            slaveLaunchPrefix = h[2].launchPrefix
+        }
+    }
     /// The broker's HA port, chosen once so restarts on the same listen port find theirs free (the default,
     /// listenPort + 1, is often an ephemeral port some client connection already holds).
     public lazy var haListenPort: Int = freeTCPPort()
@@ -110,12 +130,17 @@ public final class Cluster: @unchecked Sendable {
 
     /// Starts (or restarts) the NameServer; `listenPort` reuses a previous port when set.
     public func startNamesrv(listenPort: Int = 0) async throws {
-        let ns = ChildProcess(binary: try findBinary("mqnamesrv", env: "APUS_MQNAMESRV"), arguments: [
-            "--listenPort", String(listenPort), "--bindAddress", "127.0.0.1",
+        let binary = try findBinary("mqnamesrv", env: "APUS_MQNAMESRV")
+        let args = [
+            "--listenPort", String(listenPort), "--bindAddress", namesrvHost,
             "--logPath", directory.appendingPathComponent("namesrv.log").path,
             "--kvConfigPath", directory.appendingPathComponent("kvConfig.json").path,
             "--configStorePath", directory.appendingPathComponent("namesrv.properties").path,
-        ])
+        ]
+        let ns = namesrvLaunchPrefix.isEmpty
+            ? ChildProcess(binary: binary, arguments: args)
+            : ChildProcess(binary: URL(fileURLWithPath: namesrvLaunchPrefix[0]),
+                           arguments: namesrvLaunchPrefix.dropFirst() + [binary.path] + args)
         namesrv = ns
         let port: Int = try await ns.start { text in
             guard text.contains("The Name Server boot success"),
@@ -123,7 +148,7 @@ public final class Cluster: @unchecked Sendable {
             else { return nil }
             return Int(line.dropFirst("The Name Server listening port=".count))
         }
-        namesrvAddr = "127.0.0.1:\(port)"
+        namesrvAddr = "\(namesrvHost):\(port)"
     }
 
     public var storeDirectory: URL { directory.appendingPathComponent("store") }
@@ -131,7 +156,7 @@ public final class Cluster: @unchecked Sendable {
     /// Starts (or restarts on the same store) the broker; `listenPort` reuses the previous port when set.
     public func startBroker(listenPort: Int = 0) async throws {
         var conf: [String: String] = [
-            "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "0", "brokerIP1": "127.0.0.1",
+            "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "0", "brokerIP1": brokerHost,
             "listenPort": String(listenPort), "storePathRootDir": storeDirectory.path,
             "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
             "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "10000",
@@ -157,7 +182,7 @@ public final class Cluster: @unchecked Sendable {
     /// Starts a slave of the broker: it finds the master's HA address through its NameServer registration.
     public func startSlave(extraConfig slaveConfig: [String: String] = [:]) async throws {
         var conf: [String: String] = [
-            "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "1", "brokerIP1": "127.0.0.1",
+            "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "1", "brokerIP1": slaveHost,
             "brokerRole": "SLAVE", "listenPort": "0", "storePathRootDir": slaveStoreDirectory.path,
             "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
             "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "2000",
@@ -168,7 +193,8 @@ public final class Cluster: @unchecked Sendable {
         try text.write(to: confURL, atomically: true, encoding: .utf8)
         var args = ["-c", confURL.path]
         if !namesrvAddr.isEmpty { args += ["-n", namesrvAddr] }
-        let (b, addr) = try await Self.launchBroker(args, home: directory.appendingPathComponent("slave-home").path)
+        let (b, addr) = try await Self.launchBroker(args, home: directory.appendingPathComponent("slave-home").path,
+                                                    prefix: slaveLaunchPrefix)
         slave = b
         slaveAddr = addr
     }
