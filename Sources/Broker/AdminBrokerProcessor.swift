@@ -218,7 +218,22 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
             "commitLogDiskRatio": String(MessageStore.diskUsedRatio(path: store.config.storePathRootDir) ?? -1),
             "runtime": "[ \(Int(uptimeS) / 86400) days, \(Int(uptimeS) / 3600 % 24) hours, \(Int(uptimeS) / 60 % 60) minutes, \(Int(uptimeS) % 60) seconds ]",
         ]
-        return KVTable(table: table)
+        return KVTable(table: table.merging(Self.haRuntimeKeys(broker.haRuntimeInfo)) { a, _ in a })
+    }
+
+    /// Replication in brokerStatus (Apus; Java shows it only through haStatus): a master's slaves with their
+    /// acknowledged offsets and lag in bytes; a slave's master and its own end.
+    static func haRuntimeKeys(_ ha: HARuntimeInfo) -> [String: String] {
+        if ha.master {
+            var out = ["haConnectedSlaveNum": String(ha.haConnectionInfo.count), "haInSyncSlaveNum": String(ha.inSyncSlaveNums)]
+            for (i, c) in ha.haConnectionInfo.enumerated() {
+                out["haSlave\(i)"] = "\(c.addr) ackOffset=\(c.slaveAckOffset) behindBytes=\(c.diff) inSync=\(c.inSync)"
+            }
+            return out
+        }
+        let c = ha.haClientRuntimeInfo
+        // A slave does not know its master's end; the master's lines (or haStatus on it) show the lag.
+        return ["haMasterAddress": c.masterAddr, "haSlaveMaxOffset": String(c.maxOffset), "haConnected": String(c.isActivated)]
     }
 
     func updateBrokerConfig(_ request: RemotingCommand) async -> RemotingCommand {

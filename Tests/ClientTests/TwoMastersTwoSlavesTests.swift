@@ -81,6 +81,10 @@ final class TwoMastersTwoSlavesTests: XCTestCase {
             let run = try await runToCompletion(admin, ["haStatus", "-n", namesrv, "-b", slave])
             XCTAssertTrue(run.stdout.contains("#MasterAddr\t127.0.0.1:"), run.stdout)
             XCTAssertTrue(run.stdout.contains("#MaxOffset\t\(m)"), run.stdout)
+            // brokerStatus shows the replication too: the master's slave with its acknowledged offset and lag.
+            let status = try await runToCompletion(admin, ["brokerStatus", "-n", namesrv, "-b", master])
+            XCTAssertTrue(status.stdout.contains("haInSyncSlaveNum"), status.stdout)
+            XCTAssertTrue(status.stdout.contains("ackOffset=\(m) behindBytes=0 inSync=true"), status.stdout)
         }
     }
 }
