@@ -21,7 +21,12 @@ final class QuickstartProcessTests: XCTestCase {
     func testQuickstartsPrintLineByLineIntoAPipeAndStopCleanlyOnSIGTERM() async throws {
         let cluster = try await Cluster.started()
         let remoting = RemotingClient(group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "quickstart-test"))
-        defer { Task { await remoting.shutdown(); await cluster.stopAll() } }
+        // A teardown block, not `defer { Task { … } }`: such a task may never run before the runner exits, and
+        // the broker it should stop then outlives the test (it did, with its 530 MB store).
+        addTeardownBlock {
+            await remoting.shutdown()
+            await cluster.stopAll()
+        }
         try await cluster.createTopic("TopicTest", queues: 4)
         let env = ["NAMESRV_ADDR": cluster.namesrvAddr]
 
