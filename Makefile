@@ -14,7 +14,7 @@ CFLAGS_COMMON := -std=c11 -g -O1 -Wall -Wextra -Werror -ISources/CStore/include 
 SAN := -fuse-ld=lld -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test test-c test-swift bench fuzz run run-2m-2s-sync run-2m-2s-async clean
+.PHONY: all deps build test test-c test-swift bench compare bench-deps fuzz run run-2m-2s-sync run-2m-2s-async clean
 
 all: build
 
@@ -64,6 +64,26 @@ bench: deps
 	Benchmarks/client-bench.sh .build/release
 	$(SWIFT) build -c release -j $(JOBS) --product mqadmin
 	Benchmarks/ha-bench.sh .build/release
+	$(MAKE) compare
+
+# The peer the benchmarks are read against: NATS JetStream (Debian's nats-server) and our libnats load generator.
+BENCH_APT_PACKAGES := nats-server libnats-dev
+bench-deps:
+	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+# Apus against NATS JetStream on this machine, side by side with ratios (issue 12; docs/BENCHMARKS.md).
+compare: deps bench-deps
+	@mkdir -p $(CDIR)
+	$(CLANG) -std=c11 -O2 -Wall -Wextra -Werror -o $(CDIR)/nats_bench Benchmarks/NatsBench/nats_bench.c -lnats
+	$(SWIFT) build -c release -j $(JOBS) --product mqbench
+	$(SWIFT) build -c release -j $(JOBS) --product mqnamesrv
+	$(SWIFT) build -c release -j $(JOBS) --product mqbroker
+	Benchmarks/compare-nats.sh .build/release $(CDIR)/nats_bench
 
 # A NameServer (9876) and a broker (10911) on localhost, store under ./run, in the foreground; Ctrl-C stops both.
 RUN_DIR := $(CURDIR)/run

@@ -238,7 +238,15 @@ struct ConsumerBench: AsyncParsableCommand {
         try consumer.subscribe(common.topic, "*")
         let stats = Stats()
         let s2c = Atomic<Int>(0)
+        // First and last delivery (ns since `begin`): the backlog rate runs from the first message to the last,
+        // as a peer's benchmark times it, not from start-up.
+        let begin = ContinuousClock.now
+        let firstNs = Atomic<Int>(0), lastNs = Atomic<Int>(0)
         consumer.registerMessageListener { msgs, _ in
+            let sinceBegin = ContinuousClock.now - begin
+            let ns = Int(sinceBegin.components.seconds) * 1_000_000_000 + Int(sinceBegin.components.attoseconds / 1_000_000_000)
+            _ = firstNs.compareExchange(expected: 0, desired: ns, ordering: .relaxed)
+            lastNs.max(ns, ordering: .relaxed)
             let nowMs = Int(Date().timeIntervalSince1970 * 1000)
             if let m = msgs.first {
                 stats.record(us: max(0, nowMs - Int(m.bornTimestamp)) * 1000)
@@ -248,7 +256,6 @@ struct ConsumerBench: AsyncParsableCommand {
         }
         try await consumer.start()
         print("Consumer Started.")
-        let begin = ContinuousClock.now
         var last = (t: begin, ok: 0, sum: 0, s2c: 0)
         var nextReport = begin + .milliseconds(common.reportInterval)
         while ContinuousClock.now < begin + .seconds(duration) && (expect == 0 || stats.ok.load(ordering: .relaxed) < expect) {
@@ -265,8 +272,9 @@ struct ConsumerBench: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - begin
         let secs = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let p = stats.percentiles()
-        print(String(format: "[Summary] consumed: %d | msgs/s: %.0f | B2C p50(ms): %.3f | p99(ms): %.3f | p99.9(ms): %.3f | seconds: %.1f",
-                     p.count, Double(p.count) / secs, p.p50, p.p99, p.p999, secs))
+        let activeSecs = Double(lastNs.load(ordering: .relaxed) - firstNs.load(ordering: .relaxed)) / 1e9
+        print(String(format: "[Summary] consumed: %d | msgs/s: %.0f | B2C p50(ms): %.3f | p99(ms): %.3f | p99.9(ms): %.3f | seconds: %.1f | first to last message: %.2f s, %.0f msgs/s",
+                     p.count, Double(p.count) / secs, p.p50, p.p99, p.p999, secs, activeSecs, activeSecs > 0 ? Double(p.count) / activeSecs : 0))
         await consumer.shutdown()
     }
 }
