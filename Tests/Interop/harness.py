@@ -153,10 +153,6 @@ class Broker:
     def logfile(self):
         return os.path.join(self.home, "stdout.log")
 
-    @property
-    def broker_log(self):
-        return os.path.join(self.home, "logs", "rocketmqlogs", "broker.log")
-
     def start(self):
         # The second start reuses the first one's port, so clients that know the address find it again.
         if self.port:
@@ -247,10 +243,13 @@ class Cluster:
 
     def report(self):
         """What a user needs to see when a test failed: the tail of every log."""
+        # A broker's stdout carries every line of its broker.log (which mqbroker puts under the real home
+        # directory, whatever HOME says).
         print("---- logs in %s ----" % self.dir, file=sys.stderr)
+        if self.namesrv:
+            print("---- mqnamesrv: %s ----\n%s" % (self.namesrv.logfile, tail(self.namesrv.logfile, 15)), file=sys.stderr)
         for b in self.brokers:
-            for path in (b.logfile, b.broker_log):
-                print("---- %s: %s ----\n%s" % (b.name, path, tail(path, 30)), file=sys.stderr)
+            print("---- %s: %s ----\n%s" % (b.name, b.logfile, tail(b.logfile, 30)), file=sys.stderr)
         client_log_dir = os.path.join(os.environ.get("HOME", ""), "logs", "rocketmq-cpp")
         if os.path.isdir(client_log_dir):
             for name in sorted(os.listdir(client_log_dir)):
