@@ -71,7 +71,7 @@ interop-venv:
 	@$(PY_VENV)/bin/python -c 'import rocketmq.client' || { \
 	  echo "librocketmq.so does not load; see: ldd $(PY_VENV)/lib/python3*/site-packages/rocketmq/librocketmq.so"; exit 1; }
 
-# About 2.5 minutes, most of it the C++ client's 30 s route refresh (twice per failover test).
+# 2¼ to 3¼ minutes, most of it waiting for the C++ client's 30 s route refresh (two or three per failover test).
 test-interop: interop-venv
 	APUS_BIN=$(APUS_BIN) PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python Tests/Interop/run.py
 
