@@ -14,18 +14,23 @@ CFLAGS_COMMON := -std=c11 -g -O1 -Wall -Wextra -Werror -ISources/CStore/include 
 SAN := -fuse-ld=lld -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build test test-c test-swift bench compare bench-deps fuzz run run-2m-2s-sync run-2m-2s-async clean
+.PHONY: all deps build test test-c test-swift test-interop interop-venv bench compare bench-deps fuzz run run-2m-2s-sync run-2m-2s-async clean
 
 all: build
 
-# Installs the Debian packages the C core links against, only if one is missing.
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# $(call apt_install,packages): installs those of the Debian packages that are missing, and nothing else.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+endef
+
+# Installs the Debian packages the C core links against, only if one is missing.
+deps:
+	$(call apt_install,$(APT_PACKAGES))
 
 build: deps
 	$(SWIFT) build -c release -j $(JOBS)
@@ -49,7 +54,31 @@ test-swift: deps
 	rc=$$?; if [ $$rc != 0 ]; then echo "=== failing tests (from $(CDIR)/swift-test.log) ==="; \
 	grep -E "✘|error: |Fatal error|failed \(" $(CDIR)/swift-test.log | grep -v "^✘ Suite\|^✘ Test run" | head -40; fi; exit $$rc
 
-test: test-c test-swift
+test: test-c test-swift test-interop
+
+# Interoperability with a client nobody here wrote: the PyPI package rocketmq 0.4.4, whose wheel bundles the
+# RocketMQ C++ client (librocketmq.so, loaded through ctypes; it needs libstdc++6 at run time), against the
+# mqnamesrv, mqbroker and mqadmin in APUS_BIN (Tests/Interop, docs/OPERATIONS.md). The venv lives in the
+# git-ignored .build-py and is made again only when it lacks that exact version.
+PYTHON ?= python3
+PY_VENV := .build-py/venv
+APUS_BIN ?= .build/debug
+ROCKETMQ_PY_VERSION := 0.4.4
+INTEROP_APT_PACKAGES := libstdc++6 python3-venv
+
+interop-venv:
+	$(call apt_install,$(INTEROP_APT_PACKAGES))
+	@if ! $(PY_VENV)/bin/python -c 'import importlib.metadata as m, sys; sys.exit(m.version("rocketmq") != "$(ROCKETMQ_PY_VERSION)")' 2>/dev/null; then \
+	  echo "creating $(PY_VENV) with rocketmq==$(ROCKETMQ_PY_VERSION)"; \
+	  $(PYTHON) -m venv --clear $(PY_VENV) && \
+	  $(PY_VENV)/bin/pip install -q --disable-pip-version-check rocketmq==$(ROCKETMQ_PY_VERSION); \
+	fi
+	@$(PY_VENV)/bin/python -c 'import rocketmq.client' || { \
+	  echo "librocketmq.so does not load; see: ldd $(PY_VENV)/lib/python3*/site-packages/rocketmq/librocketmq.so"; exit 1; }
+
+# 2¼ to 3¼ minutes, most of it waiting for the C++ client's 30 s route refresh (two or three per failover test).
+test-interop: interop-venv
+	APUS_BIN=$(APUS_BIN) PYTHONDONTWRITEBYTECODE=1 $(PY_VENV)/bin/python Tests/Interop/run.py
 
 bench: deps
 	$(SWIFT) build -c release -j $(JOBS) --product StoreBench
@@ -69,12 +98,7 @@ bench: deps
 # The peer the benchmarks are read against: NATS JetStream (Debian's nats-server) and our libnats load generator.
 BENCH_APT_PACKAGES := nats-server libnats-dev
 bench-deps:
-	@missing=""; for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; \
-	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	$(call apt_install,$(BENCH_APT_PACKAGES))
 
 # Apus against NATS JetStream on this machine, side by side with ratios (issue 12; docs/BENCHMARKS.md).
 compare: deps bench-deps

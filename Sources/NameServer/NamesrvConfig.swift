@@ -39,7 +39,9 @@ public struct NamesrvConfig: Sendable, Equatable {
     public var serverMaxConnectionsPercent = 80
 
     public init() {
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        // $HOME first, as mqbroker does (ServerSupport.userHomeDirectory; NameServer does not import it).
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.path
         rocketmqHome = ProcessInfo.processInfo.environment["ROCKETMQ_HOME"] ?? ""
         kvConfigPath = home + "/namesrv/kvConfig.json"
         configStorePath = home + "/namesrv/namesrv.properties"

@@ -28,7 +28,7 @@ struct BrokerStartup: AsyncParsableCommand {
 
     func buildConfig() throws -> (BrokerConfig, MessageStoreConfig) {
         var broker = BrokerConfig()
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        let home = userHomeDirectory()
         var store = MessageStoreConfig(storePathRootDir: home + "/store")
         if let configFile {
             guard let data = FileManager.default.contents(atPath: configFile) else {
@@ -82,7 +82,7 @@ struct BrokerStartup: AsyncParsableCommand {
             for line in brokerConfig.propertiesLines + StoreConfigPrinter.lines(storeConfig) { print(line) }
             return
         }
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        let home = userHomeDirectory()
         let sink = LogSink(path: home + "/logs/rocketmqlogs/broker.log")
         LoggingSystem.bootstrap { label in RocketMQLogHandler(sink: sink, label: label) }
         let logger = Logger(label: "apus.broker")
