@@ -189,10 +189,11 @@ class Cluster:
         self.brokers = []
         self.failed = False
 
-    def start_namesrv(self):
+    def start_namesrv(self, port=0):
+        """Starts (or, with the previous `port`, restarts) the NameServer."""
         d = self.dir
         self.namesrv = Child("mqnamesrv", [
-            os.path.join(BIN, "mqnamesrv"), "--listenPort", "0", "--bindAddress", "127.0.0.1",
+            os.path.join(BIN, "mqnamesrv"), "--listenPort", str(port), "--bindAddress", "127.0.0.1",
             "--logPath", os.path.join(d, "namesrv.log"), "--kvConfigPath", os.path.join(d, "kvConfig.json"),
             "--configStorePath", os.path.join(d, "namesrv.properties"),
         ], os.path.join(d, "namesrv.stdout.log"))
