@@ -20,6 +20,8 @@ flushDiskType=ASYNC_FLUSH
 transientStorePoolEnable=${BROKER_POOL:-true}
 transientStorePoolSize=3
 CONF
+# BROKER_EXTRA_CONF adds lines (A/B of one setting), e.g. BROKER_EXTRA_CONF='serverChannelMaxIdleTimeSeconds=0'.
+[ -z "${BROKER_EXTRA_CONF:-}" ] || printf '%s\n' "$BROKER_EXTRA_CONF" >> "$DIR/broker.conf"
 sleep 1
 HOME="$DIR" "$BIN/mqbroker" -c "$DIR/broker.conf" -n 127.0.0.1:19876 > "$DIR/broker.out" 2>&1 & BROKER=$!
 for _ in $(seq 100); do grep -q "boot success" "$DIR/broker.out" && break; sleep 0.1; done

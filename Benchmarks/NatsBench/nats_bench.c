@@ -104,6 +104,10 @@ int main(int argc, char **argv) {
         // No per-message acknowledgement: RocketMQ's consumer commits offsets in the background, not per message.
         so.Config.AckPolicy = js_AckNone;
         so.Config.MaxAckPending = -1;
+        // Flow control (with the heartbeats it requires) paces the server to what the client drains: without it
+        // a 1 GB backlog overruns the subscription's 64 MB pending bound and messages are dropped.
+        so.Config.FlowControl = true;
+        so.Config.Heartbeat = (int64_t)5 * 1000 * 1000 * 1000;
         natsSubscription *sub = NULL;
         jsErrCode jerr = 0;
         check(js_Subscribe(&sub, js, argv[4], on_message, NULL, NULL, &so, &jerr), "subscribe");
