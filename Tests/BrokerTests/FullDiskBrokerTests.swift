@@ -12,17 +12,6 @@ import Remoting
 import XCTest
 
 final class FullDiskBrokerTests: BrokerClusterTestCase {
-    func sh(_ command: String) -> Int32 {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", command]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        guard (try? p.run()) != nil else { return -1 }
-        p.waitUntilExit()
-        return p.terminationStatus
-    }
-
     func testBrokerOnAFullDiskAnswersErrorsKeepsItsFilesAndResumesWhenSpaceReturns() async throws {
         cluster = try Cluster(extraConfig: [:])
         let mount = cluster.directory.appendingPathComponent("disk")

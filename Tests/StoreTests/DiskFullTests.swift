@@ -1,6 +1,7 @@
 // DiskFullTests: a store on a 2 MiB tmpfs fills up: puts fail with CREATE_MAPPED_FILE_FAILED and a clear
 // reason, the process does not crash, and every acknowledged message is intact after a restart.
 // Needs permission to mount tmpfs; reported as skipped where it is not allowed.
+import ApusTestSupport
 import Foundation
 import Glibc
 import Testing

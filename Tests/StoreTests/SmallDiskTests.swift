@@ -3,6 +3,7 @@
 // makes the store refuse new messages instead of acknowledging ones nobody could consume; forced cleaning
 // never deletes CommitLog data that was not dispatched; and once space returns, everything is delivered.
 // Needs permission to mount tmpfs (CI runs as root); reported as skipped where it is not allowed.
+import ApusTestSupport
 import Foundation
 import Glibc
 import Testing

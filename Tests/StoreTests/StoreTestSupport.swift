@@ -2,6 +2,7 @@
 // record decoder for the store tests (real files, real bytes).
 import Common
 import CStore
+import ApusTestSupport
 import Foundation
 import Glibc
 @testable import Store
@@ -88,18 +89,6 @@ func eventually(timeoutMs: Int = 10_000, _ condition: () -> Bool) -> Bool {
         usleep(1000)
     }
     return condition()
-}
-
-/// Runs a shell command, output discarded; its exit status (-1 if it could not start).
-func sh(_ command: String) -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", command]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    guard (try? p.run()) != nil else { return -1 }
-    p.waitUntilExit()
-    return p.terminationStatus
 }
 
 /// Whether this process may mount a tmpfs (tests of full and small disks need it; CI runs as root).

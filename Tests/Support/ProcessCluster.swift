@@ -311,3 +311,16 @@ public func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condit
     }
     throw NSError(domain: "timed out waiting for: \(what)", code: 1)
 }
+
+/// Runs `command` with /bin/sh, output discarded; its exit status (-1 when it could not run). For the tests'
+/// mount, dd and umount steps.
+public func sh(_ command: String) -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/bin/sh")
+    p.arguments = ["-c", command]
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    guard (try? p.run()) != nil else { return -1 }
+    p.waitUntilExit()
+    return p.terminationStatus
+}
