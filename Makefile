@@ -107,6 +107,7 @@ compare: deps bench-deps
 	$(SWIFT) build -c release -j $(JOBS) --product mqbench
 	$(SWIFT) build -c release -j $(JOBS) --product mqnamesrv
 	$(SWIFT) build -c release -j $(JOBS) --product mqbroker
+	$(SWIFT) build -c release -j $(JOBS) --product mqadmin
 	Benchmarks/compare-nats.sh .build/release $(CDIR)/nats_bench
 
 # A NameServer (9876) and a broker (10911) on localhost, store under ./run, in the foreground; Ctrl-C stops both.

@@ -6,6 +6,7 @@
 # (Benchmarks/NatsBench/nats_bench.c over libnats): one publisher with 1000 asynchronous publishes in flight,
 # and a push consumer reading the backlog to its end. Apus: mqbench with 64 sends in flight (RocketMQ's
 # benchmark default window), batches of 32 with 16 in flight, and a push consumer (20 threads) over the backlog.
+# Then SYNC_FLUSH: the same file with flushDiskType=SYNC_FLUSH, 64 in flight, puts per fdatasync from brokerStatus.
 # Usage: Benchmarks/compare-nats.sh [BIN_DIR] [NATS_BENCH]   (COUNT, SIZE override the 1 000 000 x 1 KiB default)
 set -euo pipefail
 BIN=${1:-.build/release}
@@ -61,6 +62,23 @@ T0=$(cpu_ticks "$BROKER")
 R[apus_consume]=$(sed -n 's/.*first to last message: [0-9.]* s, \([0-9]*\) msgs\/s.*/\1/p' "$DIR/ac.out")
 CPU[apus_consume]=$(per_msg_us $(( $(cpu_ticks "$BROKER") - T0 )) "$COUNT")
 APUS_MEM=$(mem "$BROKER")
+kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
+
+# SYNC_FLUSH: the same broker file with flushDiskType=SYNC_FLUSH on a fresh store, 64 sends in flight (each
+# answered once its bytes are durable); the group commit's counters (brokerStatus) give puts per fdatasync.
+SYNC_COUNT=$((COUNT / 4))
+{ grep -v "^flushDiskType" "$DIR/broker.conf" | grep -v "^storePathRootDir"; echo "flushDiskType=SYNC_FLUSH"; echo "storePathRootDir=$DIR/store-sync"; } > "$DIR/broker-sync.conf"
+HOME="$DIR" "$BIN/mqbroker" -c "$DIR/broker-sync.conf" -n 127.0.0.1:19876 > "$DIR/broker-sync.out" 2>&1 & BROKER=$!
+PIDS+=("$BROKER")
+for _ in $(seq 100); do grep -q "boot success" "$DIR/broker-sync.out" && break; sleep 0.1; done
+T0=$(cpu_ticks "$BROKER")
+"$BIN/mqbench" producer -n 127.0.0.1:19876 -t BenchmarkSync -w 64 -s "$SIZE" -q "$SYNC_COUNT" -ri 5000 | tee "$DIR/as.out" | grep Summary
+R[apus_sync]=$(sed -n 's/.*\[Summary\] msgs\/s: \([0-9]*\).*/\1/p' "$DIR/as.out")
+CPU[apus_sync]=$(per_msg_us $(( $(cpu_ticks "$BROKER") - T0 )) "$SYNC_COUNT")
+STATUS=$("$BIN/mqadmin" brokerStatus -n 127.0.0.1:19876 -b 127.0.0.1:20911 2>/dev/null || true)
+SYNCS=$(echo "$STATUS" | awk -F: '/^groupCommitSyncs/ {gsub(/ /, "", $2); print $2}')
+SYNC_REQS=$(echo "$STATUS" | awk -F: '/^groupCommitRequests/ {gsub(/ /, "", $2); print $2}')
+PER_SYNC=$(awk -v r="${SYNC_REQS:-0}" -v s="${SYNCS:-0}" 'BEGIN { if (s > 0) printf "%.1f", r / s; else print "-" }')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
 echo
@@ -73,4 +91,11 @@ printf "%-44s %14s %14s\n" "server CPU per produced message (us)" "${CPU[apus_pr
 printf "%-44s %14s %14s\n" "server CPU per batched message (us)" "${CPU[apus_batch]}" "-"
 printf "%-44s %14s %14s\n" "server CPU per consumed message (us)" "${CPU[apus_consume]}" "${CPU[nats_consume]}"
 echo "memory: Apus broker $APUS_MEM| nats-server $NATS_MEM"
-echo "goals (issue 12): produce 2x, batches 4x, consume 3x NATS"
+echo
+echo "== SYNC_FLUSH, $SYNC_COUNT messages, 64 in flight =="
+printf "%-44s %14s\n" "produce (msgs/s)" "${R[apus_sync]}"
+printf "%-44s %14s\n" "of the ASYNC_FLUSH rate" "$(ratio "${R[apus_sync]}" "${R[apus_produce]}")"
+printf "%-44s %14s\n" "messages per fdatasync" "$PER_SYNC ($SYNC_REQS puts, $SYNCS syncs)"
+printf "%-44s %14s\n" "broker CPU per message (us)" "${CPU[apus_sync]} ($(ratio "${CPU[apus_sync]}" "${CPU[apus_produce]}") of ASYNC_FLUSH's)"
+echo "goals (issue 12): produce 2x, batches 4x, consume 3x NATS; SYNC_FLUSH >= 100k msgs/s or half the ASYNC rate,"
+echo "  >= 32 messages per fdatasync, CPU per message within 1.5x of ASYNC_FLUSH's"

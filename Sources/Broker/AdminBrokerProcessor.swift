@@ -211,6 +211,9 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
             "getFoundTps": "\(getTps) \(getTps) \(getTps)",
             "commitLogMinOffset": String(store.minPhysicalOffset), "commitLogMaxOffset": String(store.maxPhysicalOffset),
             "dispatchBehindBytes": String(store.dispatchBehindBytes),
+            // Apus, SYNC_FLUSH: fdatasync calls of the group commit and the puts they completed (puts per sync).
+            "groupCommitSyncs": String(store.groupCommitStatistics.syncs),
+            "groupCommitRequests": String(store.groupCommitStatistics.requests),
             "earliestMessageTimeStamp": "0", "startAcceptSendRequestTimeStamp": "0",
             "pullRequestsHeld": String(broker.pullRequestsHeld),
             "sendThreadPoolQueueSize": "0", "sendThreadPoolQueueHeadWaitTimeMills": "0",
