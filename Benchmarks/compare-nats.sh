@@ -45,18 +45,25 @@ echo "== Apus, conf/broker.conf =="
 PIDS+=("$NAMESRV")
 { cat conf/broker.conf; echo "brokerIP1=127.0.0.1"; echo "listenPort=20911"; echo "storePathRootDir=$DIR/store"; } > "$DIR/broker.conf"
 for _ in $(seq 100); do grep -q "boot success" "$DIR/ns.out" && break; sleep 0.1; done
-HOME="$DIR" "$BIN/mqbroker" -c "$DIR/broker.conf" -n 127.0.0.1:19876 > "$DIR/broker.out" 2>&1 & BROKER=$!
-PIDS+=("$BROKER")
-for _ in $(seq 100); do grep -q "boot success" "$DIR/broker.out" && break; sleep 0.1; done
-T0=$(cpu_ticks "$BROKER")
-"$BIN/mqbench" producer -n 127.0.0.1:19876 -t BenchmarkTest -w 64 -s "$SIZE" -q "$COUNT" -ri 5000 | tee "$DIR/ap.out" | grep Summary
-R[apus_produce]=$(sed -n 's/.*\[Summary\] msgs\/s: \([0-9]*\).*/\1/p' "$DIR/ap.out")
-CPU[apus_produce]=$(per_msg_us $(( $(cpu_ticks "$BROKER") - T0 )) "$COUNT")
-T0=$(cpu_ticks "$BROKER")
+# start_broker <conf>: runs mqbroker on that file, sets BROKER once it booted.
+start_broker() {
+  HOME="$DIR" "$BIN/mqbroker" -c "$1" -n 127.0.0.1:19876 > "$1.out" 2>&1 & BROKER=$!
+  PIDS+=("$BROKER")
+  for _ in $(seq 100); do grep -q "boot success" "$1.out" && break; sleep 0.1; done
+}
+# produce <name> <messages> <mqbench producer options...>: records R[name] and the broker's CPU[name].
+produce() {
+  local name=$1 messages=$2 t0
+  shift 2
+  t0=$(cpu_ticks "$BROKER")
+  "$BIN/mqbench" producer -n 127.0.0.1:19876 -s "$SIZE" -ri 5000 "$@" | tee "$DIR/$name.out" | grep Summary
+  R[$name]=$(sed -n 's/.*\[Summary\] msgs\/s: \([0-9]*\).*/\1/p' "$DIR/$name.out")
+  CPU[$name]=$(per_msg_us $(( $(cpu_ticks "$BROKER") - t0 )) "$messages")
+}
+start_broker "$DIR/broker.conf"
+produce apus_produce "$COUNT" -t BenchmarkTest -w 64 -q "$COUNT"
 # -q counts requests: COUNT / 32 batches of 32 messages.
-"$BIN/mqbench" producer -n 127.0.0.1:19876 -t BenchmarkBatch -w 16 -b 32 -s "$SIZE" -q $((COUNT / 32)) -ri 5000 | tee "$DIR/ab.out" | grep Summary
-R[apus_batch]=$(sed -n 's/.*\[Summary\] msgs\/s: \([0-9]*\).*/\1/p' "$DIR/ab.out")
-CPU[apus_batch]=$(per_msg_us $(( $(cpu_ticks "$BROKER") - T0 )) $((COUNT / 32 * 32)))
+produce apus_batch $((COUNT / 32 * 32)) -t BenchmarkBatch -w 16 -b 32 -q $((COUNT / 32))
 T0=$(cpu_ticks "$BROKER")
 "$BIN/mqbench" consumer -n 127.0.0.1:19876 -t BenchmarkTest -g compare_consumer -w 20 --expect "$COUNT" --duration 300 -ri 5000 | tee "$DIR/ac.out" | grep Summary
 R[apus_consume]=$(sed -n 's/.*first to last message: [0-9.]* s, \([0-9]*\) msgs\/s.*/\1/p' "$DIR/ac.out")
@@ -68,13 +75,8 @@ kill "$BROKER"; wait "$BROKER" 2>/dev/null || true
 # answered once its bytes are durable); the group commit's counters (brokerStatus) give puts per fdatasync.
 SYNC_COUNT=$((COUNT / 4))
 { grep -v "^flushDiskType" "$DIR/broker.conf" | grep -v "^storePathRootDir"; echo "flushDiskType=SYNC_FLUSH"; echo "storePathRootDir=$DIR/store-sync"; } > "$DIR/broker-sync.conf"
-HOME="$DIR" "$BIN/mqbroker" -c "$DIR/broker-sync.conf" -n 127.0.0.1:19876 > "$DIR/broker-sync.out" 2>&1 & BROKER=$!
-PIDS+=("$BROKER")
-for _ in $(seq 100); do grep -q "boot success" "$DIR/broker-sync.out" && break; sleep 0.1; done
-T0=$(cpu_ticks "$BROKER")
-"$BIN/mqbench" producer -n 127.0.0.1:19876 -t BenchmarkSync -w 64 -s "$SIZE" -q "$SYNC_COUNT" -ri 5000 | tee "$DIR/as.out" | grep Summary
-R[apus_sync]=$(sed -n 's/.*\[Summary\] msgs\/s: \([0-9]*\).*/\1/p' "$DIR/as.out")
-CPU[apus_sync]=$(per_msg_us $(( $(cpu_ticks "$BROKER") - T0 )) "$SYNC_COUNT")
+start_broker "$DIR/broker-sync.conf"
+produce apus_sync "$SYNC_COUNT" -t BenchmarkSync -w 64 -q "$SYNC_COUNT"
 STATUS=$("$BIN/mqadmin" brokerStatus -n 127.0.0.1:19876 -b 127.0.0.1:20911 2>/dev/null || true)
 SYNCS=$(echo "$STATUS" | awk -F: '/^groupCommitSyncs/ {gsub(/ /, "", $2); print $2}')
 SYNC_REQS=$(echo "$STATUS" | awk -F: '/^groupCommitRequests/ {gsub(/ /, "", $2); print $2}')
