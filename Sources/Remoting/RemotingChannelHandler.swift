@@ -167,15 +167,6 @@ final class RemotingChannelHandler: ChannelInboundHandler {
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .all? = event as? IdleStateHandler.IdleStateEvent {
-            logger.info("closing idle connection", metadata: ["remote": "\(remoting?.remoteAddress ?? "?")"])
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // A decoding error is the peer's bad bytes; anything else is the connection itself (a reset peer).
         logger.warning(
@@ -259,7 +250,7 @@ enum RemotingPipeline {
     {
         let sync = channel.pipeline.syncOperations
         // First, so it sees every read and every write (RocketMQ's IdleStateHandler(0, 0, maxIdle)).
-        if let idleTimeout { try sync.addHandler(IdleStateHandler(allTimeout: idleTimeout)) }
+        if let idleTimeout { try sync.addHandler(IdleConnectionCloser(timeout: idleTimeout, logger: logger)) }
         let handler = RemotingChannelHandler(dispatcher: dispatcher, logger: logger, pauseReadingWhenUnwritable: isServer)
         try sync.addHandler(ByteToMessageHandler(RemotingFrameDecoder(frameBytesMax: frameBytesMax, sink: handler)))
         try sync.addHandler(handler)
