@@ -115,7 +115,7 @@ let brokerTargets: [Target] = [
     .executableTarget(
         name: "mqbroker",
         dependencies: nio + [
-            "Broker", "Remoting", "Store", "ServerSupport",
+            "Broker", "Common", "Remoting", "Store", "ServerSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]

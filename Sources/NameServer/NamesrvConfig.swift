@@ -2,6 +2,7 @@
 // prints and updates them as Java properties text. Built once by `mqnamesrv`; updated through
 // UPDATE_NAMESRV_CONFIG by the NamesrvConfigStore actor.
 
+import Common
 import Foundation
 
 public struct NamesrvConfig: Sendable, Equatable {
@@ -39,9 +40,7 @@ public struct NamesrvConfig: Sendable, Equatable {
     public var serverMaxConnectionsPercent = 80
 
     public init() {
-        // $HOME first, as mqbroker does (ServerSupport.userHomeDirectory; NameServer does not import it).
-        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileManager.default.homeDirectoryForCurrentUser.path
+        let home = userHomeDirectory()
         rocketmqHome = ProcessInfo.processInfo.environment["ROCKETMQ_HOME"] ?? ""
         kvConfigPath = home + "/namesrv/kvConfig.json"
         configStorePath = home + "/namesrv/namesrv.properties"

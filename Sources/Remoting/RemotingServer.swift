@@ -121,12 +121,6 @@ public final class RemotingServer: Sendable {
         return address
     }
 
-    /// Open connections now.
-    public var connectionCount: Int { children.withLock { $0.count } }
-
-    /// Connections closed at accept because `maxConnections` were open, since start.
-    public var refusedConnectionCount: Int { refusals.total }
-
     /// The bound port, once started.
     public var localPort: Int? { serverChannel.withLock { $0?.localAddress?.port } }
 
@@ -149,15 +143,12 @@ final class ChannelSet: Sendable {
 /// Counts connections refused for the connection bound and warns at most every 10 s, so a flood of them
 /// cannot flood the log.
 final class ConnectionRefusals: Sendable {
-    private struct State { var total = 0; var sinceWarning = 0; var lastWarning: ContinuousClock.Instant? }
+    private struct State { var sinceWarning = 0; var lastWarning: ContinuousClock.Instant? }
     private let state = Mutex(State())
-
-    var total: Int { state.withLock { $0.total } }
 
     func record(limit: Int, logger: Logger) {
         let now = ContinuousClock.now
         let warn: Int? = state.withLock { s in
-            s.total += 1
             s.sinceWarning += 1
             if let last = s.lastWarning, now - last < .seconds(10) { return nil }
             s.lastWarning = now

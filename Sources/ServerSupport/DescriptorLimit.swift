@@ -36,7 +36,7 @@ public struct DescriptorLimit: Sendable, Equatable {
     /// Connections a server may hold: `percent` of the soft limit, never eating into `reservedForFiles`,
     /// and at least 16 so a tiny limit still serves someone.
     public func maxConnections(percent: Int) -> Int {
-        let share = soft / 100 * max(1, min(percent, 100)) + soft % 100 * max(1, min(percent, 100)) / 100
+        let share = soft * max(1, min(percent, 100)) / 100  // soft ≤ Int32.max: no overflow
         return max(16, min(share, soft - Self.reservedForFiles))
     }
 

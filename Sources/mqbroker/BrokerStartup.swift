@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Broker
+import Common
 import Dispatch
 import Foundation
 import Logging

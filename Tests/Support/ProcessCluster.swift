@@ -39,9 +39,16 @@ public final class ChildProcess: @unchecked Sendable {
     public let process = Process()
     public let output = OutputBox()
 
-    public init(binary: URL, arguments: [String], environment: [String: String] = [:]) {
-        process.executableURL = binary
-        process.arguments = arguments
+    /// `prefix`, when given, is a command `binary` runs under (`prlimit …`, `ip netns exec …`): it execs the
+    /// binary, so the process is still the binary's.
+    public init(binary: URL, arguments: [String], environment: [String: String] = [:], prefix: [String] = []) {
+        if let launcher = prefix.first {
+            process.executableURL = URL(fileURLWithPath: launcher)
+            process.arguments = prefix.dropFirst() + [binary.path] + arguments
+        } else {
+            process.executableURL = binary
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         process.environment = env
@@ -137,10 +144,7 @@ public final class Cluster: @unchecked Sendable {
             "--kvConfigPath", directory.appendingPathComponent("kvConfig.json").path,
             "--configStorePath", directory.appendingPathComponent("namesrv.properties").path,
         ]
-        let ns = namesrvLaunchPrefix.isEmpty
-            ? ChildProcess(binary: binary, arguments: args)
-            : ChildProcess(binary: URL(fileURLWithPath: namesrvLaunchPrefix[0]),
-                           arguments: namesrvLaunchPrefix.dropFirst() + [binary.path] + args)
+        let ns = ChildProcess(binary: binary, arguments: args, prefix: namesrvLaunchPrefix)
         namesrv = ns
         let port: Int = try await ns.start { text in
             guard text.contains("The Name Server boot success"),
@@ -201,11 +205,8 @@ public final class Cluster: @unchecked Sendable {
 
     /// Runs mqbroker and waits for its boot line; returns the process and the address the line names.
     static func launchBroker(_ args: [String], home: String, prefix: [String] = []) async throws -> (ChildProcess, String) {
-        let binary = try findBinary("mqbroker", env: "APUS_MQBROKER")
-        let b = prefix.isEmpty
-            ? ChildProcess(binary: binary, arguments: args, environment: ["HOME": home])
-            : ChildProcess(binary: URL(fileURLWithPath: prefix[0]), arguments: prefix.dropFirst() + [binary.path] + args,
-                           environment: ["HOME": home])
+        let b = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: args,
+                             environment: ["HOME": home], prefix: prefix)
         let addr: String = try await b.start { text in
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("The broker[") && $0.contains("boot success") }),
                   let comma = line.firstIndex(of: ","), let close = line.firstIndex(of: "]")
