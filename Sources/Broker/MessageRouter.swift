@@ -21,7 +21,11 @@ protocol RoutingTables: Sendable {
 struct RoutingSettings: Sendable, Equatable {
     var brokerPermission: Int32 = 6
     var brokerIP1 = "127.0.0.1"
-    var brokerClusterName = "DefaultCluster"
+    var brokerClusterName = "DefaultCluster" {
+        didSet { clusterProperty = Self.clusterProperty(brokerClusterName) }
+    }
+    /// `CLUSTER\u{1}<brokerClusterName>\u{2}`, made once: every send appends it.
+    private(set) var clusterProperty = RoutingSettings.clusterProperty("DefaultCluster")
     var autoCreateTopicEnable = true
     var autoCreateSubscriptionGroup = true
     var rejectTransactionMessage = false
@@ -33,10 +37,13 @@ struct RoutingSettings: Sendable, Equatable {
 
     init() {}
 
+    private static func clusterProperty(_ cluster: String) -> String { "CLUSTER\u{1}\(cluster)\u{2}" }
+
     init(_ c: BrokerConfig, maxDelayLevel: Int32) {
         brokerPermission = c.brokerPermission
         brokerIP1 = c.brokerIP1
         brokerClusterName = c.brokerClusterName
+        clusterProperty = Self.clusterProperty(c.brokerClusterName)  // observers do not run in an init
         autoCreateTopicEnable = c.autoCreateTopicEnable
         autoCreateSubscriptionGroup = c.autoCreateSubscriptionGroup
         rejectTransactionMessage = c.rejectTransactionMessage
@@ -181,7 +188,8 @@ struct MessageRouter: Sendable {
             Self.append(&properties, MessageProperties.uniqueClientMessageIdKeyIndex, id)
             scan.uniqueKey = id
         }
-        Self.append(&properties, "CLUSTER", settings.brokerClusterName)
+        if !properties.isEmpty && properties.utf8.last != 2 { properties.unicodeScalars.append("\u{2}") }
+        properties += settings.clusterProperty
         var plan = RoutePlan(kind: .normal, topic: m.topic, queueId: queueId, replyQueueId: queueId,
                              properties: properties, sysFlag: m.sysFlag, uniqueKey: scan.uniqueKey)
 

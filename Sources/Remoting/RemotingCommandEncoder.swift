@@ -21,6 +21,26 @@ public final class RemotingCommandEncoder: ChannelOutboundHandler {
         }
     }
 
+    /// Whether `command` is one small buffer once encoded (no file region, a body copied next to the header,
+    /// nothing to keep alive until written): such frames can share one buffer with their neighbours.
+    static func encodesInline(_ command: RemotingCommand) -> Bool {
+        command.fileRegion == nil && command.moreFileRegions.isEmpty && command.retainUntilWritten == nil
+            && (command.body?.readableBytes ?? 0) <= inlineBodyBytesMax
+    }
+
+    /// Appends the whole frame of an `encodesInline` command to `buffer`. Throws, having appended nothing, if
+    /// it cannot be encoded.
+    static func append(_ command: RemotingCommand, to buffer: inout ByteBuffer) throws(RemotingError) {
+        let start = buffer.writerIndex
+        do {
+            try command.encodeFrameHeader(into: &buffer, bodyLength: command.body?.readableBytes ?? 0)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+        if var body = command.body { buffer.writeBuffer(&body) }
+    }
+
     /// Encodes `command` and writes its parts from `context` toward the head. Throws, having written
     /// nothing, if it cannot be encoded. RemotingChannelHandler calls this directly, so the frames it
     /// writes are never boxed as RemotingCommand in an NIOAny.

@@ -24,4 +24,7 @@ public enum RemotingLimits {
     /// Frames written during a read batch that share one flush (RemotingChannelHandler.write). Measured with
     /// mqbench (1 KiB, 64 in flight): 1 → 68 k msgs/s, 4 → 83 k, 8 → 86 k, 16 → 83 k.
     public static let framesPerFlush = 8
+    /// First capacity of the buffer a flush group's small frames share (eight send answers take ~1.5 KiB;
+    /// pull answers with inline bodies make it grow).
+    public static let groupedWriteBytesInitial = 4096
 }
