@@ -1,0 +1,1 @@
+// ControllerTests: real etcd + mqcontroller processes (tests follow in ControllerProcessTests.swift).
