@@ -1,1 +1,0 @@
-// ControllerTests: real etcd + mqcontroller processes (tests follow in ControllerProcessTests.swift).
