@@ -77,7 +77,7 @@ let remotingTargets: [Target] = [
     .executableTarget(
         name: "mqnamesrv",
         dependencies: [
-            "NameServer", "Remoting", "ServerSupport",
+            "NameServer", "Controller", "Remoting", "ServerSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),

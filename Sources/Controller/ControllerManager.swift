@@ -2,7 +2,9 @@
 // request executor, etcd client, membership and the processor — and owns its two background jobs: the
 // membership round (lease keep-alive and leader claim, every third of the lease TTL) and, on the leader,
 // the scan that elects a new master for every broker set whose master stopped heartbeating (every
-// `scanNotActiveBrokerInterval`). start/shutdown from `mqcontroller`'s main task or tests.
+// `scanNotActiveBrokerInterval`). Runs on a server of its own (`mqcontroller`) or inside a NameServer's
+// (`enableControllerInNamesrv`: the controller codes are registered on the NameServer's server, which the
+// NameServer starts and stops). start/shutdown from the command's main task or tests.
 
 import Common
 import Logging
@@ -19,30 +21,58 @@ public final class ControllerManager: Sendable {
     private let logger: Logger
     private let background = BackgroundTasks(name: "controller")
     private let group: any EventLoopGroup
-    private let maxConnections: Int
     private let membershipBox = MembershipBox()
+    /// False when the server belongs to a NameServer: it is started and stopped there.
+    private let ownsServer: Bool
 
-    public init(config: ControllerConfig, group: any EventLoopGroup, logger: Logger, maxConnections: Int = .max) {
+    /// A controller on a server of its own (`listenPort`, `bindAddress`).
+    public convenience init(config: ControllerConfig, group: any EventLoopGroup, logger: Logger, maxConnections: Int = .max) {
+        let server = RemotingServer(
+            config: RemotingServerConfig(host: config.bindAddress, port: config.listenPort, maxConnections: maxConnections,
+                                         channelMaxIdleSeconds: config.serverChannelMaxIdleTimeSeconds),
+            group: group, logger: logger)
+        self.init(config: config, group: group, logger: logger, server: server, ownsServer: true)
+    }
+
+    /// A controller embedded in another server (a NameServer's), already started by its owner.
+    public convenience init(config: ControllerConfig, group: any EventLoopGroup, logger: Logger, sharing server: RemotingServer) {
+        self.init(config: config, group: group, logger: logger, server: server, ownsServer: false)
+    }
+
+    private init(config: ControllerConfig, group: any EventLoopGroup, logger: Logger, server: RemotingServer, ownsServer: Bool) {
         self.config = config
         self.group = group
         self.logger = logger
-        self.maxConnections = maxConnections
+        self.server = server
+        self.ownsServer = ownsServer
         etcd = EtcdClient(endpoints: config.etcdEndpoints.compactMap(EtcdEndpoint.init(url:)), group: group,
                           timeoutMs: config.controllerEtcdRequestTimeoutMills)
         store = EtcdReplicaStore(etcd: etcd, keyPrefix: config.keyPrefix, maxAttempts: config.electMasterMaxRetryCount,
                                  logger: logger)
-        server = RemotingServer(
-            config: RemotingServerConfig(host: config.bindAddress, port: config.listenPort, maxConnections: maxConnections,
-                                         channelMaxIdleSeconds: config.serverChannelMaxIdleTimeSeconds),
-            group: group, logger: logger)
         executor = RequestExecutor(name: "ControllerRequestExecutorThread", threads: config.controllerThreadPoolNums,
                                    queueCapacity: config.controllerRequestThreadPoolQueueCapacity)
     }
 
-    /// Binds, joins the group in etcd (fails when etcd cannot be reached), starts the jobs. The bound port.
+    /// The codes the controller serves; on a shared server each is registered (BROKER_HEARTBEAT is left to the
+    /// owner, which hands heartbeats naming a broker id to `processor`).
+    public static let requestCodes: [RequestCode] = [
+        .controllerAlterSyncStateSet, .controllerElectMaster, .controllerRegisterBroker, .controllerGetReplicaInfo,
+        .controllerGetMetadataInfo, .controllerGetSyncStateData, .getControllerConfig, .controllerGetNextBrokerId,
+        .controllerApplyBrokerId,
+    ]
+
+    /// The request processor, once started (an embedding server routes controller heartbeats to it).
+    public var processor: ControllerRequestProcessor? { membershipBox.processor() }
+
+    /// Binds (own server) or takes the shared server's port, joins the group in etcd (fails when etcd cannot
+    /// be reached), registers the processor, starts the jobs. The port.
     public func start() async throws -> Int {
-        let address = try await server.start()
-        let port = address.port ?? config.listenPort
+        let port: Int
+        if ownsServer {
+            port = try await server.start().port ?? config.listenPort
+        } else {
+            port = server.localPort ?? config.listenPort
+        }
         let advertised = "\(config.advertiseIP):\(port)"
         let membership = ControllerMembership(
             selfId: config.controllerSelfId.isEmpty ? advertised : config.controllerSelfId, address: advertised,
@@ -51,12 +81,16 @@ public final class ControllerManager: Sendable {
         do {
             try await membership.refresh()
         } catch {
-            await server.shutdown()
+            if ownsServer { await server.shutdown() }
             throw error
         }
-        server.registerDefaultProcessor(
-            ControllerRequestProcessor(store: store, membership: membership, config: config, logger: logger),
-            on: .executor(executor))
+        let processor = ControllerRequestProcessor(store: store, membership: membership, config: config, logger: logger)
+        membershipBox.set(processor)
+        if ownsServer {
+            server.registerDefaultProcessor(processor, on: .executor(executor))
+        } else {
+            for code in Self.requestCodes { server.registerProcessor(code, processor, on: .executor(executor)) }
+        }
 
         let roundMs = Int64(config.controllerEtcdLeaseTtlSeconds) * 1000 / 3
         let logger = self.logger
@@ -101,16 +135,18 @@ public final class ControllerManager: Sendable {
     public func shutdown() async {
         await background.shutdown()
         await membershipBox.get()?.leave()
-        await server.shutdown()
+        if ownsServer { await server.shutdown() }
         await executor.shutdownGracefully()
     }
 }
 
 import Synchronization
 
-/// The membership, known once `start` has the bound port.
+/// The membership and processor, known once `start` has the port.
 private final class MembershipBox: Sendable {
-    private let value = Mutex<ControllerMembership?>(nil)
-    func set(_ m: ControllerMembership) { value.withLock { $0 = m } }
-    func get() -> ControllerMembership? { value.withLock { $0 } }
+    private let value = Mutex<(ControllerMembership?, ControllerRequestProcessor?)>((nil, nil))
+    func set(_ m: ControllerMembership) { value.withLock { $0.0 = m } }
+    func set(_ p: ControllerRequestProcessor) { value.withLock { $0.1 = p } }
+    func get() -> ControllerMembership? { value.withLock { $0.0 } }
+    func processor() -> ControllerRequestProcessor? { value.withLock { $0.1 } }
 }
