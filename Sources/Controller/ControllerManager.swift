@@ -84,7 +84,17 @@ public final class ControllerManager: Sendable {
             if ownsServer { await server.shutdown() }
             throw error
         }
-        let processor = ControllerRequestProcessor(store: store, membership: membership, config: config, logger: logger)
+        let store = self.store
+        let unclean = config.enableElectUncleanMaster
+        let logger = self.logger
+        let housekeeping = BrokerHousekeepingService(store: store, logger: logger) { names in
+            do { try await Self.scanNotActiveMaster(store: store, unclean: unclean, logger: logger, brokerNames: names) } catch {
+                logger.warning("election after a broker connection closed failed", metadata: ["error": "\(error)"])
+            }
+        }
+        server.addChannelEventListener(housekeeping)
+        let processor = ControllerRequestProcessor(store: store, membership: membership, config: config,
+                                                   housekeeping: housekeeping, logger: logger)
         membershipBox.set(processor)
         if ownsServer {
             server.registerDefaultProcessor(processor, on: .executor(executor))
@@ -93,14 +103,11 @@ public final class ControllerManager: Sendable {
         }
 
         let roundMs = Int64(config.controllerEtcdLeaseTtlSeconds) * 1000 / 3
-        let logger = self.logger
         background.spawnPeriodic(initialDelay: .milliseconds(roundMs), every: .milliseconds(roundMs)) {
             do { try await membership.refresh() } catch {
                 logger.warning("controller membership round failed", metadata: ["error": "\(error)"])
             }
         }
-        let store = self.store
-        let unclean = config.enableElectUncleanMaster
         let scanMs = config.scanNotActiveBrokerInterval
         background.spawnPeriodic(initialDelay: .milliseconds(scanMs), every: .milliseconds(scanMs)) {
             guard membership.isLeader else { return }
@@ -111,9 +118,17 @@ public final class ControllerManager: Sendable {
         return port
     }
 
-    /// Java's scanNeedReelectBrokerSets + electMaster(ofControllerTrigger) for each set found.
-    static func scanNotActiveMaster(store: EtcdReplicaStore, unclean: Bool, logger: Logger) async throws {
-        for record in try await store.allRecords() {
+    /// Java's scanNeedReelectBrokerSets + electMaster(ofControllerTrigger) for each set found (all sets, or
+    /// the ones named).
+    static func scanNotActiveMaster(store: EtcdReplicaStore, unclean: Bool, logger: Logger,
+                                    brokerNames: [String]? = nil) async throws {
+        var records: [BrokerReplicaRecord] = []
+        if let brokerNames {
+            for name in brokerNames { if let r = try await store.record(name).0 { records.append(r) } }
+        } else {
+            records = try await store.allRecords()
+        }
+        for record in records {
             let liveness = try await store.liveness(record.brokerName)
             guard ReplicasInfoManager.needsReelection(record, liveness: liveness) else { continue }
             let request = ElectMasterRequestHeader(clusterName: record.clusterName, brokerName: record.brokerName)

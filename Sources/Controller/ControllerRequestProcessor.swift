@@ -12,6 +12,7 @@ public struct ControllerRequestProcessor: RemotingRequestProcessor {
     let store: EtcdReplicaStore
     let membership: ControllerMembership
     let config: ControllerConfig
+    let housekeeping: BrokerHousekeepingService
     let logger: Logger
 
     public func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
@@ -45,6 +46,7 @@ public struct ControllerRequestProcessor: RemotingRequestProcessor {
                 heartbeatTimeoutMillis: h.heartbeatTimeoutMills ?? config.controllerHeartBeatTimeoutMills,
                 epoch: h.epoch ?? 0, maxOffset: h.maxOffset ?? 0, confirmOffset: h.confirmOffset ?? 0,
                 electionPriority: h.electionPriority ?? Int32.max))
+            housekeeping.noteHeartbeat(channel, brokerName: h.brokerName, brokerId: brokerId)
             return request.makeResponse(.success, remark: "Heart beat success")
         case .controllerGetReplicaInfo:
             let h = try request.decodeHeader(GetReplicaInfoRequestHeader.self)
@@ -64,7 +66,7 @@ public struct ControllerRequestProcessor: RemotingRequestProcessor {
                     "masterEpoch": "\(header.masterEpoch ?? 0)", "remote": "\(channel.remoteAddress)"])
             }
             return respond(request, result)
-        case .alterSyncStateSet:
+        case .controllerAlterSyncStateSet:
             return try await alterSyncStateSet(request)
         case .controllerGetMetadataInfo:
             return try await metadata(request)
@@ -112,9 +114,4 @@ public struct ControllerRequestProcessor: RemotingRequestProcessor {
             group: config.controllerGroup, controllerLeaderId: leader?.id, controllerLeaderAddress: leader?.address,
             isLeader: leader?.id == membership.selfId, peers: peers))
     }
-}
-
-extension RequestCode {
-    /// RocketMQ's CONTROLLER_ALTER_SYNC_STATE_SET under the name the processor switches on.
-    static let alterSyncStateSet = RequestCode.controllerAlterSyncStateSet
 }

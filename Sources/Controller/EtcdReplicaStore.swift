@@ -71,13 +71,20 @@ public final class EtcdReplicaStore: Sendable {
             logger.info("broker-set changed by another controller meanwhile; deciding again",
                         metadata: ["brokerName": "\(brokerName)", "attempt": "\(attempt)"])
             if attempt >= maxAttempts {
-                result.fail(.controllerNotLeader, "The broker-set \(brokerName) kept changing under this controller; try again")
+                // Java has no such case (one leader decides alone): SYSTEM_BUSY, which clients retry.
+                result.fail(.systemBusy, "The broker-set \(brokerName) kept changing under this controller; try again")
                 return result
             }
         }
     }
 
     // MARK: liveness
+
+    /// Ends a broker's liveness now (its connection closed): revokes its lease, which deletes the key.
+    public func expire(brokerName: String, brokerId: Int64) async throws {
+        guard let current = try await etcd.get(aliveKey(brokerName, brokerId)), current.lease != 0 else { return }
+        try await etcd.revoke(lease: current.lease)
+    }
 
     /// A heartbeat: keeps the broker's lease alive (a new one when it lapsed) and stores what it reported.
     public func heartbeat(_ info: BrokerLiveInfo) async throws {

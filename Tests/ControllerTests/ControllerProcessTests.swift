@@ -246,6 +246,38 @@ final class ControllerProcessTests: XCTestCase {
         await c.stopAll()
     }
 
+    func testAMasterWhoseConnectionClosesIsReplacedWithoutWaitingForItsTimeout() async throws {
+        let c = try ControllerCluster()
+        try await c.startEtcd()
+        let c0 = try await c.startController()
+        let c1 = try await c.startController()
+        let wire = ControllerWire()
+        let masterWire = ControllerWire()
+        let addr1 = "127.0.0.1:10911", addr2 = "127.0.0.1:10921"
+        let id1 = try await wire.register(c1, cluster: cluster, brokerName: "broker-a", brokerAddr: addr1)
+        let id2 = try await wire.register(c1, cluster: cluster, brokerName: "broker-a", brokerAddr: addr2)
+        // Both with a one-minute timeout: only the closed connection can end the master's liveness in time.
+        try await masterWire.heartbeat(c1, cluster: cluster, brokerName: "broker-a", brokerAddr: addr1, brokerId: id1, timeoutMs: 60_000)
+        try await wire.heartbeat(c1, cluster: cluster, brokerName: "broker-a", brokerAddr: addr2, brokerId: id2, timeoutMs: 60_000)
+        let first = try await wire.call(c0, .controllerElectMaster, ElectMasterRequestHeader(
+            clusterName: cluster, brokerName: "broker-a", brokerId: id1))
+        XCTAssertEqual(first.responseCode, .success, first.remark ?? "")
+        let alter = try await wire.call(c0, .controllerAlterSyncStateSet,
+                                        AlterSyncStateSetRequestHeader(brokerName: "broker-a", masterBrokerId: id1, masterEpoch: 1),
+                                        body: SyncStateSet(syncStateSet: [id1, id2], syncStateSetEpoch: 1).encode())
+        XCTAssertEqual(alter.responseCode, .success, alter.remark ?? "")
+
+        // The master's process "dies": its connection to the controller it heartbeats to closes.
+        await masterWire.shutdown()
+        try await waitUntil("replica elected after the close", timeout: .seconds(15)) {
+            (try? await wire.replicaInfo(c0, brokerName: "broker-a"))?.master == id2
+        }
+        let after = try await wire.replicaInfo(c0, brokerName: "broker-a")
+        XCTAssertEqual(after.epoch, 2)
+        await wire.shutdown()
+        await c.stopAll()
+    }
+
     func testConcurrentElectionsThroughBothControllersNeverShareAnEpoch() async throws {
         let c = try ControllerCluster()
         try await c.startEtcd()
