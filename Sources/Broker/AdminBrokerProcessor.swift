@@ -49,8 +49,11 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
             case .getBrokerHAStatus:
                 return request.makeResponse(.success, body: broker.haRuntimeInfo.encode())
             case .getBrokerEpochCache:
-                // Java's answer on a broker outside controller mode (Apus brokers have no controller mode yet).
-                return request.makeResponse(.systemError, remark: "this request only for controllerMode ")
+                guard let cache = broker.epochEntryCache else {
+                    // Java's answer on a broker outside controller mode.
+                    return request.makeResponse(.systemError, remark: "this request only for controllerMode ")
+                }
+                return request.makeResponse(.success, body: cache.encode())
             case .getAllDelayOffset:
                 return request.makeResponse(.success, body: ByteBuffer(string: broker.delayOffsetJSON))
             case .getSubscriptionGroupConfig:
