@@ -1,7 +1,8 @@
 // Brokers in controller mode against real processes: etcd, one mqcontroller, a NameServer and two mqbrokers
 // of one broker name with `enableControllerMode=true`. The first broker to start is elected master and serves
 // as brokerId 0; the second follows it as a replica. When the master is killed, the controller elects the
-// replica, which promotes itself, registers as brokerId 0 and takes sends with the messages it replicated.
+// replica, which promotes itself, registers as brokerId 0 and takes sends with the messages it replicated; the
+// old master restarts as a replica and catches up; `mqadmin electMaster` then switches the roles back at run time.
 
 import ApusTestSupport
 import Foundation
@@ -98,6 +99,39 @@ final class ControllerModeBrokerTests: XCTestCase {
         XCTAssertTrue(replicaLog.contains("this broker is now master (brokerId 0)"), replicaLog)
         let status = try await mqadmin("getSyncStateSet", "-a", controller, "-b", "broker-a")
         XCTAssertTrue(status.stdout.contains("#MasterBrokerId\t2\n#MasterAddr\t\(cluster.slaveAddr)\n#MasterEpoch\t2\n"), status.stdout)
+
+        // The old master comes back on its store: it keeps its id, starts as a replica of the new master and
+        // catches up (it had every byte the new master had when it died, so nothing needs truncating).
+        try await cluster.startBroker(listenPort: cluster.brokerPort)
+        XCTAssertTrue(cluster.broker?.output.value.contains("controller mode: broker id 1, starting as SLAVE") == true)
+        try await waitUntil("old master registered as replica 1", timeout: .seconds(20)) {
+            (try? await self.brokerIds(wire, cluster.namesrvAddr)) == [0: cluster.slaveAddr, 1: cluster.brokerAddr]
+        }
+        try await waitUntil("old master caught up", timeout: .seconds(20)) {
+            let m = await maxOffset(cluster.slaveAddr)
+            let s = await maxOffset(cluster.brokerAddr)
+            return m != nil && m == s
+        }
+
+        // A planned switch-over back: electMaster makes broker 1 master again; broker 2 steps down at run time.
+        let elect = try await mqadmin("electMaster", "-a", controller, "-c", "TestCluster", "-bn", "broker-a", "-b", "1")
+        XCTAssertEqual(elect.status, 0, elect.stdout + elect.stderr)
+        XCTAssertTrue(elect.stdout.contains("#BrokerMasterAddr\t\(cluster.brokerAddr)\n#MasterEpoch\t3\n"), elect.stdout)
+        try await waitUntil("roles swapped at the NameServer", timeout: .seconds(20)) {
+            (try? await self.brokerIds(wire, cluster.namesrvAddr)) == [0: cluster.brokerAddr, 2: cluster.slaveAddr]
+        }
+        var again = try await mqadmin("sendMessage", "-n", cluster.namesrvAddr, "-t", topic, "-p", "switched")
+        for _ in 0..<40 where again.status != 0 {
+            try await Task.sleep(for: .milliseconds(250))
+            again = try await mqadmin("sendMessage", "-n", cluster.namesrvAddr, "-t", topic, "-p", "switched")
+        }
+        XCTAssertEqual(again.status, 0, again.stdout + again.stderr)
+        try await waitUntil("the new replica follows", timeout: .seconds(20)) {
+            let m = await maxOffset(cluster.brokerAddr)
+            let s = await maxOffset(cluster.slaveAddr)
+            return m != nil && m == s
+        }
+        XCTAssertTrue((cluster.slave?.output.value ?? "").contains("changing to replica"))
 
         await wire.shutdown()
         await cluster.stopAll()
