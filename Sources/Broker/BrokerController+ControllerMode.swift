@@ -67,10 +67,12 @@ extension BrokerController {
             mode.masterEpoch = master.epoch
             if master.brokerId == mode.controllerBrokerId {
                 if store.isSlave { await becomeMaster(mode, epoch: master.epoch) }
-            } else {
-                if !store.isSlave { becomeSlave(mode, master: master) }
-                // A new master: register now, so the NameServer's answer points the HA client at it.
-                else if changedEpoch { registerBrokerAllSoon() }
+            } else if !store.isSlave {
+                becomeSlave(mode, master: master)
+            } else if changedEpoch || slaveSynchronize?.masterAddr != master.address {
+                // A new master: register until the NameServer's answer names it (the new master may register
+                // as brokerId 0 after this broker asked), so the HA client follows it, not the old one.
+                registerBrokerAllSoon()
             }
         } catch {
             logger.warning("could not read the master from the controller", metadata: ["error": "\(error)"])

@@ -18,6 +18,10 @@ public enum BrokerStartupCheck {
         if broker.enableControllerMode && broker.controllerAddr.isEmpty {
             out.append("controllerAddr=: enableControllerMode=true needs the controller's address (host:port;host:port)")
         }
+        // A master made replica at run time appends replicated bytes through the file mapping, not a pool buffer.
+        if broker.enableControllerMode && store.transientStorePoolEnable {
+            out.append("transientStorePoolEnable=true: not supported with enableControllerMode=true yet (the role may change while the broker runs)")
+        }
         if broker.listenPort != 0, let ha = broker.haListenPort, ha == broker.listenPort {
             out.append("haListenPort=\(ha): the same port as listenPort=\(broker.listenPort); HA needs its own port")
         }

@@ -200,7 +200,8 @@ public final class MessageStore: Sendable {
     public var isSlave: Bool { brokerRole == .slave }
 
     /// The role now: `brokerRole` at start, changed only in controller mode (`changeToMaster`, `changeToSlave`
-    /// in MessageStore+HA.swift). One relaxed load per put.
+    /// in MessageStore+HA.swift). One relaxed load per put: what a promotion prepares (the queue-offset table)
+    /// is written under the put lock, which a put then takes, so the lock orders it, not this load.
     public var brokerRole: BrokerRole { BrokerRole.fromCode(roleCode.load(ordering: .relaxed)) }
 
     /// A put from a thread that must never wait (an event loop): as `putMessage`, except that it does
