@@ -7,6 +7,8 @@ SWIFT ?= swift
 CLANG ?= clang
 JOBS ?= 2
 APT_PACKAGES := liburing-dev libzstd-dev zlib1g-dev liblz4-dev
+# etcd for the controller's real-process tests (ControllerTests; `mqcontroller` keeps its state in etcd).
+TEST_APT_PACKAGES := etcd-server etcd-client
 CDIR := .build-c
 CSTORE_SRC := $(wildcard Sources/CStore/*.c)
 CURING_SRC := $(wildcard Sources/CUring/*.c)
@@ -42,6 +44,7 @@ test-c: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 $(CDIR)/cstore-tests
 
 test-swift: deps
+	$(call apt_install,$(TEST_APT_PACKAGES))
 	@mkdir -p $(CDIR)
 	@# Brokers refuse sends when their disk is over 90% full (diskSpaceWarningLevelRatio, as RocketMQ's do):
 	@# name that cause up front rather than as a puzzling SERVICE_NOT_AVAILABLE deep in the run.

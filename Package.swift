@@ -77,7 +77,7 @@ let remotingTargets: [Target] = [
     .executableTarget(
         name: "mqnamesrv",
         dependencies: [
-            "NameServer", "Remoting", "ServerSupport",
+            "NameServer", "Controller", "Remoting", "ServerSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -97,6 +97,33 @@ let remotingTargets: [Target] = [
     .testTarget(
         name: "NameServerTests",
         dependencies: nio + ["Remoting", "NameServer", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
+    ),
+]
+
+// Controller targets (issue 11): RocketMQ's controller mode with its state in etcd (v3 JSON gateway over
+// NIOHTTP1, no HTTP client dependency), the `mqcontroller` command and its real-process tests (need
+// /usr/bin/etcd from Debian's etcd-server).
+let controllerProducts: [Product] = [
+    .library(name: "Controller", targets: ["Controller"]),
+    .executable(name: "mqcontroller", targets: ["mqcontroller"]),
+]
+let controllerTargets: [Target] = [
+    .target(
+        name: "Controller",
+        dependencies: nio + ["Common", "Remoting", .product(name: "NIOHTTP1", package: "swift-nio"),
+                             .product(name: "Logging", package: "swift-log")]
+    ),
+    .executableTarget(
+        name: "mqcontroller",
+        dependencies: nio + [
+            "Controller", "ServerSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .testTarget(
+        name: "ControllerTests",
+        dependencies: nio + ["Controller", "Remoting", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 
@@ -187,7 +214,8 @@ let adminTargets: [Target] = [
 
 let package = Package(
     name: "Apus",
-    products: commonProducts + storeProducts + remotingProducts + brokerProducts + clientProducts + adminProducts,
+    products: commonProducts + storeProducts + remotingProducts + controllerProducts + brokerProducts + clientProducts
+        + adminProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -195,7 +223,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
-    targets: commonTargets + storeTargets + remotingTargets + brokerTargets + clientTargets + adminTargets,
+    targets: commonTargets + storeTargets + remotingTargets + controllerTargets + brokerTargets + clientTargets
+        + adminTargets,
     swiftLanguageModes: [.v6]
 )
 

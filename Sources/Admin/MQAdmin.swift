@@ -18,10 +18,12 @@ public final class MQAdmin: Sendable {
     let clientAPI: MQClientAPI
     private let group: MultiThreadedEventLoopGroup
 
-    /// `namesrvAddr` is RocketMQ's `;`-separated list.
-    public init(namesrvAddr: String, timeoutMs: Int64 = 5000, logger: Logger? = nil) throws(MQAdminError) {
+    /// `namesrvAddr` is RocketMQ's `;`-separated list; it may be empty only with `requireNameServer` false
+    /// (controller operations address the controller directly).
+    public init(namesrvAddr: String, timeoutMs: Int64 = 5000, logger: Logger? = nil,
+                requireNameServer: Bool = true) throws(MQAdminError) {
         let addrs = namesrvAddr.split(separator: ";").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
-        guard !addrs.isEmpty else { throw .noNameServer }
+        guard !addrs.isEmpty || !requireNameServer else { throw .noNameServer }
         for a in addrs {
             do { _ = try RemotingAddress.split(a) } catch { throw .badArgument("bad name server address \(a)") }
         }

@@ -16,6 +16,7 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
         .getSubscriptionGroupConfig, .getBrokerRuntimeInfo, .getTopicStatsInfo, .getConsumeStats, .getBrokerConfig,
         .updateBrokerConfig, .searchOffsetByTimestamp, .getMaxOffset, .getMinOffset, .getEarliestMsgStoretime,
         .lockBatchMQ, .unlockBatchMQ, .getAllConsumerOffset, .getAllDelayOffset, .getBrokerHAStatus,
+        .getBrokerEpochCache,
     ]
 
     func processRequest(_ request: RemotingCommand, channel: RemotingChannel) async throws -> RemotingCommand? {
@@ -47,6 +48,12 @@ struct AdminBrokerProcessor: RemotingRequestProcessor {
                 return request.makeResponse(.success, body: broker.consumerOffsetManager.serializeWrapper.encode())
             case .getBrokerHAStatus:
                 return request.makeResponse(.success, body: broker.haRuntimeInfo.encode())
+            case .getBrokerEpochCache:
+                guard let cache = broker.epochEntryCache else {
+                    // Java's answer on a broker outside controller mode.
+                    return request.makeResponse(.systemError, remark: "this request only for controllerMode ")
+                }
+                return request.makeResponse(.success, body: cache.encode())
             case .getAllDelayOffset:
                 return request.makeResponse(.success, body: ByteBuffer(string: broker.delayOffsetJSON))
             case .getSubscriptionGroupConfig:

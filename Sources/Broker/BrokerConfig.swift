@@ -91,6 +91,19 @@ public struct BrokerConfig: Sendable {
     /// Outbound bytes queued for one connection above which it stops being read until it drained below
     /// the low mark (RocketMQ's NettyServerConfig keys; Netty's defaults).
     public var writeBufferHighWaterMark = 64 * 1024
+    /// Controller mode (RocketMQ 5, broker.md §12.4): the controller assigns the broker id and says who is
+    /// master; `brokerId` and `brokerRole` from the file are then not used (ReplicasManager).
+    public var enableControllerMode = false
+    /// Controllers, `;`-separated (`mqcontroller` or a NameServer with `enableControllerInNamesrv`).
+    public var controllerAddr = ""
+    /// BROKER_HEARTBEAT to the controller every so often.
+    public var brokerHeartbeatInterval: Int64 = 1000
+    /// The controller declares this broker dead after so long without a heartbeat.
+    public var controllerHeartBeatTimeoutMills: Int64 = 10_000
+    /// How often the broker asks the controller who is master (RocketMQ's syncBrokerMetadataPeriod).
+    public var syncBrokerMetadataPeriod: Int64 = 5000
+    /// Among equally advanced replicas the lowest value is elected first.
+    public var brokerElectionPriority: Int32 = Int32.max
     public var writeBufferLowWaterMark = 32 * 1024
     /// A connection with no read or write for this long is closed (RocketMQ's NettyServerConfig key); 0 never.
     public var serverChannelMaxIdleTimeSeconds: Int64 = 120
@@ -262,6 +275,16 @@ public struct BrokerConfig: Sendable {
         int("writeBufferHighWaterMark", \.writeBufferHighWaterMark),
         int("writeBufferLowWaterMark", \.writeBufferLowWaterMark),
         int64("serverChannelMaxIdleTimeSeconds", \.serverChannelMaxIdleTimeSeconds),
+        bool("enableControllerMode", \.enableControllerMode),
+        Key(name: "controllerAddr", accepts: "host:port entries separated by ';'", get: { $0.controllerAddr }, set: { c, v in
+            guard v.isEmpty || BrokerConfig.isAddressList(v) else { return false }
+            c.controllerAddr = v
+            return true
+        }),
+        int64("brokerHeartbeatInterval", \.brokerHeartbeatInterval, minimum: 10),
+        int64("controllerHeartBeatTimeoutMills", \.controllerHeartBeatTimeoutMills, minimum: 1000),
+        int64("syncBrokerMetadataPeriod", \.syncBrokerMetadataPeriod, minimum: 10),
+        int32("brokerElectionPriority", \.brokerElectionPriority, 0...Int32.max),
         Key(name: "serverMaxConnectionsPercent", accepts: "a whole number from 1 to 100",
             get: { String($0.serverMaxConnectionsPercent) }, set: { c, v in
             guard let x = Int64(v), (1...100).contains(x) else { return false }
@@ -281,6 +304,8 @@ public struct BrokerConfig: Sendable {
         "registerNameServerPeriod", "flushConsumerOffsetInterval", "pullHoldCheckIntervalMs",
         "rebalanceLockMaxLiveTime", "rocketmq.broker.rebalance.lockMaxLiveTime", "brokerFastFailureEnable",
         "writeBufferHighWaterMark", "writeBufferLowWaterMark", "serverChannelMaxIdleTimeSeconds", "serverMaxConnectionsPercent",
+        "enableControllerMode", "controllerAddr", "brokerHeartbeatInterval", "controllerHeartBeatTimeoutMills",
+        "syncBrokerMetadataPeriod", "brokerElectionPriority",
     ]).union(keys.map(\.name).filter {
         // The request executors are built once from these (BrokerRequestExecutors).
         $0.hasSuffix("ThreadPoolNums") || $0.hasSuffix("QueueCapacity") || $0.hasPrefix("waitTimeMillsIn")

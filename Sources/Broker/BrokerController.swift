@@ -36,7 +36,7 @@ public final class BrokerController: Sendable {
     let slaveSynchronize: SlaveSynchronize?
     let logger: Logger
     /// The periodic jobs and the registration job; all end at shutdown, before the broker unregisters.
-    private let background = BackgroundTasks(name: "broker")
+    let background = BackgroundTasks(name: "broker")
     /// The store's arrival callback reaches the hold service (which reads the store) through this relay,
     /// emptied at shutdown so nothing keeps a stopped broker's store (and its files) alive.
     private let arrivalRelay = Mutex<ArrivalRelay?>(nil)
@@ -45,6 +45,9 @@ public final class BrokerController: Sendable {
     /// Requests counted, and callers waiting for a registration that covers theirs (RegistrationWaiters).
     private let registrationWaiters = Mutex(RegistrationWaiters())
     private let stopped = Atomic<Bool>(false)
+    private let masterJobsStarted = Atomic<Bool>(false)
+    /// Controller mode (enableControllerMode): the controller's id for this broker and what it said last.
+    let controllerMode: ControllerModeState?
 
     /// The current settings (UPDATE_BROKER_CONFIG may change them).
     public var brokerConfig: BrokerConfig { config.withLock { $0 } }
@@ -96,6 +99,26 @@ public final class BrokerController: Sendable {
             throw BrokerError.badConfig("brokerIP1 must be an IPv4 address, got \(brokerConfig.brokerIP1)")
         }
         storeConfig.storeHost = storeHost
+        // Controller mode: the controller says which id this broker has and whether it starts as master.
+        var replicas: (manager: ReplicasManager, brokerId: Int64, master: ControllerMasterInfo?)?
+        let masterRole = Self.masterRole(storeConfig.brokerRole)
+        if brokerConfig.enableControllerMode {
+            let manager = ReplicasManager(config: brokerConfig, brokerAddr: brokerConfig.brokerAddr,
+                                          storePathRootDir: storeConfig.storePathRootDir, group: group, logger: logger)
+            do {
+                let (id, master) = try await manager.startUp()
+                replicas = (manager, id, master)
+                let isMaster = master?.brokerId == id
+                storeConfig.brokerRole = isMaster ? masterRole : .slave
+                brokerConfig.brokerId = isMaster ? 0 : id
+                logger.info("controller mode: broker id \(id), starting as \(storeConfig.brokerRole.rawValue)",
+                            metadata: ["master": "\(master.map { "\($0.brokerId)@\($0.address) epoch \($0.epoch)" } ?? "none")"])
+            } catch {
+                await manager.shutdown()
+                await server.shutdown()
+                throw BrokerError.badConfig("controllerAddr=\(brokerConfig.controllerAddr): cannot register with the controller (\(error))")
+            }
+        }
         let relay = ArrivalRelay()
         let store: MessageStore
         do {
@@ -108,11 +131,13 @@ public final class BrokerController: Sendable {
         // broker itself took any free port).
         var haService: HAService?
         var haClient: HAClient?
-        if storeConfig.brokerRole == .slave {
+        // In controller mode the role may change while the broker runs: both sides of replication exist.
+        if storeConfig.brokerRole == .slave || brokerConfig.enableControllerMode {
             let client = HAClient(store: store, logger: logger)
             client.updateMasterAddress(storeConfig.haMasterAddress)
             haClient = client
-        } else {
+        }
+        if storeConfig.brokerRole != .slave || brokerConfig.enableControllerMode {
             do {
                 let ha = try HAService(store: store, port: requestedListenPort == 0 && brokerConfig.haListenPort == nil ? 0 : brokerConfig.effectiveHaPort,
                                        logger: logger)
@@ -125,13 +150,17 @@ public final class BrokerController: Sendable {
             }
         }
         let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group,
-                                          haService: haService, haClient: haClient, logger: logger)
+                                          haService: haService, haClient: haClient,
+                                          replicas: replicas.map { ControllerModeState(manager: $0.manager, controllerBrokerId: $0.brokerId,
+                                                                                       masterRole: masterRole,
+                                                                                       masterEpoch: $0.master?.epoch ?? 0) },
+                                          logger: logger)
         relay.set(controller.pullRequestHoldService)
         controller.arrivalRelay.withLock { $0 = relay }
         controller.registerProcessors()
         store.start()
         if let haService {
-            if storeConfig.brokerRole == .syncMaster { store.setReplicaAckWaiter(haService) }
+            if store.brokerRole == .syncMaster { store.setReplicaAckWaiter(haService) }
             haService.start()
         }
         haClient?.start()
@@ -141,8 +170,9 @@ public final class BrokerController: Sendable {
     }
 
     private init(config brokerConfig: BrokerConfig, store: MessageStore, server: RemotingServer, group: any EventLoopGroup,
-                 haService: HAService?, haClient: HAClient?, logger: Logger) {
+                 haService: HAService?, haClient: HAClient?, replicas: ControllerModeState?, logger: Logger) {
         config = Mutex(brokerConfig)
+        controllerMode = replicas
         self.haService = haService
         self.haClient = haClient
         self.store = store
@@ -162,7 +192,7 @@ public final class BrokerController: Sendable {
         self.executors = executors
         pullRequestHoldService = PullRequestHoldService(
             maxOffset: { [store] topic, queueId in store.maxOffsetInQueue(topic: topic, queueId: queueId) })
-        slaveSynchronize = store.config.brokerRole == .slave
+        slaveSynchronize = store.isSlave || replicas != nil
             ? SlaveSynchronize(client: brokerOuterAPI.client, topics: topicConfigManager, groups: subscriptionGroupManager,
                                offsets: consumerOffsetManager, schedule: scheduleMessageService, logger: logger)
             : nil
@@ -237,16 +267,25 @@ public final class BrokerController: Sendable {
         }
         // A slave copies its master's metadata every 10 s (broker.md §12.3, 4.x's period).
         if let sync = slaveSynchronize {
-            every(10_000, firstMs: 1_000) { await sync.syncAll() }
+            every(10_000, firstMs: 1_000) { [self] in if store.isSlave { await sync.syncAll() } }
         }
-        // Delay levels (broker.md §7: every 100 ms, offsets saved every 10 s) and transaction checks
-        // (§8.3: every transactionCheckInterval) run on a master only.
-        if store.config.brokerRole != .slave {
-            every(100, firstMs: 1000) { [self] in await scheduleMessageService.deliverDue(nowMs: nowMs()) }
-            every(10_000) { [self] in scheduleMessageService.persist() }
-            let checkService = TransactionalMessageCheckService(bridge: transactionBridge, producers: producerManager, config: self)
-            background.spawn { await checkService.run() }
+        if !store.isSlave { startMasterJobs() }
+        if let mode = controllerMode { startControllerModeTasks(mode) }
+    }
+
+    /// Delay levels (broker.md §7: every 100 ms, offsets saved every 10 s) and transaction checks (§8.3: every
+    /// transactionCheckInterval) run on a master only: started at start, or when a controller makes this
+    /// broker master (once; a master made slave again delivers nothing, its store refusing puts).
+    func startMasterJobs() {
+        guard !masterJobsStarted.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        background.spawnPeriodic(initialDelay: .milliseconds(1000), every: .milliseconds(100)) { [self] in
+            if !store.isSlave { await scheduleMessageService.deliverDue(nowMs: nowMs()) }
         }
+        background.spawnPeriodic(initialDelay: .milliseconds(10_000), every: .milliseconds(10_000)) { [self] in
+            scheduleMessageService.persist()
+        }
+        let checkService = TransactionalMessageCheckService(bridge: transactionBridge, producers: producerManager, config: self)
+        background.spawn { await checkService.run() }
     }
 
     /// Half messages, op records and check progress as the store holds them.
@@ -278,11 +317,13 @@ public final class BrokerController: Sendable {
                                                                 haServerAddr: c.haServerAddr, wrapper: wrapper,
                                                                 timeoutMs: c.registerBrokerTimeoutMills)
         // A slave without haMasterAddress follows the HA address its registration returned (broker.md §11.1).
-        if let haClient, store.config.haMasterAddress == nil, let ha = registered.result?.haServerAddr, !ha.isEmpty {
+        // (Checked again here: in controller mode a registration begun as a slave may end after a promotion.)
+        if let haClient, store.isSlave, store.config.haMasterAddress == nil, let ha = registered.result?.haServerAddr, !ha.isEmpty {
             haClient.updateMasterAddress(ha)
         }
         // A slave learns its master's address the same way, and syncs metadata at once when it changed.
-        if let sync = slaveSynchronize, let master = registered.result?.masterAddr, !master.isEmpty, sync.masterAddr != master {
+        if let sync = slaveSynchronize, store.isSlave, let master = registered.result?.masterAddr, !master.isEmpty,
+           sync.masterAddr != master {
             sync.masterAddr = master
             background.spawn { await sync.syncAll() }
         }
@@ -369,6 +410,7 @@ public final class BrokerController: Sendable {
         await haService?.shutdown()
         store.setReplicaAckWaiter(nil)
         await haClient?.shutdown()
+        await controllerMode?.manager.shutdown()
         pullRequestHoldService.setReexecutor(nil, on: executors.pull)
         // The registration job has ended: nobody would resume a caller still waiting for it.
         for waiter in registrationWaiters.withLock({ $0.close() }) { waiter.resume() }

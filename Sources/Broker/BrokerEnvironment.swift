@@ -143,6 +143,8 @@ protocol BrokerAdminEnvironment: BrokerConfigSource {
     var delayOffsetJSON: String { get }
     /// The replication state (GET_BROKER_HA_STATUS).
     var haRuntimeInfo: HARuntimeInfo { get }
+    /// GET_BROKER_EPOCH_CACHE's answer in controller mode; nil outside it.
+    var epochEntryCache: EpochEntryCache? { get }
     /// Applies UPDATE_BROKER_CONFIG's properties, or says why none was applied.
     func applyConfigUpdate(_ properties: [String: String]) -> BrokerConfigRefusal?
     func registerBrokerAllSoon()
@@ -153,9 +155,17 @@ extension BrokerController: BrokerAdminEnvironment {
     var pullRequestsHeld: Int { pullRequestHoldService.parkedCount }
     var delayOffsetJSON: String { scheduleMessageService.offsetTableJSON }
 
+    var epochEntryCache: EpochEntryCache? {
+        guard let mode = controllerMode else { return nil }
+        let c = brokerConfig
+        // No epoch file yet (a later increment): the list is empty, the CommitLog end is real.
+        return EpochEntryCache(clusterName: c.brokerClusterName, brokerName: c.brokerName, brokerId: mode.controllerBrokerId,
+                               epochList: [], maxOffset: store.maxPhysicalOffset)
+    }
+
     var haRuntimeInfo: HARuntimeInfo {
         let max = store.maxPhysicalOffset
-        if let ha = haService {
+        if let ha = haService, !store.isSlave {
             let fallBehind = store.config.haSlaveFallbehindMaxBytes
             let connections = ha.slaves.map {
                 HARuntimeInfo.Connection(addr: $0.remote, slaveAckOffset: $0.ackOffset, diff: $0.lagBytes,

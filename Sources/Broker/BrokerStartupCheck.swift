@@ -11,8 +11,16 @@ public enum BrokerStartupCheck {
     public static func problems(broker: BrokerConfig, store: MessageStoreConfig) -> [String] {
         var out: [String] = []
         // RocketMQ's BrokerStartup exits the same way: "Slave's brokerId must be > 0".
-        if store.brokerRole == .slave && broker.brokerId <= 0 {
+        // In controller mode the controller assigns the id and the role.
+        if store.brokerRole == .slave && broker.brokerId <= 0 && !broker.enableControllerMode {
             out.append("brokerId=\(broker.brokerId): a SLAVE needs brokerId > 0 (brokerRole=SLAVE)")
+        }
+        if broker.enableControllerMode && broker.controllerAddr.isEmpty {
+            out.append("controllerAddr=: enableControllerMode=true needs the controller's address (host:port;host:port)")
+        }
+        // A master made replica at run time appends replicated bytes through the file mapping, not a pool buffer.
+        if broker.enableControllerMode && store.transientStorePoolEnable {
+            out.append("transientStorePoolEnable=true: not supported with enableControllerMode=true yet (the role may change while the broker runs)")
         }
         if broker.listenPort != 0, let ha = broker.haListenPort, ha == broker.listenPort {
             out.append("haListenPort=\(ha): the same port as listenPort=\(broker.listenPort); HA needs its own port")

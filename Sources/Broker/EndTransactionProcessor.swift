@@ -23,7 +23,7 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
         } catch {
             return request.makeResponse(.systemError, remark: "\(error)")
         }
-        if bridge.store.config.brokerRole == .slave {
+        if bridge.store.isSlave {
             logger.warning("Message store is slave mode, so end transaction is forbidden.")
             return request.makeResponse(.slaveNotAvailable)
         }

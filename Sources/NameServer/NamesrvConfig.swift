@@ -38,6 +38,9 @@ public struct NamesrvConfig: Sendable, Equatable {
     public var serverChannelMaxIdleTimeSeconds = 120
     /// Apus: open connections may use this share of the descriptor limit (DescriptorLimit).
     public var serverMaxConnectionsPercent = 80
+    /// Runs a controller inside this NameServer, on its port (`mqnamesrv` reads the controller's keys from
+    /// the same file; RocketMQ 5's key).
+    public var enableControllerInNamesrv = false
 
     public init() {
         let home = userHomeDirectory()
@@ -65,6 +68,7 @@ public struct NamesrvConfig: Sendable, Equatable {
         "enableAllTopicList", "enableTopicList", "deleteTopicWithBrokerRegistration", "frameMaxLength", "logPath",
         "configBlackList", "defaultThreadPoolNums", "defaultThreadPoolQueueCapacity", "clientRequestThreadPoolNums",
         "clientRequestThreadPoolQueueCapacity", "serverChannelMaxIdleTimeSeconds", "serverMaxConnectionsPercent",
+        "enableControllerInNamesrv",
     ]
 
     public func value(of key: String) -> String? {
@@ -90,6 +94,7 @@ public struct NamesrvConfig: Sendable, Equatable {
         case "clientRequestThreadPoolQueueCapacity": return String(clientRequestThreadPoolQueueCapacity)
         case "serverChannelMaxIdleTimeSeconds": return String(serverChannelMaxIdleTimeSeconds)
         case "serverMaxConnectionsPercent": return String(serverMaxConnectionsPercent)
+        case "enableControllerInNamesrv": return String(enableControllerInNamesrv)
         default: return nil
         }
     }
@@ -101,7 +106,7 @@ public struct NamesrvConfig: Sendable, Equatable {
         switch key {
         case "listenPort": return "a port from 0 to 65535"
         case "orderMessageEnable", "returnOrderTopicConfigToBroker", "enableAllTopicList", "enableTopicList",
-             "deleteTopicWithBrokerRegistration": return "true or false"
+             "deleteTopicWithBrokerRegistration", "enableControllerInNamesrv": return "true or false"
         case "frameMaxLength": return "a whole number of bytes ≥ 1024"
         case "serverChannelMaxIdleTimeSeconds": return "a whole number ≥ 0"
         case "serverMaxConnectionsPercent": return "a whole number from 1 to 100"
@@ -143,6 +148,7 @@ public struct NamesrvConfig: Sendable, Equatable {
         case "clientRequestThreadPoolQueueCapacity": guard let v = Int(text), v > 0 else { return .badValue }; clientRequestThreadPoolQueueCapacity = v
         case "serverChannelMaxIdleTimeSeconds": guard let v = Int(text), v >= 0 else { return .badValue }; serverChannelMaxIdleTimeSeconds = v
         case "serverMaxConnectionsPercent": guard let v = Int(text), (1...100).contains(v) else { return .badValue }; serverMaxConnectionsPercent = v
+        case "enableControllerInNamesrv": guard let v = bool() else { return .badValue }; enableControllerInNamesrv = v
         default: return .unknownKey
         }
         return .applied

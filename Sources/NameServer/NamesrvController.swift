@@ -13,6 +13,9 @@ public final class NamesrvController: Sendable {
     public let routes: RouteInfoManager
     public let kv: KVConfigManager
     public let server: RemotingServer
+    /// Serves every NameServer code (the server's default processor); an embedded controller hands it
+    /// the BROKER_HEARTBEATs it shares with the NameServer.
+    public let processor: DefaultRequestProcessor
     private let logger: Logger
     /// The liveness scan; ended (and awaited) first at shutdown.
     private let background = BackgroundTasks(name: "namesrv")
@@ -32,8 +35,8 @@ public final class NamesrvController: Sendable {
                                          frameBytesMax: config.frameMaxLength, maxConnections: maxConnections,
                                          channelMaxIdleSeconds: config.serverChannelMaxIdleTimeSeconds),
             group: group, logger: logger)
-        let processor = DefaultRequestProcessor(routes: routes, kv: kv, configStore: NamesrvConfigStore(config, logger: logger),
-                                                config: config, logger: logger)
+        processor = DefaultRequestProcessor(routes: routes, kv: kv, configStore: NamesrvConfigStore(config, logger: logger),
+                                            config: config, logger: logger)
         // As RocketMQ's NamesrvController: client route queries on their own executor, the rest on the default.
         defaultExecutor = RequestExecutor(name: "RemotingExecutorThread", threads: config.defaultThreadPoolNums,
                                           queueCapacity: config.defaultThreadPoolQueueCapacity)

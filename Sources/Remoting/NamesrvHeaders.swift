@@ -79,18 +79,36 @@ public struct QueryDataVersionResponseHeader: DescribedHeader, Equatable {
     public static let schema = HeaderSchema(Self(changed: false), [.required("changed", \.changed)])
 }
 
+/// BROKER_HEARTBEAT (904): to a NameServer (the first three fields) or, in controller mode, to the
+/// controller with the broker's id, epoch, offsets, timeout and election priority.
 public struct BrokerHeartbeatRequestHeader: DescribedHeader, Equatable {
     public var clusterName: String
     public var brokerAddr: String
     public var brokerName: String
-    public init(clusterName: String, brokerAddr: String, brokerName: String) {
+    public var brokerId: Int64?
+    public var epoch: Int32?
+    public var maxOffset: Int64?
+    public var confirmOffset: Int64?
+    public var heartbeatTimeoutMills: Int64?
+    public var electionPriority: Int32?
+    public init(clusterName: String, brokerAddr: String, brokerName: String, brokerId: Int64? = nil, epoch: Int32? = nil,
+                maxOffset: Int64? = nil, confirmOffset: Int64? = nil, heartbeatTimeoutMills: Int64? = nil,
+                electionPriority: Int32? = nil) {
         self.clusterName = clusterName
         self.brokerAddr = brokerAddr
         self.brokerName = brokerName
+        self.brokerId = brokerId
+        self.epoch = epoch
+        self.maxOffset = maxOffset
+        self.confirmOffset = confirmOffset
+        self.heartbeatTimeoutMills = heartbeatTimeoutMills
+        self.electionPriority = electionPriority
     }
     public static let schema = HeaderSchema(Self(clusterName: "", brokerAddr: "", brokerName: ""), [
         .required("clusterName", \.clusterName), .required("brokerAddr", \.brokerAddr),
-        .required("brokerName", \.brokerName),
+        .required("brokerName", \.brokerName), .optional("brokerId", \.brokerId), .optional("epoch", \.epoch),
+        .optional("maxOffset", \.maxOffset), .optional("confirmOffset", \.confirmOffset),
+        .optional("heartbeatTimeoutMills", \.heartbeatTimeoutMills), .optional("electionPriority", \.electionPriority),
     ])
 }
 

@@ -77,4 +77,18 @@ public struct RequestCode: RawRepresentable, Sendable, Hashable, CustomStringCon
     public static let getSubscriptionGroupConfig = RequestCode(352)
     public static let litePullMessage = RequestCode(361)
     public static let brokerHeartbeat = RequestCode(904)
+    // Controller mode (remoting.md §6): served by `mqcontroller`; GET_BROKER_EPOCH_CACHE by brokers.
+    public static let controllerAlterSyncStateSet = RequestCode(1001)
+    public static let controllerElectMaster = RequestCode(1002)
+    public static let controllerRegisterBroker = RequestCode(1003)
+    public static let controllerGetReplicaInfo = RequestCode(1004)
+    public static let controllerGetMetadataInfo = RequestCode(1005)
+    public static let controllerGetSyncStateData = RequestCode(1006)
+    public static let getBrokerEpochCache = RequestCode(1007)
+    public static let notifyBrokerRoleChanged = RequestCode(1008)
+    public static let updateControllerConfig = RequestCode(1009)
+    public static let getControllerConfig = RequestCode(1010)
+    public static let cleanBrokerData = RequestCode(1011)
+    public static let controllerGetNextBrokerId = RequestCode(1012)
+    public static let controllerApplyBrokerId = RequestCode(1013)
 }

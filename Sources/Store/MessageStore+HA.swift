@@ -5,6 +5,23 @@
 
 import Synchronization
 
+extension BrokerRole {
+    var code: UInt8 {
+        switch self {
+        case .asyncMaster: return 0
+        case .syncMaster: return 1
+        case .slave: return 2
+        }
+    }
+    static func fromCode(_ code: UInt8) -> BrokerRole {
+        switch code {
+        case 0: return .asyncMaster
+        case 1: return .syncMaster
+        default: return .slave
+        }
+    }
+}
+
 /// Waits for replicas to hold a CommitLog offset (the broker's HA service, RocketMQ's GroupTransferService).
 public protocol ReplicaAckWaiting: Sendable {
     /// Calls `completion` with `.putOk` once a slave acknowledged `endOffset`, `.flushSlaveTimeout` when
@@ -65,5 +82,38 @@ final class ReplicatedPutJoin: Sendable {
             return r
         }
         if let done { completion(done) }
+    }
+}
+
+// MARK: role changes (controller mode)
+
+extension MessageStore {
+    /// A slave becomes master (RocketMQ's changeToMaster): call once the HA client no longer appends. Waits
+    /// until every replicated byte is dispatched, then takes the next queue offsets from the ConsumeQueues
+    /// (replicated appends do not maintain the put path's table) and only then accepts puts. Returns false
+    /// when dispatch did not catch up within `timeoutMs` (the store stays a slave).
+    public func changeToMaster(_ role: BrokerRole, timeoutMs: Int64 = 30_000) async -> Bool {
+        precondition(role != .slave, "changeToMaster needs a master role")
+        guard isSlave else {
+            roleCode.store(role.code, ordering: .relaxed)
+            return true
+        }
+        let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        while reputBehindBytes > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            reputWakeup()
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        commitLog.setTopicQueueTable(consumeQueues.topicQueueTable())
+        roleCode.store(role.code, ordering: .releasing)
+        logger.info("store role changed to \(role.rawValue) at CommitLog offset \(commitLog.maxOffset)")
+        return true
+    }
+
+    /// A master becomes slave (RocketMQ's changeToSlave): puts are refused from now on. Bytes this store has
+    /// beyond the new master's are not truncated yet (epoch-based truncation is a later increment).
+    public func changeToSlave() {
+        roleCode.store(BrokerRole.slave.code, ordering: .releasing)
+        logger.info("store role changed to SLAVE at CommitLog offset \(commitLog.maxOffset)")
     }
 }

@@ -16,6 +16,8 @@ public final class MessageStore: Sendable {
     public let settings: StoreLiveSettings
     /// The start-up settings, for what the put path reads (role, flush mode): no lock per message.
     private let boot: MessageStoreConfig
+    /// `brokerRole` as `BrokerRole.code`; see `brokerRole`.
+    let roleCode: Atomic<UInt8>
     let logger: Logger
     let commitLog: CommitLog
     let consumeQueues: ConsumeQueueStore
@@ -52,6 +54,7 @@ public final class MessageStore: Sendable {
     public init(config: MessageStoreConfig, logger: Logger = Logger(label: "apus.store"),
                 onMessageArriving: (@Sendable (MessageArrival) -> Void)? = nil) throws {
         boot = config
+        roleCode = Atomic(config.brokerRole.code)
         let settings = StoreLiveSettings(config)
         self.settings = settings
         self.logger = logger
@@ -176,7 +179,7 @@ public final class MessageStore: Sendable {
 
     private func refusal() -> PutMessageResult? {
         if !running.load(ordering: .acquiring) { return PutMessageResult(status: .serviceNotAvailable, remark: "the store is not running") }
-        if boot.brokerRole == .slave { return PutMessageResult(status: .serviceNotAvailable, remark: "a slave does not accept messages") }
+        if isSlave { return PutMessageResult(status: .serviceNotAvailable, remark: "a slave does not accept messages") }
         if clean.isDiskFull { return PutMessageResult(status: .serviceNotAvailable, remark: "disk full: the store refuses new messages") }
         // Messages stored while dispatch cannot proceed would be acknowledged and never delivered.
         if reput.isStalled { return PutMessageResult(status: .serviceNotAvailable, remark: "dispatch is stuck (see the log): the store refuses new messages until it proceeds") }
@@ -194,7 +197,12 @@ public final class MessageStore: Sendable {
     }
 
     /// A slave takes no puts from clients (RocketMQ's send processor rejects them before they queue).
-    public var isSlave: Bool { boot.brokerRole == .slave }  // the role changes only with a restart
+    public var isSlave: Bool { brokerRole == .slave }
+
+    /// The role now: `brokerRole` at start, changed only in controller mode (`changeToMaster`, `changeToSlave`
+    /// in MessageStore+HA.swift). One relaxed load per put: what a promotion prepares (the queue-offset table)
+    /// is written under the put lock, which a put then takes, so the lock orders it, not this load.
+    public var brokerRole: BrokerRole { BrokerRole.fromCode(roleCode.load(ordering: .relaxed)) }
 
     /// A put from a thread that must never wait (an event loop): as `putMessage`, except that it does
     /// nothing and returns false when the put would have to wait (the put lock is busy rolling to a new
@@ -279,7 +287,7 @@ public final class MessageStore: Sendable {
         case .success(let append):
             let result = PutMessageResult(status: .putOk, append: append)
             var completion = completion
-            if waitStoreMsgOK, boot.brokerRole == .syncMaster, let replicas = replicaAckWaiter.withLock({ $0 }) {
+            if waitStoreMsgOK, brokerRole == .syncMaster, let replicas = replicaAckWaiter.withLock({ $0 }) {
                 // Flushed (SYNC_FLUSH) and acknowledged by a slave, both; each may fail on its own.
                 let join = ReplicatedPutJoin(completion)
                 completion = { join.flushed($0) }

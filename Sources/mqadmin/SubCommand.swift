@@ -30,6 +30,14 @@ struct CommandContext: Sendable {
     /// The admin client over `-n` / NAMESRV_ADDR; throws when neither is set.
     var admin: MQAdmin {
         get throws {
+            guard let adminClient, !adminClient.namesrvAddrs.isEmpty else { throw MQAdminError.noNameServer }
+            return adminClient
+        }
+    }
+
+    /// The admin client for requests to a controller or broker named on the command line (no NameServer needed).
+    var directAdmin: MQAdmin {
+        get throws {
             guard let adminClient else { throw MQAdminError.noNameServer }
             return adminClient
         }

@@ -16,7 +16,7 @@ enum MQAdminStartup {
         + TopicCommands.routeAndStatus + [BrokerCommands.brokerStatus, BrokerCommands.haStatus] + MessageCommands.queries
         + ConnectionCommands.all + [ConsumerCommands.consumerProgress, ClusterCommands.clusterList, TopicCommands.topicList]
         + NamesrvCommands.all + [ConsumerCommands.resetOffsetByTime, BrokerCommands.getBrokerConfig]
-        + MessageCommands.sendAndConsume
+        + MessageCommands.sendAndConsume + ControllerCommands.all
 
     static func find(_ name: String) -> SubCommand? {
         commands.first { $0.name.lowercased() == name.lowercased() }
@@ -63,12 +63,10 @@ enum MQAdminStartup {
         }
         let env = getenv("NAMESRV_ADDR").map { String(cString: $0) }
         let addr = options.value("n") ?? env
-        var admin: MQAdmin?
-        if let addr, !addr.isEmpty {
-            do { admin = try MQAdmin(namesrvAddr: addr) } catch {
-                printFailure(command, error)
-                return 1
-            }
+        let admin: MQAdmin
+        do { admin = try MQAdmin(namesrvAddr: addr ?? "", requireNameServer: false) } catch {
+            printFailure(command, error)
+            return 1
         }
         let context = CommandContext(command: command, options: options, adminClient: admin)
         var status: Int32 = 0
@@ -82,7 +80,7 @@ enum MQAdminStartup {
             printFailure(command, error)
             status = 1
         }
-        await admin?.shutdown()
+        await admin.shutdown()
         return status
     }
 

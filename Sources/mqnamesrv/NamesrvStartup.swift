@@ -1,7 +1,9 @@
-// mqnamesrv: starts a NameServer — arguments, config file, logging, signals. The executable's only task
-// runs `NamesrvStartup.main`; network work happens on the NIO event loops.
+// mqnamesrv: starts a NameServer — arguments, config file, logging, signals — and, with
+// `enableControllerInNamesrv=true`, a controller on the same port (EmbeddedController.swift). The
+// executable's only task runs `NamesrvStartup.main`; network work happens on the NIO event loops.
 
 import ArgumentParser
+import Controller
 import Dispatch
 import Foundation
 import Logging
@@ -42,18 +44,27 @@ struct NamesrvStartup: AsyncParsableCommand {
     @Option(name: .customLong("brokerChannelExpiredTime"), help: "Broker expiry without registration, ms (default 120000)")
     var brokerChannelExpiredTime: Int64?
 
-    func buildConfig() throws -> NamesrvConfig {
+    /// The NameServer's settings and the embedded controller's (RocketMQ applies the file to both; a key
+    /// either knows is not reported, a bad value for either refuses start-up).
+    func buildConfig() throws -> (NamesrvConfig, ControllerConfig) {
         var config = NamesrvConfig()
+        var controllerConfig = ControllerConfig()
         if let configFile {
             guard let data = FileManager.default.contents(atPath: configFile) else {
                 throw ValidationError("cannot read config file \(configFile)")
             }
             var bad: [String] = []
             for (key, value) in NamesrvConfig.parseProperties(String(decoding: data, as: UTF8.self)) {
-                switch config.set(key, value) {
-                case .applied: break
-                case .unknownKey: FileHandle.standardError.write(Data("warning: unknown config key \(key)\n".utf8))
-                case .badValue: bad.append("bad value \(key)=\(value) (expected \(NamesrvConfig.accepted(for: key)))")
+                let forNamesrv = config.set(key, value)
+                // The NameServer's own server settings are not the controller's: it shares the NameServer's port.
+                let forController: ControllerConfig.SetResult = ["listenPort", "bindAddress", "logPath"].contains(key)
+                    ? .unknownKey : controllerConfig.set(key, value)
+                if forNamesrv == .badValue {
+                    bad.append("bad value \(key)=\(value) (expected \(NamesrvConfig.accepted(for: key)))")
+                } else if forController == .badValue {
+                    bad.append("bad value \(key)=\(value) (expected \(ControllerConfig.accepted(for: key)))")
+                } else if forNamesrv == .unknownKey && forController == .unknownKey {
+                    FileHandle.standardError.write(Data("warning: unknown config key \(key)\n".utf8))
                 }
             }
             if !bad.isEmpty {
@@ -69,13 +80,16 @@ struct NamesrvStartup: AsyncParsableCommand {
         if let logPath { config.logPath = logPath }
         if let scanNotActiveBrokerInterval { config.scanNotActiveBrokerInterval = scanNotActiveBrokerInterval }
         if let brokerChannelExpiredTime { config.brokerChannelExpiredTime = brokerChannelExpiredTime }
-        return config
+        // An embedded controller is advertised at the NameServer's address.
+        controllerConfig.bindAddress = config.bindAddress
+        return (config, controllerConfig)
     }
 
     func run() async throws {
-        let config = try buildConfig()
+        let (config, controllerConfig) = try buildConfig()
         if printConfigItem {
             print(config.propertiesText, terminator: "")
+            if config.enableControllerInNamesrv { print(controllerConfig.propertiesText, terminator: "") }
             return
         }
         let sink = LogSink(path: config.logPath)
@@ -103,8 +117,22 @@ struct NamesrvStartup: AsyncParsableCommand {
         sink.write("The Name Server listening port=\(port)")
         sink.write("The Name Server boot success. serializeType=JSON")
 
+        var embedded: ControllerManager?
+        if config.enableControllerInNamesrv {
+            do {
+                embedded = try await EmbeddedController.start(controllerConfig, in: controller, group: group, logger: logger)
+            } catch {
+                logger.error("The embedded controller failed to start: etcd \(controllerConfig.controllerEtcdEndpoints): \(error)")
+                await controller.shutdown()
+                try? await group.shutdownGracefully()
+                throw ExitCode.failure
+            }
+            sink.write("The ControllerManager boot success. serializeType=JSON")
+        }
+
         let sig = await stops.first()
         logger.info("shutdown hook was invoked", metadata: ["signal": "\(sig)"])
+        await embedded?.shutdown()
         await controller.shutdown()
         try? await group.shutdownGracefully()
         logger.info("The Name Server stopped")
