@@ -45,7 +45,9 @@ public struct ElectMasterRequestHeader: DescribedHeader, Equatable {
         self.invokeTime = invokeTime
     }
     public static let schema = HeaderSchema(Self(clusterName: "", brokerName: ""), [
-        .defaulted("clusterName", \.clusterName, ""), .defaulted("brokerName", \.brokerName, ""),
+        // Java initialises both names to "" and checks nothing; every sender fills them, and an election
+        // without them has nothing to elect in, so they are required here.
+        .required("clusterName", \.clusterName), .required("brokerName", \.brokerName),
         .defaulted("brokerId", \.brokerId, -1), .defaulted("designateElect", \.designateElect, false),
         .optional("invokeTime", \.invokeTime),
     ])

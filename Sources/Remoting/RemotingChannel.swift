@@ -6,6 +6,8 @@ import NIOCore
 public struct RemotingChannel: Sendable, Hashable, CustomStringConvertible {
     public let channel: any Channel
     let handler: NIOLoopBound<RemotingChannelHandler>
+    /// Where answers written from other threads wait for the event loop.
+    let outbox: ResponseOutbox
     /// `ip:port` of the peer ("unknown" if the socket has none).
     public let remoteAddress: String
     /// The peer's socket address, read once (Channel.remoteAddress takes a lock on every call).
@@ -14,6 +16,7 @@ public struct RemotingChannel: Sendable, Hashable, CustomStringConvertible {
     init(channel: any Channel, handler: NIOLoopBound<RemotingChannelHandler>) {
         self.channel = channel
         self.handler = handler
+        self.outbox = ResponseOutbox(eventLoop: channel.eventLoop, handler: handler)
         self.remoteSocketAddress = channel.remoteAddress
         self.remoteAddress = remoteSocketAddress.map(RemotingAddress.text(of:)) ?? "unknown"
     }
@@ -35,7 +38,7 @@ public struct RemotingChannel: Sendable, Hashable, CustomStringConvertible {
             // Answered while its read is being handled: the handler flushes once per read batch.
             handler.value.writeResponse(r)
         } else {
-            channel.writeAndFlush(r, promise: nil)
+            outbox.post(r)
         }
     }
 

@@ -187,6 +187,22 @@ final class RemotingChannelHandler: ChannelInboundHandler {
         if buffer.readableBytes > 0 { context.write(NIOAny(IOData.byteBuffer(buffer)), promise: nil) }
     }
 
+    /// Writes answers that were gathered off the event loop (ResponseOutbox), grouped and flushed as the
+    /// answers of one read batch are.
+    func writeResponses(_ responses: [RemotingCommand]) {
+        guard let context else { return }
+        let wasReading = readInProgress
+        readInProgress = true
+        for r in responses { writeResponse(r) }
+        readInProgress = wasReading
+        if !wasReading && flushPending {
+            flushPending = false
+            unflushed = 0
+            writeGrouped(context: context)
+            context.flush()
+        }
+    }
+
     /// Writes a response on the event loop (see `write`).
     func writeResponse(_ response: RemotingCommand) {
         guard let context else { return }

@@ -15,13 +15,13 @@ final class ControllerProcessTests: XCTestCase {
     func heartbeating(_ wire: ControllerWire, _ controller: String, brokerName: String, brokerAddr: String,
                       brokerId: Int64) -> Task<Void, Never> {
         let cluster = self.cluster
-        return Task {
+        return wire.track(Task {
             while !Task.isCancelled {
                 try? await wire.heartbeat(controller, cluster: cluster, brokerName: brokerName, brokerAddr: brokerAddr,
                                           brokerId: brokerId)
                 try? await Task.sleep(for: .milliseconds(300))
             }
-        }
+        })
     }
 
     func testBrokerIdsAreAssignedOnceAcrossBothControllers() async throws {

@@ -9,6 +9,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Remoting
+import Synchronization
 import XCTest
 
 let etcdBinary = "/usr/bin/etcd"
@@ -97,7 +98,19 @@ final class ControllerWire: Sendable {
         client = RemotingClient(group: group, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
+    /// Background work using this wire (heartbeat loops): cancelled and awaited before the client closes, so
+    /// no call starts on a shut-down event loop (NIO traps on the promise it leaks then).
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+
+    func track(_ task: Task<Void, Never>) -> Task<Void, Never> {
+        tasks.withLock { $0.append(task) }
+        return task
+    }
+
     func shutdown() async {
+        let running = tasks.withLock { t -> [Task<Void, Never>] in defer { t = [] }; return t }
+        for t in running { t.cancel() }
+        for t in running { await t.value }
         await client.shutdown()
         try? await group.shutdownGracefully()
     }

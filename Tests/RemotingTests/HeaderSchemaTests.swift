@@ -29,6 +29,12 @@ final class HeaderSchemaTests: XCTestCase {
         EndTransactionRequestHeader.self, CheckTransactionStateRequestHeader.self,
         GetProducerConnectionListRequestHeader.self, ResetOffsetRequestHeader.self, GetConsumerStatusRequestHeader.self,
         EmptyHeader.self,
+        // Controller mode (1001-1013).
+        AlterSyncStateSetRequestHeader.self, AlterSyncStateSetResponseHeader.self, ElectMasterRequestHeader.self,
+        ElectMasterResponseHeader.self, GetReplicaInfoRequestHeader.self, GetReplicaInfoResponseHeader.self,
+        GetMetaDataResponseHeader.self, GetNextBrokerIdRequestHeader.self, GetNextBrokerIdResponseHeader.self,
+        ApplyBrokerIdRequestHeader.self, ApplyBrokerIdResponseHeader.self, RegisterBrokerToControllerRequestHeader.self,
+        RegisterBrokerToControllerResponseHeader.self,
     ]
     /// Headers with a description of their own (the send path's), round-tripped in HeaderCodecTests too.
     static let specialised: Set<String> = ["SendMessageRequestHeader", "SendMessageRequestHeaderV2"]
