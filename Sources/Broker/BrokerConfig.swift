@@ -2,6 +2,7 @@
 // reads, prints and sets them as Java properties. Built once by `mqbroker` (file, then -n); read by every
 // processor through the controller; UPDATE_BROKER_CONFIG changes the runtime copy.
 
+import Common
 import Foundation
 import Store
 
@@ -402,16 +403,5 @@ public enum StoreConfigPrinter {
     }
 }
 
-/// Java properties text: `key=value` lines, `#`/`!` comments, `:` also separates; no continuation lines.
-public func parseJavaProperties(_ text: String) -> [String: String] {
-    var out: [String: String] = [:]
-    for raw in text.split(whereSeparator: \.isNewline) {
-        let line = raw.trimmingCharacters(in: .whitespaces)
-        if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
-        guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else { out[line] = ""; continue }
-        let key = line[..<sep].trimmingCharacters(in: .whitespaces)
-        let value = line[line.index(after: sep)...].trimmingCharacters(in: .whitespaces)
-        out[key] = value
-    }
-    return out
-}
+/// Java properties text as a map (JavaProperties.map).
+public func parseJavaProperties(_ text: String) -> [String: String] { JavaProperties.map(text) }

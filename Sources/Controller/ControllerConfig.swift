@@ -181,19 +181,6 @@ public struct ControllerConfig: Sendable, Equatable {
         Self.table.map { "\($0.name)=\($0.get(self))" }.joined(separator: "\n") + "\n"
     }
 
-    /// Parses Java properties text: `key=value` or `key: value`, `#`/`!` comments, blank lines.
-    public static func parseProperties(_ text: String) -> [(key: String, value: String)] {
-        var out: [(String, String)] = []
-        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix("!") else { continue }
-            guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
-                out.append((line, ""))
-                continue
-            }
-            out.append((line[..<sep].trimmingCharacters(in: .whitespaces),
-                        line[line.index(after: sep)...].trimmingCharacters(in: .whitespaces)))
-        }
-        return out
-    }
+    /// Java properties text in file order (JavaProperties.entries).
+    public static func parseProperties(_ text: String) -> [(key: String, value: String)] { JavaProperties.entries(text) }
 }

@@ -159,19 +159,6 @@ public struct NamesrvConfig: Sendable, Equatable {
         Self.keys.map { "\($0)=\(value(of: $0) ?? "")" }.joined(separator: "\n") + "\n"
     }
 
-    /// Parses Java properties text: `key=value` or `key: value`, `#`/`!` comments, blank lines.
-    public static func parseProperties(_ text: String) -> [(key: String, value: String)] {
-        var out: [(String, String)] = []
-        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix("!") else { continue }
-            guard let sep = line.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
-                out.append((line, ""))
-                continue
-            }
-            out.append((line[..<sep].trimmingCharacters(in: .whitespaces),
-                        line[line.index(after: sep)...].trimmingCharacters(in: .whitespaces)))
-        }
-        return out
-    }
+    /// Java properties text in file order (JavaProperties.entries).
+    public static func parseProperties(_ text: String) -> [(key: String, value: String)] { JavaProperties.entries(text) }
 }
