@@ -29,12 +29,16 @@ final class ControllerDeployment: @unchecked Sendable {
     /// etcd members, controllers, NameServer, brokers: each role's hosts (all loopback without a network).
     private let hosts: [Host]
     var etcd: [ChildProcess] = []
+    /// How each member was started (arguments, launch prefix), to start it again on its data.
+    private var etcdLaunches: [(arguments: [String], prefix: [String])] = []
     var etcdEndpoints: [String] = []
     var controllers: [ChildProcess] = []
     var controllerAddrs: [String] = []
     var namesrv: ChildProcess?
     var namesrvAddr = ""
     var brokers: [Broker] = []
+    /// What brokers printed before they were killed or restarted (the processes' output is per process).
+    var earlierBrokerOutput = ""
 
     /// `hostCount` namespace hosts when possible (a host per process role slot), else loopback.
     init(hostCount: Int, useNetwork: Bool) throws {
@@ -62,14 +66,16 @@ final class ControllerDeployment: @unchecked Sendable {
         var started: [ChildProcess] = []
         for m in members {
             let client = "http://\(m.host.address):\(m.client)"
-            let p = ChildProcess(binary: URL(fileURLWithPath: etcdBinary), arguments: [
+            let arguments = [
                 "--name", m.name, "--data-dir", directory.appendingPathComponent(m.name).path,
                 "--listen-client-urls", client, "--advertise-client-urls", client,
                 "--listen-peer-urls", "http://\(m.host.address):\(m.peer)",
                 "--initial-advertise-peer-urls", "http://\(m.host.address):\(m.peer)",
                 "--initial-cluster", initial, "--initial-cluster-state", "new",
                 "--heartbeat-interval", "50", "--election-timeout", "500",
-            ], prefix: m.host.prefix)
+            ]
+            etcdLaunches.append((arguments, m.host.prefix))
+            let p = ChildProcess(binary: URL(fileURLWithPath: etcdBinary), arguments: arguments, prefix: m.host.prefix)
             try p.process.run()
             started.append(p)
             etcd.append(p)
@@ -77,6 +83,22 @@ final class ControllerDeployment: @unchecked Sendable {
         }
         for p in started {
             try await waitUntil("etcd member serving", timeout: .seconds(30)) {
+                p.output.value.contains("ready to serve client requests")
+            }
+        }
+    }
+
+    /// Every etcd member killed (SIGKILL): the controllers lose their state store.
+    func killEtcd() async {
+        for e in etcd { await e.kill9() }
+    }
+
+    /// Every etcd member started again on its data directory.
+    func restartEtcd() async throws {
+        etcd = etcdLaunches.map { ChildProcess(binary: URL(fileURLWithPath: etcdBinary), arguments: $0.arguments, prefix: $0.prefix) }
+        for p in etcd { try p.process.run() }
+        for p in etcd {
+            try await waitUntil("etcd member serving again", timeout: .seconds(30)) {
                 p.output.value.contains("ready to serve client requests")
             }
         }
@@ -152,6 +174,7 @@ final class ControllerDeployment: @unchecked Sendable {
         let url = b.directory.appendingPathComponent("broker.conf")
         try (conf.keys.sorted().map { "\($0)=\(conf[$0] ?? "")" }.joined(separator: "\n") + "\n")
             .write(to: url, atomically: true, encoding: .utf8)
+        if let old = brokers[n].process { earlierBrokerOutput += old.output.value }
         let (p, _) = try await Cluster.launchBroker(["-c", url.path, "-n", namesrvAddr], home: b.directory.path, prefix: b.host.prefix)
         brokers[n].process = p
     }
@@ -159,6 +182,9 @@ final class ControllerDeployment: @unchecked Sendable {
     func kill9Broker(_ n: Int) async {
         await brokers[n].process?.kill9()
     }
+
+    /// Everything every broker printed, earlier processes included.
+    var allBrokerOutput: String { earlierBrokerOutput + brokers.compactMap { $0.process?.output.value }.joined() }
 
     /// The broker slot whose address is `address`.
     func brokerIndex(address: String) -> Int? { brokers.firstIndex { $0.address == address } }

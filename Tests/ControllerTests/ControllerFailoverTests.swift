@@ -62,7 +62,7 @@ final class ControllerFailoverTests: XCTestCase {
         let syncStateSet: Set<Int64>
     }
 
-    func state(_ wire: ControllerWire, _ d: ControllerDeployment) async -> SetState? {
+    static func state(_ wire: ControllerWire, _ d: ControllerDeployment) async -> SetState? {
         for addr in d.controllerAddrs {
             guard let r = try? await wire.call(addr, .controllerGetReplicaInfo, GetReplicaInfoRequestHeader(brokerName: "broker-a")),
                   r.responseCode == .success, let h = try? r.decodeHeader(GetReplicaInfoResponseHeader.self) else { continue }
@@ -73,7 +73,7 @@ final class ControllerFailoverTests: XCTestCase {
         return nil
     }
 
-    func maxOffset(_ wire: ControllerWire, _ addr: String) async -> Int64? {
+    static func maxOffset(_ wire: ControllerWire, _ addr: String) async -> Int64? {
         guard let r = try? await wire.call(addr, .getBrokerRuntimeInfo), let body = r.body,
               let table = try? KVTable.decode(body).table else { return nil }
         return table["commitLogMaxOffset"].flatMap { Int64($0) }
@@ -93,7 +93,7 @@ final class ControllerFailoverTests: XCTestCase {
         let wire = ControllerWire()
 
         try await waitUntil("a master and a SyncStateSet of three", timeout: .seconds(60)) {
-            (await self.state(wire, d))?.syncStateSet.count == 3
+            (await Self.state(wire, d))?.syncStateSet.count == 3
         }
         let topic = "FailoverTopic"
         try await waitUntil("topic created on the master", timeout: .seconds(30)) {
@@ -146,16 +146,16 @@ final class ControllerFailoverTests: XCTestCase {
         var failoverMs: [Int64] = []
         for round in 0..<kills {
             try await waitUntil("SyncStateSet of all three before kill \(round + 1)", timeout: .seconds(60)) {
-                (await self.state(wire, d))?.syncStateSet.count == 3
+                (await Self.state(wire, d))?.syncStateSet.count == 3
             }
             let before = log.count
             try await waitUntil("producers acknowledged before kill \(round + 1)", timeout: .seconds(30)) { log.count >= before + 20 }
-            guard let s = await state(wire, d), let oldMaster = s.master, let addr = s.masterAddress,
+            guard let s = await Self.state(wire, d), let oldMaster = s.master, let addr = s.masterAddress,
                   let slot = d.brokerIndex(address: addr) else { return XCTFail("no master to kill") }
             let killedAt = nowMs()
             await d.kill9Broker(slot)
             try await waitUntil("a replica elected after kill \(round + 1)", timeout: .seconds(30)) {
-                guard let now = await self.state(wire, d) else { return false }
+                guard let now = await Self.state(wire, d) else { return false }
                 return now.master != nil && now.master != oldMaster && now.epoch > s.epoch
             }
             let oldHost = d.brokers[slot].address
@@ -168,19 +168,19 @@ final class ControllerFailoverTests: XCTestCase {
 
         // Everyone back in the SyncStateSet; producers stop; every replica holds the master's log.
         try await waitUntil("SyncStateSet of all three at the end", timeout: .seconds(60)) {
-            (await self.state(wire, d))?.syncStateSet.count == 3
+            (await Self.state(wire, d))?.syncStateSet.count == 3
         }
         log.stopped.store(true, ordering: .relaxed)
         for l in loops { await l.value }
         for p in producers { await p.shutdown() }
-        guard let final = await state(wire, d), let masterAddr = final.masterAddress, let m = d.brokerIndex(address: masterAddr)
+        guard let final = await Self.state(wire, d), let masterAddr = final.masterAddress, let m = d.brokerIndex(address: masterAddr)
         else { return XCTFail("no master at the end") }
         try await waitUntil("replicas caught up", timeout: .seconds(30)) {
             var offsets: [Int64] = []
-            for b in d.brokers { offsets.append(await self.maxOffset(wire, b.address) ?? -1) }
+            for b in d.brokers { offsets.append(await Self.maxOffset(wire, b.address) ?? -1) }
             return Set(offsets).count == 1 && offsets[0] > 0
         }
-        let end = await maxOffset(wire, masterAddr) ?? 0
+        let end = await Self.maxOffset(wire, masterAddr) ?? 0
         let masterLog = try d.commitLogBytes(m, from: 0, count: end)
         for r in 0..<3 where r != m {
             let replicaLog = try d.commitLogBytes(r, from: 0, count: end)
@@ -193,9 +193,67 @@ final class ControllerFailoverTests: XCTestCase {
 
         let sorted = failoverMs.sorted()
         let median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
-        print("controller failover: \(kills) kills, \(acked.count) messages acknowledged, none lost; kill to first SEND_OK on the new master: median \(median) ms, max \(sorted.last ?? 0) ms (all: \(failoverMs)); refused sends: \(log.failureCounts)")
+        let truncations = d.allBrokerOutput.components(separatedBy: "CommitLog truncated from").count - 1
+        print("controller failover: \(kills) kills, \(acked.count) messages acknowledged, none lost, \(truncations) returning masters truncated; kill to first SEND_OK on the new master: median \(median) ms, max \(sorted.last ?? 0) ms (all: \(failoverMs)); refused sends: \(log.failureCounts)")
         XCTAssertEqual(failoverMs.count, kills)
 
+        await wire.shutdown()
+        await d.stopAll()
+    }
+}
+
+final class EtcdOutageTests: XCTestCase {
+    /// Lines a broker logs each time it asks the controllers who is master and gets no answer.
+    static func unansweredRounds(_ p: ChildProcess?) -> Int {
+        (p?.output.value ?? "").components(separatedBy: "no master elected yet").count - 1
+    }
+
+    func testWithEtcdDownBrokersKeepTheirRolesAndServeAndNobodyIsElectedUntilItIsBack() async throws {
+        let d = try ControllerDeployment(hostCount: 1, useNetwork: false)
+        try await d.startEtcd(hostIndexes: [0])
+        try await d.startController(hostIndex: 0)
+        try await d.startNamesrv(hostIndex: 0)
+        for _ in 0..<2 { _ = d.addBroker(hostIndex: 0) }
+        for n in 0..<2 { try await d.startBroker(n, extra: ControllerFailoverTests.brokerKeys) }
+        let wire = ControllerWire()
+        typealias T = ControllerFailoverTests
+        try await waitUntil("a SyncStateSet of two", timeout: .seconds(60)) { (await T.state(wire, d))?.syncStateSet.count == 2 }
+        guard let before = await T.state(wire, d), let masterAddr = before.masterAddress,
+              let m = d.brokerIndex(address: masterAddr) else { return XCTFail("no master") }
+        let r = 1 - m
+        let topic = "OutageTopic"
+        try await waitUntil("topic created", timeout: .seconds(30)) {
+            (try? await mqadmin("updateTopic", "-n", d.namesrvAddr, "-c", "TestCluster", "-t", topic))?.status == 0
+        }
+        func send(_ body: String) async -> CommandRun? { try? await mqadmin("sendMessage", "-n", d.namesrvAddr, "-t", topic, "-p", body) }
+        try await waitUntil("a send acknowledged by both", timeout: .seconds(30)) { (await send("before"))?.stdout.contains("SEND_OK") == true }
+
+        // etcd goes away: the controllers cannot answer; the brokers keep asking (each round unanswered)
+        // for longer than their heartbeat timeout, and keep their roles: the master still acknowledges sends
+        // (its SyncStateSet is unchanged and the replica acknowledges them).
+        await d.killEtcd()
+        let asked = [Self.unansweredRounds(d.brokers[0].process), Self.unansweredRounds(d.brokers[1].process)]
+        try await waitUntil("both brokers asked the controllers in vain for longer than their heartbeat timeout", timeout: .seconds(30)) {
+            Self.unansweredRounds(d.brokers[0].process) >= asked[0] + 10 && Self.unansweredRounds(d.brokers[1].process) >= asked[1] + 10
+        }
+        let during = await send("during")
+        XCTAssertTrue(during?.stdout.contains("SEND_OK") == true, during.map { $0.stdout + $0.stderr } ?? "no answer")
+        XCTAssertFalse(d.brokers[r].process?.output.value.contains("changing to master") == true)
+
+        // The master dies while etcd is down: nobody is elected (no controller can decide anything).
+        await d.kill9Broker(m)
+        let afterKill = Self.unansweredRounds(d.brokers[r].process)
+        try await waitUntil("the replica asked in vain again", timeout: .seconds(30)) {
+            Self.unansweredRounds(d.brokers[r].process) >= afterKill + 10
+        }
+        XCTAssertFalse(d.brokers[r].process?.output.value.contains("changing to master") == true, "elected without etcd")
+
+        // etcd is back: the dead master's liveness lapses and the replica in the SyncStateSet is elected.
+        try await d.restartEtcd()
+        try await waitUntil("the replica elected once etcd is back", timeout: .seconds(60)) {
+            guard let now = await T.state(wire, d) else { return false }
+            return now.master != before.master && now.epoch > before.epoch
+        }
         await wire.shutdown()
         await d.stopAll()
     }
