@@ -40,14 +40,16 @@ final class ControllerDeployment: @unchecked Sendable {
     /// What brokers printed before they were killed or restarted (the processes' output is per process).
     var earlierBrokerOutput = ""
 
-    /// `hostCount` namespace hosts when possible (a host per process role slot), else loopback.
+    /// `hostCount` namespace hosts when possible (a host per process role slot), else loopback
+    /// (`APUS_TEST_LOOPBACK=1` asks for loopback even where namespaces could be made).
     init(hostCount: Int, useNetwork: Bool) throws {
         guard FileManager.default.isExecutableFile(atPath: etcdBinary) else {
             throw XCTSkip("skipped: \(etcdBinary) not installed (Debian package etcd-server; `make deps` installs it)")
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("apus-deploy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        network = useNetwork ? HostNetwork.make(hosts: hostCount) : nil
+        let loopbackOnly = ProcessInfo.processInfo.environment["APUS_TEST_LOOPBACK"] == "1"
+        network = useNetwork && !loopbackOnly ? HostNetwork.make(hosts: hostCount) : nil
         if let network {
             hosts = network.hosts.map { Host(address: $0.address, prefix: $0.launchPrefix) }
         } else {
