@@ -5,7 +5,8 @@
 // (IN_SYNC_REPLICAS_NOT_ENOUGH); allAckInSyncStateSet waits for every member; otherwise inSyncReplicas
 // acknowledgements (lowered towards the set's size by enableAutoInSyncReplicas). While a change is being
 // proposed, acknowledgements follow the union of the old and the new set, so a replica added is waited for
-// from the moment it is proposed and one removed until the controller agreed. A master the controller no
+// from the moment it is proposed and one removed until the controller agreed. With allAckInSyncStateSet,
+// consumers see only what every member holds (the store's confirm offset). A master the controller no
 // longer knows cannot shrink its set, so once its replicas are gone nothing more is acknowledged (fencing).
 // Called from the put path (waitForReplicas), the connection threads (acks) and the broker's jobs; thread-safe.
 
@@ -59,6 +60,7 @@ extension HAService {
     /// This broker is no longer master: replicas are let go and waiting puts fail (they may not survive).
     func leaveControllerMaster() {
         syncState.withLock { $0 = nil }
+        store.setConfirmOffset(nil)
         closeConnections()
         complete(status: .flushSlaveTimeout) { _ in true }
     }
@@ -71,6 +73,7 @@ extension HAService {
             state.syncStateSetEpoch = epoch
             s = state
         }
+        publishConfirmOffset(ackQuorum())
     }
 
     /// A replica's handshake named the master epoch it checked its log against: only this master's will do.
@@ -79,6 +82,13 @@ extension HAService {
     }
 
     var controllerSyncState: ControllerSyncState? { syncState.withLock { $0 } }
+
+    /// With allAckInSyncStateSet, what consumers may see: the offset every member holds (a lone master: no bound).
+    func publishConfirmOffset(_ quorum: AckQuorum) {
+        // Not while a promotion is under way: changeToMaster needs every replicated byte dispatched first.
+        guard allAckInSyncStateSet, quorum.localId >= 0, !store.isSlave else { return }
+        store.setConfirmOffset(quorum.members.count <= 1 ? nil : quorum.confirmOffset(masterMax: store.maxPhysicalOffset))
+    }
 
     func ackQuorum() -> AckQuorum {
         let state = syncState.withLock { $0 }
@@ -168,11 +178,10 @@ extension HAService {
         if let newEpoch, let set = proposal.proposed {
             logger.info("HA: SyncStateSet is now \(set.sorted()) (epoch \(newEpoch))")
         }
-        // A smaller set may complete waiting puts.
-        if pendingCountPositive {
-            let quorum = ackQuorum()
-            complete(status: .putOk) { quorum.satisfied($0) }
-        }
+        // A smaller set may complete waiting puts, and move the confirm offset.
+        let quorum = ackQuorum()
+        publishConfirmOffset(quorum)
+        if pendingCountPositive { complete(status: .putOk) { quorum.satisfied($0) } }
     }
 }
 

@@ -47,6 +47,8 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
     /// Controller mode: replicas identify themselves (HAWire.controllerHandshake) and acks follow the
     /// SyncStateSet. Fixed at start; the classic paths test it once per put.
     let controllerMode: Bool
+    /// Controller mode: consumers see only what every SyncStateSet member holds (read at start).
+    let allAckInSyncStateSet: Bool
     /// Controller mode while this broker is master: the SyncStateSet and what is being proposed; nil otherwise.
     let syncState = Mutex<ControllerSyncState?>(nil)
     /// Controller mode: the end of the last SYNC_MASTER put acknowledged to its producer; a replica joins the
@@ -58,6 +60,7 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
         self.store = store
         self.logger = logger
         self.controllerMode = controllerMode
+        allAckInSyncStateSet = store.config.allAckInSyncStateSet
         switch HASocket.listen(port: port) {
         case .success(let s): listener = s
         case .failure(let e): throw BrokerError.badConfig("HA service: \(e)")
@@ -122,9 +125,10 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
             if exchanged { break }
             current = original
         }
-        guard pendingCount.load(ordering: .relaxed) > 0 else { return }
+        guard controllerMode || pendingCount.load(ordering: .relaxed) > 0 else { return }
         if controllerMode {
             let quorum = ackQuorum()
+            publishConfirmOffset(quorum)
             complete(status: .putOk) { quorum.satisfied($0) }
             return
         }

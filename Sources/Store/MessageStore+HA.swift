@@ -36,6 +36,14 @@ extension MessageStore {
         replicaAckWaiter.withLock { $0 = waiter }
     }
 
+    /// Controller mode, `allAckInSyncStateSet` on a master: consumers see messages only up to `offset`, the CommitLog
+    /// offset every SyncStateSet member holds (RocketMQ's confirm offset); nil lifts the bound (a lone master, a
+    /// replica, every other mode). Dispatch waits at the bound; what it already dispatched stays visible.
+    public func setConfirmOffset(_ offset: Int64?) {
+        reput.setConfirmCeiling(offset ?? .max)
+        if offset != nil { reputWakeup() }
+    }
+
     /// Where a new slave (one reporting offset 0) starts: the first byte of the master's last file.
     public var replicationStartForNewSlave: Int64 {
         let max = commitLog.maxOffset

@@ -36,8 +36,18 @@ final class ReputMessageService: Sendable {
         set { reputFromOffsetAtomic.store(newValue, ordering: .releasing) }
     }
 
-    /// Where dispatch may read up to (store.md §4.3).
-    var endOffset: Int64 { syncFlush ? commitLog.flushedWhere : commitLog.maxOffset }
+    /// Controller mode with allAckInSyncStateSet, on a master: what every SyncStateSet member holds (RocketMQ's
+    /// confirm offset), so consumers see only what a failover keeps; `Int64.max` otherwise. Written by the
+    /// broker's HAService; read once per pass (relaxed: the bytes below it are published by `maxOffset`, which
+    /// the same pass loads with acquire).
+    private let confirmCeiling = Atomic<Int64>(.max)
+
+    /// Where dispatch may read up to (store.md §4.3), and no further than the confirm offset.
+    var endOffset: Int64 {
+        min(syncFlush ? commitLog.flushedWhere : commitLog.maxOffset, confirmCeiling.load(ordering: .relaxed))
+    }
+
+    func setConfirmCeiling(_ offset: Int64) { confirmCeiling.store(offset, ordering: .relaxed) }
 
     /// True while dispatch is stuck on a record (retried every second).
     var isStalled: Bool { stalledAtomic.load(ordering: .relaxed) }

@@ -18,6 +18,14 @@ final class ControllerFencingTests: XCTestCase {
         return try await runToCompletion(URL(fileURLWithPath: launcher), Array(host.prefix.dropFirst()) + [binary.path] + args)
     }
 
+    /// The messages a topic's queues offer consumers (topicStatus: the sum of max offsets), asked from `host`.
+    func visibleMessages(_ host: ControllerDeployment.Host?, _ namesrv: String, _ topic: String) async -> Int64? {
+        guard let r = try? await mqadminOn(host, ["topicStatus", "-n", namesrv, "-t", topic]), r.status == 0 else { return nil }
+        return r.stdout.split(separator: "\n").filter { $0.hasPrefix("broker-a") }
+            .compactMap { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(3).first.flatMap { Int64($0) } }
+            .reduce(0, +)
+    }
+
     func testAMasterCutOffAcknowledgesNothingAndCutsWhatOnlyItStoredWhenItReturns() async throws {
         let d = try ControllerDeployment(hostCount: 5, useNetwork: true)
         guard let network = d.network else {
@@ -52,6 +60,9 @@ final class ControllerFencingTests: XCTestCase {
         let acked = try await mqadminOn(nil, ["sendMessage", "-n", d.namesrvAddr, "-t", topic, "-p", "before"])
         XCTAssertTrue(acked.stdout.contains("SEND_OK"), acked.stdout + acked.stderr)
 
+        let visibleBefore = await visibleMessages(nil, d.namesrvAddr, topic)
+        XCTAssertEqual(visibleBefore, 1)
+
         // The master's host is cut off: the controllers elect a replica of the SyncStateSet.
         let masterHost = network.hosts[2]
         try network.cut(masterHost)
@@ -67,6 +78,10 @@ final class ControllerFencingTests: XCTestCase {
             // Stored there, not acknowledged: its SyncStateSet replicas never answer.
             XCTAssertTrue((r.stdout + r.stderr).contains("FLUSH_SLAVE_TIMEOUT"), r.stdout + r.stderr)
         }
+
+        // Its consumers see none of them either: with allAckInSyncStateSet they stop at the confirm offset.
+        let visibleDuring = await visibleMessages(side, d.namesrvAddr, topic)
+        XCTAssertEqual(visibleDuring, visibleBefore, "consumers of the cut-off master see unacknowledged messages")
 
         // The link is back: the old master steps down, cuts what only it stored and rejoins the set.
         try network.restore(masterHost)
