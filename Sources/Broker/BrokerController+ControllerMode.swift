@@ -184,8 +184,12 @@ extension BrokerController {
                 registerBrokerAllSoon()
             } else if haClient?.isConnected == true, let cache = try? await mode.manager.epochCache(ofBroker: master.address) {
                 // Replicating: keep the master's epochs this log has reached.
-                try? mode.epochs.replace(with: cache.epochList.map { EpochEntry(epoch: $0.epoch, startOffset: $0.startOffset) },
-                                         upTo: store.maxPhysicalOffset)
+                do {
+                    try mode.epochs.replace(with: cache.epochList.map { EpochEntry(epoch: $0.epoch, startOffset: $0.startOffset) },
+                                            upTo: store.maxPhysicalOffset)
+                } catch {
+                    logger.error("could not write the epoch file: \(error)")
+                }
             }
         } catch {
             logger.warning("could not read the master from the controller", metadata: ["error": "\(error)"])
