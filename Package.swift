@@ -123,7 +123,7 @@ let controllerTargets: [Target] = [
     ),
     .testTarget(
         name: "ControllerTests",
-        dependencies: nio + ["Controller", "Remoting", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
+        dependencies: nio + ["Controller", "Client", "Remoting", "ApusTestSupport", .product(name: "Logging", package: "swift-log")]
     ),
 ]
 

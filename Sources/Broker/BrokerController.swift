@@ -133,14 +133,14 @@ public final class BrokerController: Sendable {
         var haClient: HAClient?
         // In controller mode the role may change while the broker runs: both sides of replication exist.
         if storeConfig.brokerRole == .slave || brokerConfig.enableControllerMode {
-            let client = HAClient(store: store, logger: logger)
+            let client = HAClient(store: store, controllerBrokerId: replicas?.brokerId, logger: logger)
             client.updateMasterAddress(storeConfig.haMasterAddress)
             haClient = client
         }
         if storeConfig.brokerRole != .slave || brokerConfig.enableControllerMode {
             do {
                 let ha = try HAService(store: store, port: requestedListenPort == 0 && brokerConfig.haListenPort == nil ? 0 : brokerConfig.effectiveHaPort,
-                                       logger: logger)
+                                       controllerMode: brokerConfig.enableControllerMode, logger: logger)
                 brokerConfig.haListenPort = ha.port
                 haService = ha
             } catch {
@@ -152,12 +152,13 @@ public final class BrokerController: Sendable {
         let controller = BrokerController(config: brokerConfig, store: store, server: server, group: group,
                                           haService: haService, haClient: haClient,
                                           replicas: replicas.map { ControllerModeState(manager: $0.manager, controllerBrokerId: $0.brokerId,
-                                                                                       masterRole: masterRole,
-                                                                                       masterEpoch: $0.master?.epoch ?? 0) },
+                                                                                       masterRole: masterRole, master: $0.master,
+                                                                                       epochFilePath: storeConfig.storePathRootDir + "/epochFileCheckpoint") },
                                           logger: logger)
         relay.set(controller.pullRequestHoldService)
         controller.arrivalRelay.withLock { $0 = relay }
         controller.registerProcessors()
+        if let mode = controller.controllerMode { controller.controllerModeStarting(mode) }
         store.start()
         if let haService {
             if store.brokerRole == .syncMaster { store.setReplicaAckWaiter(haService) }

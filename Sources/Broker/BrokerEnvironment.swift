@@ -158,9 +158,15 @@ extension BrokerController: BrokerAdminEnvironment {
     var epochEntryCache: EpochEntryCache? {
         guard let mode = controllerMode else { return nil }
         let c = brokerConfig
-        // No epoch file yet (a later increment): the list is empty, the CommitLog end is real.
+        // Each entry ends where the next starts; the last at the CommitLog end (Java's EpochEntry.endOffset).
+        let max = store.maxPhysicalOffset
+        let entries = mode.epochs.all
+        let list = entries.enumerated().map { i, e in
+            EpochEntryCache.EpochEntry(epoch: e.epoch, startOffset: e.startOffset,
+                                       endOffset: i + 1 < entries.count ? entries[i + 1].startOffset : max)
+        }
         return EpochEntryCache(clusterName: c.brokerClusterName, brokerName: c.brokerName, brokerId: mode.controllerBrokerId,
-                               epochList: [], maxOffset: store.maxPhysicalOffset)
+                               epochList: list, maxOffset: max)
     }
 
     var haRuntimeInfo: HARuntimeInfo {

@@ -103,7 +103,7 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
     /// Store status → answer; "stored but not flushed" counts as success, as in RocketMQ.
     static func response(to request: RemotingCommand, _ result: PutMessageResult) -> RemotingCommand {
         switch result.status {
-        case .putOk, .flushDiskTimeout, .flushSlaveTimeout, .slaveNotAvailable:
+        case .putOk, .flushDiskTimeout, .flushSlaveTimeout, .slaveNotAvailable, .inSyncReplicasNotEnough:
             // Stored; a slave or the disk being late does not undo the commit (Java answers SUCCESS too).
             return request.makeResponse(.success)
         case .createMappedFileFailed:

@@ -3,7 +3,10 @@
 // CommitLog max offset when connected, after each applied batch and every haSendHeartbeatInterval, and
 // appends the master's bytes at the same offsets (the store's dispatcher then builds ConsumeQueues and
 // the index from them). An offset that does not continue its log closes the connection; it reconnects
-// every 5 s. One thread (blocking socket); thread-safe setters.
+// every 5 s. In controller mode a check runs before each connection (the broker's: compare epochs with the
+// master, truncate past the last shared offset) and the replica opens with a handshake naming its broker id
+// and the master epoch it checked against (HAWire.controllerHandshake). One thread (blocking socket);
+// thread-safe setters.
 
 import Common
 import Foundation
@@ -21,16 +24,26 @@ final class HAClient: @unchecked Sendable {
     private let lastRead = Atomic<Int64>(0)
     private let lastWrite = Atomic<Int64>(0)
     private let bytesLastSecond = Atomic<Int64>(0)
+    /// Controller mode: this broker's controller id (sent in the handshake); nil in classic replication.
+    private let controllerBrokerId: Int64?
+    /// Controller mode: run on this thread before each connection; the master epoch checked, or nil to
+    /// wait and try again. Set once, before `start`.
+    private let connectCheck = Mutex<(@Sendable (String) -> Int32?)?>(nil)
+    /// Set while the check runs: the store must not change role under it.
+    private let checking = Atomic<Bool>(false)
     private let done = NSCondition()
     private var running = false  // guarded by `done`
     private var wakeups = 0  // guarded by `done`
     /// The largest body a master may send in one batch (Apache's default is 32 KiB; 64 MiB is far beyond any).
     static let bodyBytesMax = 64 << 20
 
-    init(store: MessageStore, logger: Logger) {
+    init(store: MessageStore, controllerBrokerId: Int64? = nil, logger: Logger) {
         self.store = store
+        self.controllerBrokerId = controllerBrokerId
         self.logger = logger
     }
+
+    func setConnectCheck(_ check: @escaping @Sendable (String) -> Int32?) { connectCheck.withLock { $0 = check } }
 
     /// The master's HA address; a change closes the current connection so the next one goes there.
     func updateMasterAddress(_ address: String?) {
@@ -47,9 +60,16 @@ final class HAClient: @unchecked Sendable {
     }
 
     var master: String? { masterAddress.withLock { $0 } }
+
+    /// Closes the current connection; the next one checks again (controller mode: a new master epoch).
+    func reconnect() {
+        current.withLock { $0 }?.shutdown()
+        wakePause()
+    }
     /// The offset last reported to the master (-1 before the first connection).
     var reportedOffset: Int64 { reported.load(ordering: .relaxed) }
-    var isConnected: Bool { current.withLock { $0 != nil } }
+    /// Connected, or checking its log before connecting (controller mode).
+    var isConnected: Bool { checking.load(ordering: .acquiring) || current.withLock { $0 != nil } }
     var lastReadMs: Int64 { lastRead.load(ordering: .relaxed) }
     var lastWriteMs: Int64 { lastWrite.load(ordering: .relaxed) }
     /// Bytes applied in the last whole second.
@@ -75,19 +95,45 @@ final class HAClient: @unchecked Sendable {
         var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4 << 20, alignment: 8)
         defer { buffer.deallocate() }
         while !stopped.load(ordering: .acquiring) {
-            guard let address = master, let socket = HASocket.connect(to: address, timeoutMs: 3_000) else {
+            guard let address = master else {
                 pause(ms: 5_000)
                 continue
             }
+            var checkedEpoch: Int32?
+            if let check = connectCheck.withLock({ $0 }) {
+                checking.store(true, ordering: .releasing)
+                // The store may have been promoted since the address was read: a master checks nothing.
+                checkedEpoch = store.isSlave && master == address ? check(address) : nil
+                if checkedEpoch == nil {
+                    checking.store(false, ordering: .releasing)
+                    pause(ms: 500)
+                    continue
+                }
+            }
+            guard let socket = HASocket.connect(to: address, timeoutMs: 3_000) else {
+                checking.store(false, ordering: .releasing)
+                pause(ms: controllerBrokerId == nil ? 5_000 : 500)
+                continue
+            }
             current.withLock { $0 = socket }
+            checking.store(false, ordering: .releasing)
             logger.info("HA: connected to master \(address)")
+            if let id = controllerBrokerId, let epoch = checkedEpoch {
+                let hello = HAWire.report(HAWire.controllerHandshake) + HAWire.report(id) + HAWire.report(Int64(epoch))
+                guard hello.withUnsafeBytes({ socket.sendAll($0) }) else {
+                    current.withLock { $0 = nil }
+                    socket.close()
+                    pause(ms: 500)
+                    continue
+                }
+            }
             var have = 0
             var lastReportMs: Int64 = 0
             var lastReadMs = WallClock.nowMs()
             var secondStartMs: Int64 = 0
             var secondBytes: Int64 = 0
             var ok = report(socket, &lastReportMs)
-            while ok && !stopped.load(ordering: .acquiring) {
+            while ok && !stopped.load(ordering: .acquiring) && (controllerBrokerId == nil || master == address) {
                 let config = store.config
                 if socket.waitReadable(timeoutMs: 1_000, wake: -1) {
                     if have == buffer.count {
@@ -133,7 +179,8 @@ final class HAClient: @unchecked Sendable {
             current.withLock { $0 = nil }
             socket.close()
             logger.info("HA: disconnected from master \(address)")
-            if !stopped.load(ordering: .acquiring) { pause(ms: 5_000) }
+            // Controller mode: a new master is usually a moment away; classic replication waits 5 s as 4.x.
+            if !stopped.load(ordering: .acquiring) { pause(ms: controllerBrokerId == nil ? 5_000 : 500) }
         }
     }
 

@@ -3,8 +3,9 @@
 // connection streams CommitLog bytes from where its slave asked (its last file when it reports 0) and
 // records the offsets the slave acknowledges. SYNC_MASTER puts wait here (ReplicaAckWaiting) for the first
 // acknowledgement covering them, with FLUSH_SLAVE_TIMEOUT after slaveTimeout and SLAVE_NOT_AVAILABLE at once
-// when no slave is usable. Threads: one accepting, one per slave (blocking socket, sendfile); waits are
-// completed by those threads and by a 10 ms sweep. Thread-safe.
+// when no slave is usable. In controller mode (HAService+SyncStateSet.swift) it also keeps the SyncStateSet
+// and counts acknowledgements as RocketMQ 5's AutoSwitchHAService does. Threads: one accepting, one per slave
+// (blocking socket, sendfile); waits are completed by those threads and by a 10 ms sweep. Thread-safe.
 
 import Common
 import Foundation
@@ -17,6 +18,8 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
     struct PendingAck {
         let endOffset: Int64
         let deadlineMs: Int64
+        /// Controller mode: acknowledgements needed, the master's included (0: every SyncStateSet member).
+        let acks: Int
         let completion: @Sendable (PutMessageStatus) -> Void
     }
 
@@ -41,11 +44,23 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
     private let threads = NSCondition()
     private var threadsAlive = 0  // guarded by `threads`
     private let stopped = Atomic<Bool>(false)
+    /// Controller mode: replicas identify themselves (HAWire.controllerHandshake) and acks follow the
+    /// SyncStateSet. Fixed at start; the classic paths test it once per put.
+    let controllerMode: Bool
+    /// Controller mode: consumers see only what every SyncStateSet member holds (read at start).
+    let allAckInSyncStateSet: Bool
+    /// Controller mode while this broker is master: the SyncStateSet and what is being proposed; nil otherwise.
+    let syncState = Mutex<ControllerSyncState?>(nil)
+    /// Controller mode: the end of the last SYNC_MASTER put acknowledged to its producer; a replica joins the
+    /// SyncStateSet only holding at least this much.
+    let acknowledgedToProducers = Atomic<Int64>(0)
 
     /// Listens on `port` (0: any); the service runs once `start` is called.
-    init(store: MessageStore, port: Int, logger: Logger) throws {
+    init(store: MessageStore, port: Int, controllerMode: Bool = false, logger: Logger) throws {
         self.store = store
         self.logger = logger
+        self.controllerMode = controllerMode
+        allAckInSyncStateSet = store.config.allAckInSyncStateSet
         switch HASocket.listen(port: port) {
         case .success(let s): listener = s
         case .failure(let e): throw BrokerError.badConfig("HA service: \(e)")
@@ -83,6 +98,11 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
                 socket.close()
                 break
             }
+            if controllerMode && syncState.withLock({ $0 == nil }) {
+                // Not master (any more): a replica must follow the master the controller names, not this broker.
+                socket.close()
+                continue
+            }
             let connection = HAConnection(socket: socket, remote: remote, service: self)
             connections.withLock { $0[ObjectIdentifier(connection)] = connection }
             logger.info("HA: slave \(remote) connected")
@@ -105,7 +125,13 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
             if exchanged { break }
             current = original
         }
-        guard pendingCount.load(ordering: .relaxed) > 0 else { return }
+        guard controllerMode || pendingCount.load(ordering: .relaxed) > 0 else { return }
+        if controllerMode {
+            let quorum = ackQuorum()
+            publishConfirmOffset(quorum)
+            complete(status: .putOk) { quorum.satisfied($0) }
+            return
+        }
         let acked = push2SlaveMaxOffset.load(ordering: .acquiring)
         complete(status: .putOk) { $0.endOffset <= acked }
     }
@@ -115,7 +141,7 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
         complete(status: .flushSlaveTimeout) { $0.deadlineMs <= nowMs }
     }
 
-    private func complete(status: PutMessageStatus, where predicate: (PendingAck) -> Bool) {
+    func complete(status: PutMessageStatus, where predicate: (PendingAck) -> Bool) {
         let taken: [PendingAck] = pending.withLock { list in
             var take: [PendingAck] = []
             list.removeAll { p in
@@ -137,6 +163,10 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
     }
 
     func waitForReplicas(endOffset: Int64, completion: @escaping @Sendable (PutMessageStatus) -> Void) {
+        if controllerMode {
+            waitForSyncStateSet(endOffset: endOffset, completion: completion)
+            return
+        }
         let config = store.config  // one copy of the settings per put
         guard !stopped.load(ordering: .relaxed),
               isSlaveOK(masterPutWhere: endOffset, fallBehindMax: config.haSlaveFallbehindMaxBytes) else {
@@ -148,11 +178,28 @@ final class HAService: ReplicaAckWaiting, @unchecked Sendable {
             return
         }
         let deadline = WallClock.nowMs() + max(1, config.slaveTimeoutMs)
-        pending.withLock { $0.append(PendingAck(endOffset: endOffset, deadlineMs: deadline, completion: completion)) }
-        pendingCount.add(1, ordering: .relaxed)
+        enqueue(PendingAck(endOffset: endOffset, deadlineMs: deadline, acks: 2, completion: completion))
         // An ack may have landed between the check and the append.
         if push2SlaveMaxOffset.load(ordering: .acquiring) >= endOffset { acknowledged(endOffset) }
         for c in connections.withLock({ Array($0.values) }) { c.wake() }
+    }
+
+    var pendingCountPositive: Bool { pendingCount.load(ordering: .relaxed) > 0 }
+
+    func enqueue(_ p: PendingAck) {
+        pending.withLock { $0.append(p) }
+        pendingCount.add(1, ordering: .relaxed)
+    }
+
+    func wakeConnections() {
+        for c in connections.withLock({ Array($0.values) }) { c.wake() }
+    }
+
+    var connectionList: [HAConnection] { connections.withLock { Array($0.values) } }
+
+    /// Closes every replica's connection (a master stepping down in controller mode).
+    func closeConnections() {
+        for c in connectionList { c.stop() }
     }
 
     // MARK: status and stop
@@ -202,6 +249,10 @@ final class HAConnection: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let nextTransfer = Atomic<Int64>(-1)
     private let bytesLastSecond = Atomic<Int64>(0)
+    /// Controller mode: the replica's controller broker id from its handshake (-1 before it).
+    private let slaveIdAtomic = Atomic<Int64>(-1)
+    /// Controller mode: when the replica last held everything the master had (RocketMQ's lastCatchUpTimeMs).
+    private let lastCaughtUp = Atomic<Int64>(0)
 
     init(socket: HASocket, remote: String, service: HAService) {
         self.socket = socket
@@ -226,6 +277,8 @@ final class HAConnection: Sendable {
     var transferFromWhere: Int64 { nextTransfer.load(ordering: .relaxed) }
     /// Bytes sent in the last whole second.
     var transferredByteInSecond: Int64 { bytesLastSecond.load(ordering: .relaxed) }
+    var slaveId: Int64 { slaveIdAtomic.load(ordering: .relaxed) }
+    var lastCaughtUpMs: Int64 { lastCaughtUp.load(ordering: .relaxed) }
 
     /// New bytes to send: the thread stops waiting.
     func wake() {
@@ -259,6 +312,8 @@ final class HAConnection: Sendable {
         var windowBytes: Int64 = 0
         var secondStartMs: Int64 = 0
         var secondBytes: Int64 = 0
+        var handshake = 0
+        var masterMaxAtLastAck = Int64.max
         while !stopped.load(ordering: .acquiring) {
             let config = store.config
             let behind = next >= 0 && store.maxPhysicalOffset > next
@@ -271,14 +326,38 @@ final class HAConnection: Sendable {
                     have += n
                     let units = have / 8
                     if units > 0, let base = reports.baseAddress {
-                        let offset = HAWire.readInt64(base + (units - 1) * 8)
+                        var offset: Int64 = -1
+                        for u in 0..<units {
+                            let value = HAWire.readInt64(base + u * 8)
+                            if service.controllerMode && handshake < 3 {
+                                // Controller mode: magic, broker id, the master epoch the replica checked against.
+                                if handshake == 0 && value != HAWire.controllerHandshake {
+                                    logger.warning("HA: \(remote) sent no controller-mode handshake: closing")
+                                    return
+                                }
+                                if handshake == 1 { slaveIdAtomic.store(value, ordering: .relaxed) }
+                                if handshake == 2 && !service.acceptsReplica(checkedEpoch: value) {
+                                    logger.warning("HA: replica \(slaveId) at \(remote) checked its log against epoch \(value), not this master's: closing")
+                                    return
+                                }
+                                handshake += 1
+                                continue
+                            }
+                            offset = value
+                        }
                         let rest = have - units * 8
                         if rest > 0 { base.copyMemory(from: base + units * 8, byteCount: rest) }
                         have = rest
-                        ack.store(offset, ordering: .relaxed)
-                        lastReadMs = WallClock.nowMs()
-                        if requested < 0 { requested = offset }
-                        service.acknowledged(offset)
+                        if offset >= 0 {
+                            ack.store(offset, ordering: .relaxed)
+                            lastReadMs = WallClock.nowMs()
+                            if requested < 0 { requested = offset }
+                            // Caught up: it holds what the master had at its previous report (or has now).
+                            let masterMax = store.maxPhysicalOffset
+                            if offset >= masterMaxAtLastAck || offset >= masterMax { lastCaughtUp.store(lastReadMs, ordering: .relaxed) }
+                            masterMaxAtLastAck = masterMax
+                            service.acknowledged(offset)
+                        }
                     }
                 }
             }

@@ -194,6 +194,11 @@ enum HAWire {
         return Int32(bigEndian: v)
     }
 
+    /// Controller mode (Apus): a replica's first three units are this value, its controller broker id and the
+    /// master epoch it checked its log against (GET_BROKER_EPOCH_CACHE); then offsets as in 4.x. Negative, so
+    /// never an offset; a master outside controller mode never sees it (only controller-mode replicas send it).
+    static let controllerHandshake: Int64 = -0x4150_5553_4841_0001
+
     /// A slave's report: its CommitLog max offset.
     static func report(_ offset: Int64) -> [UInt8] { withUnsafeBytes(of: offset.bigEndian) { Array($0) } }
 

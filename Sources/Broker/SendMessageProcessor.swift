@@ -199,7 +199,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
         case .messageIllegal, .propertiesSizeExceeded: code = .messageIllegal
         case .serviceNotAvailable: code = .serviceNotAvailable
         case .flushQueueFull, .osPageCacheBusy: code = .systemBusy
-        case .createMappedFileFailed, .unknownError: code = .systemError
+        case .createMappedFileFailed, .unknownError, .inSyncReplicasNotEnough: code = .systemError
         }
         if let append = result.append, result.isStored {
             responseHeader.msgId = append.messageId

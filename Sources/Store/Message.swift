@@ -73,6 +73,9 @@ public enum PutMessageStatus: String, Sendable, Equatable {
     case flushSlaveTimeout = "FLUSH_SLAVE_TIMEOUT"
     /// SYNC_MASTER: stored, but no slave is connected or the best one is too far behind (the broker answers 11).
     case slaveNotAvailable = "SLAVE_NOT_AVAILABLE"
+    /// Controller mode, SYNC_MASTER: the SyncStateSet has fewer members than minInSyncReplicas (stored, not
+    /// acknowledged; the broker answers SYSTEM_ERROR as RocketMQ 5 does).
+    case inSyncReplicasNotEnough = "IN_SYNC_REPLICAS_NOT_ENOUGH"
     case unknownError = "UNKNOWN_ERROR"
 }
 
@@ -128,7 +131,7 @@ public struct PutMessageResult: Sendable, Equatable {
     /// these with their own codes, but the message is there).
     public var isStored: Bool {
         switch status {
-        case .putOk, .flushDiskTimeout, .flushSlaveTimeout, .slaveNotAvailable: return true
+        case .putOk, .flushDiskTimeout, .flushSlaveTimeout, .slaveNotAvailable, .inSyncReplicasNotEnough: return true
         default: return false
         }
     }

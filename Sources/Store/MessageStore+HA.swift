@@ -3,6 +3,7 @@
 // same offsets, then dispatched like local appends), and SYNC_MASTER's wait for a slave's acknowledgement,
 // which a put joins with its flush. The network side lives in the broker; the store knows none of it.
 
+import Glibc
 import Synchronization
 
 extension BrokerRole {
@@ -33,6 +34,14 @@ extension MessageStore {
     /// Puts to a SYNC_MASTER store whose WAIT is not false complete only once `waiter` says a slave holds them.
     public func setReplicaAckWaiter(_ waiter: (any ReplicaAckWaiting)?) {
         replicaAckWaiter.withLock { $0 = waiter }
+    }
+
+    /// Controller mode, `allAckInSyncStateSet` on a master: consumers see messages only up to `offset`, the CommitLog
+    /// offset every SyncStateSet member holds (RocketMQ's confirm offset); nil lifts the bound (a lone master, a
+    /// replica, every other mode). Dispatch waits at the bound; what it already dispatched stays visible.
+    public func setConfirmOffset(_ offset: Int64?) {
+        reput.setConfirmCeiling(offset ?? .max)
+        if offset != nil { reputWakeup() }
     }
 
     /// Where a new slave (one reporting offset 0) starts: the first byte of the master's last file.
@@ -99,10 +108,23 @@ extension MessageStore {
             return true
         }
         let deadline = ContinuousClock.now + .milliseconds(timeoutMs)
+        var stillSince = ContinuousClock.now
+        var last = reput.reputFromOffset
         while reputBehindBytes > 0 {
             guard ContinuousClock.now < deadline else { return false }
             reputWakeup()
             try? await Task.sleep(for: .milliseconds(5))
+            let now = reput.reputFromOffset
+            if now != last {
+                last = now
+                stillSince = ContinuousClock.now
+            } else if !reput.isStalled, ContinuousClock.now - stillSince > .milliseconds(300) {
+                // Replication batches end anywhere: the tail is the start of a record whose rest never came.
+                // Nobody acknowledged it (a replica acknowledges whole batches it holds, a put's end lies
+                // past it), so it goes; the next record is this master's.
+                logger.warning("dropping an incomplete replicated record at the CommitLog end (\(now) to \(commitLog.maxOffset)) before taking puts")
+                truncateFiles(toPhysicalOffset: now)
+            }
         }
         commitLog.setTopicQueueTable(consumeQueues.topicQueueTable())
         roleCode.store(role.code, ordering: .releasing)
@@ -111,9 +133,44 @@ extension MessageStore {
     }
 
     /// A master becomes slave (RocketMQ's changeToSlave): puts are refused from now on. Bytes this store has
-    /// beyond the new master's are not truncated yet (epoch-based truncation is a later increment).
+    /// beyond the new master's are cut by `truncateFiles` before it replicates (the broker finds the point
+    /// from the epochs).
     public func changeToSlave() {
         roleCode.store(BrokerRole.slave.code, ordering: .releasing)
         logger.info("store role changed to SLAVE at CommitLog offset \(commitLog.maxOffset)")
+    }
+
+    /// Cuts the CommitLog at `physicalOffset` (a record boundary) and everything built from what lies past it
+    /// (RocketMQ's truncateFiles for a returning replica, controller mode): the bytes are zeroed and synced
+    /// (a later recovery must not find them), later files deleted, ConsumeQueue units pointing at or past it
+    /// dropped, dispatch moved back and the next queue offsets re-read. Index entries past the cut stay (a
+    /// key query checks what it reads, as after RocketMQ's truncation). Only on a slave whose HA client does
+    /// not append meanwhile; between two dispatch passes.
+    public func truncateFiles(toPhysicalOffset offset: Int64) {
+        precondition(isSlave, "only a replica's CommitLog is truncated")
+        let oldMax = commitLog.maxOffset
+        guard offset < oldMax else { return }
+        reput.withDispatchPaused {
+            if let f = commitLog.queue.findMappedFile(offset: offset) {
+                let pos = offset - f.startOffset
+                let end = min(oldMax, f.endOffset) - f.startOffset
+                if end > pos {
+                    (f.base + Int(pos)).update(repeating: 0, count: Int(end - pos))
+                    let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
+                    let from = pos - pos % page
+                    if msync(UnsafeMutableRawPointer(f.base + Int(from)), Int(end - from), MS_SYNC) != 0 {
+                        logger.warning("could not sync the truncated CommitLog bytes of \(f.path): errno \(errno)")
+                    }
+                }
+            }
+            commitLog.queue.truncateDirtyFiles(offset: offset)
+            commitLog.resetTail()
+            if commitLog.flushedWhere > offset { commitLog.flushedWhere = offset }
+            consumeQueues.truncateDirty(physicalOffset: offset)
+            if reput.reputFromOffset > offset { reput.reputFromOffset = offset }
+            reput.resetCache()
+            commitLog.setTopicQueueTable(consumeQueues.topicQueueTable())
+        }
+        logger.warning("CommitLog truncated from \(oldMax) to \(offset) (bytes the master does not have)")
     }
 }

@@ -25,7 +25,7 @@ public final class MessageStore: Sendable {
     let checkpoint: StoreCheckpoint
     private let lockFile: StoreLockFile
     private let allocator: AllocateMappedFileService
-    private let reput: ReputMessageService
+    let reput: ReputMessageService
     private let flushService: FlushCommitLogService?
     private let commitService: CommitRealTimeService?
     private let groupCommit: GroupCommitService?

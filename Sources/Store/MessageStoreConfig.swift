@@ -60,6 +60,18 @@ public struct MessageStoreConfig: Sendable {
     /// Either side closes an HA connection that read nothing for this long.
     public var haHousekeepingIntervalMs: Int64 = 20_000
     public var haFlowControlEnable = false
+    // Controller mode's quorum writes (broker.md §12.2 5.x, §12.4); read by the broker's HAService.
+    /// SYNC_MASTER: acknowledgements a put needs, the master's own included (1: none from replicas).
+    public var inSyncReplicas: Int64 = 1
+    /// Controller mode: fewer SyncStateSet members than this and a SYNC_MASTER put is refused
+    /// (IN_SYNC_REPLICAS_NOT_ENOUGH).
+    public var minInSyncReplicas: Int64 = 1
+    /// Controller mode: a put waits for every member of the SyncStateSet (then `inSyncReplicas` is not used).
+    public var allAckInSyncStateSet = false
+    /// Controller mode: `inSyncReplicas` is lowered to the SyncStateSet's size (never below `minInSyncReplicas`).
+    public var enableAutoInSyncReplicas = false
+    /// Controller mode: a replica not caught up with the master for this long leaves the SyncStateSet.
+    public var haMaxTimeSlaveNotCatchupMs: Int64 = 15_000
     public var maxHaTransferByteInSecond: Int64 = 104_857_600
     /// The put lock held longer than this counts as a busy page cache: puts are refused
     /// (OS_PAGE_CACHE_BUSY) and the broker answers queued sends [PCBUSY_CLEAN_QUEUE] (store.md §3).
@@ -244,6 +256,11 @@ extension MessageStoreConfig {
         int("haSendHeartbeatInterval", unit: "ms", minimum: 1, \.haSendHeartbeatIntervalMs),
         int("haHousekeepingInterval", unit: "ms", minimum: 1, \.haHousekeepingIntervalMs),
         bool("haFlowControlEnable", \.haFlowControlEnable),
+        int("inSyncReplicas", unit: "replicas", minimum: 1, \.inSyncReplicas),
+        int("minInSyncReplicas", unit: "replicas", minimum: 1, \.minInSyncReplicas),
+        bool("allAckInSyncStateSet", \.allAckInSyncStateSet),
+        bool("enableAutoInSyncReplicas", \.enableAutoInSyncReplicas),
+        int("haMaxTimeSlaveNotCatchup", unit: "ms", minimum: 1, \.haMaxTimeSlaveNotCatchupMs),
         int("maxHaTransferByteInSecond", unit: "bytes/s", minimum: 1, \.maxHaTransferByteInSecond),
         int("osPageCacheBusyTimeOutMills", unit: "ms", \.osPageCacheBusyTimeOutMills),
         int("flushIntervalConsumeQueue", unit: "ms", \.flushIntervalConsumeQueueMs),

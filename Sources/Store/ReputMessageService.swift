@@ -19,6 +19,10 @@ final class ReputMessageService: Sendable {
     /// Set while a record cannot be dispatched (no room for a ConsumeQueue file, a corrupt record): the
     /// store then refuses new messages, which consumers could not see (issue 15).
     private let stalledAtomic = Atomic<Bool>(false)
+    /// Held for each dispatch pass, so a replica's truncation (controller mode) can move `reputFromOffset`
+    /// back without a pass in flight writing its old position over it. Uncontended otherwise: one lock per
+    /// pass (at most every millisecond), never per put.
+    private let passLock = Mutex<Void>(())
 
     init(commitLog: CommitLog, dispatcher: CommitLogDispatcher, syncFlush: Bool, logger: Logger) {
         self.commitLog = commitLog
@@ -32,8 +36,18 @@ final class ReputMessageService: Sendable {
         set { reputFromOffsetAtomic.store(newValue, ordering: .releasing) }
     }
 
-    /// Where dispatch may read up to (store.md §4.3).
-    var endOffset: Int64 { syncFlush ? commitLog.flushedWhere : commitLog.maxOffset }
+    /// Controller mode with allAckInSyncStateSet, on a master: what every SyncStateSet member holds (RocketMQ's
+    /// confirm offset), so consumers see only what a failover keeps; `Int64.max` otherwise. Written by the
+    /// broker's HAService; read once per pass (relaxed: the bytes below it are published by `maxOffset`, which
+    /// the same pass loads with acquire).
+    private let confirmCeiling = Atomic<Int64>(.max)
+
+    /// Where dispatch may read up to (store.md §4.3), and no further than the confirm offset.
+    var endOffset: Int64 {
+        min(syncFlush ? commitLog.flushedWhere : commitLog.maxOffset, confirmCeiling.load(ordering: .relaxed))
+    }
+
+    func setConfirmCeiling(_ offset: Int64) { confirmCeiling.store(offset, ordering: .relaxed) }
 
     /// True while dispatch is stuck on a record (retried every second).
     var isStalled: Bool { stalledAtomic.load(ordering: .relaxed) }
@@ -45,7 +59,7 @@ final class ReputMessageService: Sendable {
         thread.start { [self] t in
             while !t.isStopped {
                 t.waitForRunning(1)
-                let progressed = doReput()
+                let progressed = passLock.withLock { _ in doReput() }
                 if stalledAtomic.load(ordering: .relaxed) == progressed {
                     stalledAtomic.store(!progressed, ordering: .relaxed)
                     if progressed { logger.info("dispatch proceeds again at CommitLog offset \(reputFromOffset): accepting messages") }
@@ -56,7 +70,7 @@ final class ReputMessageService: Sendable {
                     t.waitForRunning(1000)
                 }
             }
-            _ = doReput() // catch up before stopping
+            _ = passLock.withLock { _ in doReput() } // catch up before stopping
         }
     }
 
@@ -70,6 +84,9 @@ final class ReputMessageService: Sendable {
     }
 
     func resetCache() { dispatcher.resetCache() }
+
+    /// Runs `body` between two dispatch passes (a replica's truncation).
+    func withDispatchPaused<T>(_ body: () -> T) -> T { passLock.withLock { _ in body() } }
 
     /// Dispatches what is available; false if a record could not be dispatched.
     @discardableResult

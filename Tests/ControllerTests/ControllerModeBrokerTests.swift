@@ -20,8 +20,8 @@ final class ControllerModeBrokerTests: XCTestCase {
     func testTheReplicaOfAKilledMasterIsElectedAndServesAsMaster() async throws {
         let c = try ControllerCluster()
         try await c.startEtcd()
-        // SyncStateSet reporting is a later increment: the replica is never in it, so election is unclean.
-        let controller = try await c.startController(extra: ["enableElectUncleanMaster": "true"])
+        // Clean election: the master reports the replica into its SyncStateSet.
+        let controller = try await c.startController()
         let cluster = try Cluster(extraConfig: [
             "enableControllerMode": "true", "controllerAddr": controller, "brokerHeartbeatInterval": "300",
             "controllerHeartBeatTimeoutMills": "3000", "syncBrokerMetadataPeriod": "300",
@@ -68,7 +68,11 @@ final class ControllerModeBrokerTests: XCTestCase {
             return (try? TopicConfigSerializeWrapper.decode(body))?.topicConfigTable[topic] != nil
         }
 
-        // The master dies: the controller elects the replica (epoch 2), which becomes brokerId 0.
+        // The master dies once the replica is in its SyncStateSet: the controller elects the replica (epoch 2),
+        // which becomes brokerId 0.
+        try await waitUntil("the replica in the SyncStateSet", timeout: .seconds(30)) {
+            (try? await wire.replicaInfo(controller, brokerName: "broker-a"))?.syncStateSet?.syncStateSet == [1, 2]
+        }
         await cluster.broker?.kill9()
         try await waitUntil("replica elected", timeout: .seconds(20)) {
             (try? await wire.replicaInfo(controller, brokerName: "broker-a"))?.master == 2
@@ -113,7 +117,11 @@ final class ControllerModeBrokerTests: XCTestCase {
             return m != nil && m == s
         }
 
-        // A planned switch-over back: electMaster makes broker 1 master again; broker 2 steps down at run time.
+        // A planned switch-over back: electMaster makes broker 1 master again (it is back in the SyncStateSet);
+        // broker 2 steps down at run time.
+        try await waitUntil("the old master back in the SyncStateSet", timeout: .seconds(30)) {
+            (try? await wire.replicaInfo(controller, brokerName: "broker-a"))?.syncStateSet?.syncStateSet == [1, 2]
+        }
         let elect = try await mqadmin("electMaster", "-a", controller, "-c", "TestCluster", "-bn", "broker-a", "-b", "1")
         XCTAssertEqual(elect.status, 0, elect.stdout + elect.stderr)
         XCTAssertTrue(elect.stdout.contains("#BrokerMasterAddr\t\(cluster.brokerAddr)\n#MasterEpoch\t3\n"), elect.stdout)

@@ -204,7 +204,7 @@ public final class Cluster: @unchecked Sendable {
     }
 
     /// Runs mqbroker and waits for its boot line; returns the process and the address the line names.
-    static func launchBroker(_ args: [String], home: String, prefix: [String] = []) async throws -> (ChildProcess, String) {
+    public static func launchBroker(_ args: [String], home: String, prefix: [String] = []) async throws -> (ChildProcess, String) {
         let b = ChildProcess(binary: try findBinary("mqbroker", env: "APUS_MQBROKER"), arguments: args,
                              environment: ["HOME": home], prefix: prefix)
         let addr: String = try await b.start { text in
