@@ -1,0 +1,62 @@
+// GrpcMessagingServer: the gRPC endpoint RocketMQ 5.x clients connect to (grpcServerPort, plaintext HTTP/2
+// on grpc-swift's NIO transport), serving GrpcMessagingService over a running BrokerController. `start`
+// returns once the port is bound (a bind failure is thrown, naming the key); `shutdown` stops accepting,
+// lets RPCs in progress end, and returns when the server stopped.
+
+import Broker
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Logging
+import NIOPosix
+
+public final class GrpcMessagingServer: Sendable {
+    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let serving: Task<Void, any Error>
+    /// The bound port (grpcServerPort, or the one chosen for 0).
+    public let port: Int
+
+    private init(server: GRPCServer<HTTP2ServerTransport.Posix>, serving: Task<Void, any Error>, port: Int) {
+        self.server = server
+        self.serving = serving
+        self.port = port
+    }
+
+    public static func start(broker: BrokerController, host: String = "0.0.0.0", port: Int,
+                             group: MultiThreadedEventLoopGroup, logger: Logger) async throws -> GrpcMessagingServer {
+        let transport = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: host, port: port), transportSecurity: .plaintext, eventLoopGroup: group)
+        let service = GrpcMessagingService(broker: broker, grpcPort: port, logger: logger)
+        let server = GRPCServer(transport: transport, services: [service])
+        let serving = Task { try await server.serve() }
+        let bound: Int
+        do {
+            let address = try await transport.listeningAddress
+            guard let p = address.ipv4?.port ?? address.ipv6?.port else {
+                throw GrpcServerError.cannotListen("grpcServerPort=\(port): bound to \(address), not an IP port")
+            }
+            bound = p
+        } catch {
+            server.beginGracefulShutdown()
+            serving.cancel()
+            throw GrpcServerError.cannotListen("grpcServerPort=\(port): cannot listen (\(error))")
+        }
+        service.setAdvertisedPort(bound)
+        logger.info("gRPC server listening on \(host):\(bound) (RocketMQ 5.x clients)")
+        return GrpcMessagingServer(server: server, serving: serving, port: bound)
+    }
+
+    public func shutdown() async {
+        server.beginGracefulShutdown()
+        _ = await serving.result
+    }
+}
+
+public enum GrpcServerError: Error, CustomStringConvertible {
+    case cannotListen(String)
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let why): return why
+        }
+    }
+}

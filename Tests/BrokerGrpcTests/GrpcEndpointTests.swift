@@ -1,0 +1,208 @@
+// GrpcEndpointTests: a broker and its gRPC endpoint in this process, spoken to by grpc-swift's client over
+// loopback with the generated MessagingService stubs: routes, sends, POP receive with ack, redelivery of an
+// unacked message with its attempt incremented, ChangeInvisibleDuration, stale receipt handles, the
+// committed offset advancing past acked messages only.
+
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import GrpcAPI
+import Logging
+import NIOPosix
+import Store
+import XCTest
+
+@testable import Broker
+@testable import BrokerGrpc
+
+final class GrpcEndpointTests: XCTestCase {
+    typealias Client = Apache_Rocketmq_V2_MessagingService.Client<HTTP2ClientTransport.Posix>
+
+    /// Runs `body` against a fresh broker (topic `topic` with 2 queues) and its gRPC endpoint; stops both.
+    func withEndpoint(topic: String, _ body: (Client, BrokerController) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("apus-grpc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var logger = Logger(label: "grpc-test")
+        logger.logLevel = .warning
+        var bc = BrokerConfig()
+        bc.brokerIP1 = "127.0.0.1"
+        bc.listenPort = 0
+        bc.namesrvAddr = ""
+        var sc = MessageStoreConfig(storePathRootDir: dir)
+        sc.mappedFileSizeCommitLogBytes = 4 << 20
+        sc.messageDelayLevel = "1s 2s"
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let broker = try await BrokerController.start(brokerConfig: bc, storeConfig: sc, group: group, logger: logger)
+        _ = broker.topicConfigManager.createTopicIfAbsent(topic, queueNums: 2)
+        let server: GrpcMessagingServer
+        do {
+            server = try await GrpcMessagingServer.start(broker: broker, host: "127.0.0.1", port: 0, group: group, logger: logger)
+        } catch {
+            await broker.shutdown()
+            try await group.shutdownGracefully()
+            throw error
+        }
+        do {
+            let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: server.port),
+                                                           transportSecurity: .plaintext)
+            try await withGRPCClient(transport: transport) { grpc in
+                try await body(Client(wrapping: grpc), broker)
+            }
+        } catch {
+            await server.shutdown()
+            await broker.shutdown()
+            try await group.shutdownGracefully()
+            throw error
+        }
+        await server.shutdown()
+        await broker.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    func resource(_ name: String) -> Apache_Rocketmq_V2_Resource {
+        var r = Apache_Rocketmq_V2_Resource()
+        r.name = name
+        return r
+    }
+
+    func send(_ client: Client, topic: String, bodies: [String], tag: String? = nil, group: String? = nil) async throws -> [Apache_Rocketmq_V2_SendResultEntry] {
+        var req = Apache_Rocketmq_V2_SendMessageRequest()
+        for (i, b) in bodies.enumerated() {
+            var m = Apache_Rocketmq_V2_Message()
+            m.topic = resource(topic)
+            m.body = Data(b.utf8)
+            m.systemProperties.messageID = "MSGID\(i)-\(b)"
+            m.systemProperties.messageType = group == nil ? .normal : .fifo
+            if let tag { m.systemProperties.tag = tag }
+            if let group { m.systemProperties.messageGroup = group }
+            req.messages.append(m)
+        }
+        let resp = try await client.sendMessage(req)
+        XCTAssertEqual(resp.status.code, .ok, resp.status.message)
+        return resp.entries
+    }
+
+    func receive(_ client: Client, topic: String, group: String, invisibleMs: Int64, pollMs: Int64 = 0) async throws -> (Apache_Rocketmq_V2_Code, [Apache_Rocketmq_V2_Message]) {
+        var req = Apache_Rocketmq_V2_ReceiveMessageRequest()
+        req.group = resource(group)
+        req.messageQueue.topic = resource(topic)
+        req.messageQueue.id = -1
+        req.batchSize = 32
+        req.invisibleDuration = GrpcMessageConverter.duration(ms: invisibleMs)
+        req.longPollingTimeout = GrpcMessageConverter.duration(ms: pollMs)
+        var filter = Apache_Rocketmq_V2_FilterExpression()
+        filter.type = .tag
+        filter.expression = "*"
+        req.filterExpression = filter
+        return try await client.receiveMessage(req) { response in
+            var code = Apache_Rocketmq_V2_Code.unspecified
+            var messages: [Apache_Rocketmq_V2_Message] = []
+            for try await r in response.messages {
+                switch r.content {
+                case .status(let s)?: code = s.code
+                case .message(let m)?: messages.append(m)
+                default: break
+                }
+            }
+            return (code, messages)
+        }
+    }
+
+    func ack(_ client: Client, topic: String, group: String, _ m: Apache_Rocketmq_V2_Message) async throws -> Apache_Rocketmq_V2_Code {
+        var req = Apache_Rocketmq_V2_AckMessageRequest()
+        req.group = resource(group)
+        req.topic = resource(topic)
+        var e = Apache_Rocketmq_V2_AckMessageEntry()
+        e.messageID = m.systemProperties.messageID
+        e.receiptHandle = m.systemProperties.receiptHandle
+        req.entries = [e]
+        return try await client.ackMessage(req).status.code
+    }
+
+    func testRouteNamesEveryQueueAndUnknownTopicsAreNotFound() async throws {
+        try await withEndpoint(topic: "GrpcRoute") { client, _ in
+            var req = Apache_Rocketmq_V2_QueryRouteRequest()
+            req.topic = resource("GrpcRoute")
+            let route = try await client.queryRoute(req)
+            XCTAssertEqual(route.status.code, .ok)
+            XCTAssertEqual(route.messageQueues.map(\.id), [0, 1])
+            XCTAssertTrue(route.messageQueues.allSatisfy { $0.permission == .readWrite && $0.broker.id == 0 })
+            XCTAssertFalse(route.messageQueues[0].broker.endpoints.addresses.isEmpty)
+            req.topic = resource("NoSuchTopic")
+            let missing = try await client.queryRoute(req)
+            XCTAssertEqual(missing.status.code, .topicNotFound)
+        }
+    }
+
+    func testReceivedMessagesAreAckedOnceAndUnackedOnesComeBackWithTheNextAttempt() async throws {
+        let topic = "GrpcPop", group = "grpc_pop_cg"
+        try await withEndpoint(topic: topic) { client, broker in
+            let entries = try await send(client, topic: topic, bodies: ["a", "b", "c"], tag: "T1")
+            XCTAssertEqual(entries.map(\.status.code), [.ok, .ok, .ok])
+            let (code, first) = try await receive(client, topic: topic, group: group, invisibleMs: 1000, pollMs: 3000)
+            XCTAssertEqual(code, .ok)
+            XCTAssertEqual(Set(first.map { String(decoding: $0.body, as: UTF8.self) }), ["a", "b", "c"])
+            for m in first {
+                XCTAssertEqual(m.systemProperties.deliveryAttempt, 1)
+                XCTAssertEqual(m.systemProperties.tag, "T1")
+                XCTAssertEqual(m.systemProperties.bodyDigest.checksum, GrpcMessageConverter.crc32Hex([UInt8](m.body)))
+                XCTAssertTrue(entries.map(\.messageID).contains(m.systemProperties.messageID))
+            }
+            // Nothing more while the three are invisible.
+            let (emptyCode, none) = try await receive(client, topic: topic, group: group, invisibleMs: 1000)
+            XCTAssertEqual(emptyCode, .messageNotFound)
+            XCTAssertTrue(none.isEmpty)
+            // Ack all but "b"; "b" comes back once its second passed, with attempt 2.
+            let unacked = try XCTUnwrap(first.first { $0.body == Data("b".utf8) })
+            for m in first where m.body != Data("b".utf8) {
+                let acked = try await ack(client, topic: topic, group: group, m)
+                XCTAssertEqual(acked, .ok)
+            }
+            let (againCode, again) = try await receive(client, topic: topic, group: group, invisibleMs: 30_000, pollMs: 5000)
+            XCTAssertEqual(againCode, .ok)
+            XCTAssertEqual(again.map { String(decoding: $0.body, as: UTF8.self) }, ["b"])
+            XCTAssertEqual(again.first?.systemProperties.deliveryAttempt, 2)
+            // The first delivery's handle is stale; the second one acks.
+            let stale = try await ack(client, topic: topic, group: group, unacked)
+            XCTAssertEqual(stale, .invalidReceiptHandle)
+            let b = try XCTUnwrap(again.first)
+            let ackedB = try await ack(client, topic: topic, group: group, b)
+            XCTAssertEqual(ackedB, .ok)
+            // Every message acked: the committed offsets cover all three.
+            let committed = (0..<2).map { broker.consumerOffsetManager.queryOffset(group: group, topic: topic, queueId: Int32($0)) ?? 0 }
+            XCTAssertEqual(committed.reduce(0, +), 3)
+        }
+    }
+
+    func testChangeInvisibleDurationRenewsTheHandleAndMovesTheRedelivery() async throws {
+        let topic = "GrpcInvisible", group = "grpc_inv_cg"
+        try await withEndpoint(topic: topic) { client, broker in
+            _ = try await send(client, topic: topic, bodies: ["x"])
+            let (_, got) = try await receive(client, topic: topic, group: group, invisibleMs: 60_000, pollMs: 3000)
+            let m = try XCTUnwrap(got.first)
+            var change = Apache_Rocketmq_V2_ChangeInvisibleDurationRequest()
+            change.group = resource(group)
+            change.topic = resource(topic)
+            change.receiptHandle = m.systemProperties.receiptHandle
+            change.invisibleDuration = GrpcMessageConverter.duration(ms: 200)
+            let changed = try await client.changeInvisibleDuration(change)
+            XCTAssertEqual(changed.status.code, .ok)
+            XCTAssertNotEqual(changed.receiptHandle, m.systemProperties.receiptHandle)
+            // The old handle is no longer the message's delivery.
+            let again = try await client.changeInvisibleDuration(change)
+            XCTAssertEqual(again.status.code, .invalidReceiptHandle)
+            let (_, back) = try await receive(client, topic: topic, group: group, invisibleMs: 60_000, pollMs: 3000)
+            XCTAssertEqual(back.map(\.systemProperties.deliveryAttempt), [2])
+            // Unacked: the committed offset stays before it.
+            let committed = (0..<2).map { broker.consumerOffsetManager.queryOffset(group: group, topic: topic, queueId: Int32($0)) ?? 0 }
+            XCTAssertEqual(committed.reduce(0, +), 0)
+        }
+    }
+
+    func testFifoGroupKeepsToOneQueue() async throws {
+        try await withEndpoint(topic: "GrpcFifo") { client, _ in
+            let entries = try await send(client, topic: "GrpcFifo", bodies: (0..<6).map { "f\($0)" }, group: "g-1")
+            XCTAssertEqual(entries.map(\.offset), Array(0..<6))
+        }
+    }
+}
