@@ -14,7 +14,8 @@ import SwiftProtobuf
 enum GrpcMessageConverter {
     /// The FIFO message group's property (RocketMQ's MessageConst.PROPERTY_SHARDING_KEY).
     static let shardingKey = "__SHARDINGKEY"
-    /// What RocketMQ 5 keeps a delivery time in; Apus stores it beside the delay level it maps to.
+    /// What RocketMQ 5 keeps a delivery time in; Apus stores it beside the delay level it maps to (the
+    /// delivery from the schedule topic drops it, as RocketMQ's delay levels do).
     static let timerDeliverMs = "TIMER_DELIVER_MS"
     static let systemKeys: Set<String> = MessageConst.reserved.union([
         MessageConst.cluster, shardingKey, "MSG_REGION", "TRACE_ON", MessageConst.transactionId, "CORRECTION_FLAG",
@@ -79,14 +80,19 @@ enum GrpcMessageConverter {
         sp.bodyDigest.type = .crc32
         sp.bodyDigest.checksum = crc32Hex(body)
         sp.bodyEncoding = .identity
-        if let group = props[shardingKey] {
-            sp.messageGroup = group
-            sp.messageType = .fifo
-        } else if props[MessageConst.transactionPrepared] == "true" {
+        if let group = props[shardingKey] { sp.messageGroup = group }
+        // The type as the proxy reads it: transaction, then delay, then FIFO.
+        if props[MessageConst.transactionPrepared] == "true" {
             sp.messageType = .transaction
         } else if let at = props[timerDeliverMs].flatMap({ Int64($0) }) {
             sp.messageType = .delay
             sp.deliveryTimestamp = timestamp(ms: at)
+        } else if props[MessageConst.delayTimeLevel] != nil || props[MessageConst.realTopic] != nil {
+            // Delivered from the delay levels' schedule topic, which drops DELAY and TIMER_DELIVER_MS (as
+            // RocketMQ's ScheduleMessageService does) and keeps REAL_TOPIC: a delay message, time unknown.
+            sp.messageType = .delay
+        } else if props[shardingKey] != nil {
+            sp.messageType = .fifo
         } else {
             sp.messageType = .normal
         }

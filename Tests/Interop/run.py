@@ -35,7 +35,7 @@ def python_for(name):
     """test_v5_* modules use the RocketMQ 5.x Python client, which lives in a venv of its own ($APUS_PY5):
     it installs a package named `rocketmq`, as the 0.4.4 client of the other modules does."""
     if name.startswith("test_v5_"):
-        return os.environ.get("APUS_PY5") or os.path.join(REPO, ".build-py", "venv5", "bin", "python")
+        return os.path.abspath(os.environ.get("APUS_PY5") or os.path.join(REPO, ".build-py", "venv5", "bin", "python"))
     return sys.executable
 
 
