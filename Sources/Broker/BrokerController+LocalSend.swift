@@ -1,7 +1,8 @@
 // BrokerController+LocalSend: a send made inside the broker process by another front end (the gRPC
 // endpoint, BrokerGrpc), as RocketMQ's proxy in "local" mode calls the broker's processors directly. It takes
 // the remoting send's path: MessageRouter (checks, auto-creation, transaction half, delay level, UNIQ_KEY,
-// CLUSTER) over the same tables and settings, then the store put; only the request's shape differs.
+// CLUSTER) over the same tables and settings, then the store put; only the request's shape differs. Ending
+// a transaction takes EndTransactionProcessor's path the same way.
 
 import Common
 import Remoting
@@ -42,6 +43,9 @@ public struct LocalSendResult: Sendable {
     public var queueOffset: Int64
     /// The message's UNIQ_KEY (the client's message id).
     public var uniqueKey: String?
+    /// Where the record went in the CommitLog (-1 when not stored): with `queueOffset`, what
+    /// END_TRANSACTION names a half message by.
+    public var physicalOffset: Int64 = -1
 }
 
 extension BrokerController {
@@ -82,7 +86,19 @@ extension BrokerController {
         }
         return LocalSendResult(code: code, remark: code == .success ? nil : result.status.rawValue,
                                offsetMessageId: append.messageId, queueId: plan.replyQueueId,
-                               queueOffset: append.queueOffset, uniqueKey: plan.uniqueKey)
+                               queueOffset: append.queueOffset, uniqueKey: plan.uniqueKey, physicalOffset: append.physicalOffset)
+    }
+
+    /// Commits (`commit` true) or rolls back a half message as END_TRANSACTION does; nil when the broker
+    /// has nothing to answer. `fromCheck`: the producer answers a transaction check.
+    public func localEndTransaction(topic: String, producerGroup: String, halfQueueOffset: Int64, commitLogOffset: Int64,
+                                    commit: Bool, fromCheck: Bool, msgId: String, remoteAddress: String) async -> (ResponseCode, String?)? {
+        let header = EndTransactionRequestHeader(
+            topic: topic, producerGroup: producerGroup, tranStateTableOffset: halfQueueOffset, commitLogOffset: commitLogOffset,
+            commitOrRollback: commit ? MessageSysFlag.transactionCommitType : MessageSysFlag.transactionRollbackType,
+            fromTransactionCheck: fromCheck, msgId: msgId)
+        return await EndTransactionProcessor(bridge: transactionBridge, config: self, stats: stats)
+            .endTransaction(header, from: remoteAddress, remark: nil)
     }
 
     /// The delay levels' times in ms (messageDelayLevel), level 1 first: a delivery time maps to a level.

@@ -56,7 +56,7 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
             let writable = id < config.writeQueueNums && config.perm & 2 != 0
             q.permission = readable && writable ? .readWrite : readable ? .read : writable ? .write : Apache_Rocketmq_V2_Permission.none
             q.broker = brokerEntry(endpoints)
-            q.acceptMessageTypes = [.normal, .fifo, .delay]
+            q.acceptMessageTypes = [.normal, .fifo, .delay, .transaction]
             response.messageQueues.append(q)
         }
         response.status = .ok
@@ -75,7 +75,7 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
         q.id = -1
         q.permission = config.perm & 4 != 0 ? .readWrite : .write
         q.broker = brokerEntry(accessPoint(request.hasEndpoints ? request.endpoints : nil))
-        q.acceptMessageTypes = [.normal, .fifo, .delay]
+        q.acceptMessageTypes = [.normal, .fifo, .delay, .transaction]
         var a = Apache_Rocketmq_V2_Assignment()
         a.messageQueue = q
         response.assignments = [a]
@@ -157,10 +157,7 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
         let sp = m.systemProperties
         if topic.isEmpty { entry.status = .of(.illegalTopic, "the topic is empty"); return entry }
         if m.body.isEmpty { entry.status = .of(.messageBodyEmpty, "the message body is empty"); return entry }
-        if sp.messageType == .transaction {
-            entry.status = .of(.unsupported, "transactional messages over gRPC are not served by Apus yet")
-            return entry
-        }
+        let isTransaction = sp.messageType == .transaction
         var queueId: Int32 = -1
         if sp.hasMessageGroup, !sp.messageGroup.isEmpty {
             // A FIFO message group keeps to one queue, so its messages stay in order.
@@ -176,15 +173,25 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
             deliverAt = at
         }
         let bornMs = sp.hasBornTimestamp ? GrpcMessageConverter.milliseconds(sp.bornTimestamp) : WallClock.nowMs()
+        var properties = GrpcMessageConverter.properties(of: m, delayLevel: isTransaction ? 0 : level, deliverAtMs: deliverAt)
+        if isTransaction {
+            // A half message (RMQ_SYS_TRANS_HALF_TOPIC) until EndTransaction; the topic is its producer group,
+            // as the proxy does (a 5.x message names no producer group).
+            properties = MessageProperties.encode(MessageProperties.decode(properties).map { ($0.key, $0.value) }.sorted { $0.0 < $1.0 }
+                + [(MessageConst.transactionPrepared, "true"), (MessageConst.producerGroup, topic)])
+        }
         let result = await broker.localSend(LocalSendRequest(
-            topic: topic, queueId: queueId, body: [UInt8](m.body),
-            properties: GrpcMessageConverter.properties(of: m, delayLevel: level, deliverAtMs: deliverAt),
+            topic: topic, queueId: queueId, body: [UInt8](m.body), properties: properties,
+            sysFlag: isTransaction ? MessageSysFlag.transactionPreparedType : 0,
             bornTimestampMs: bornMs, bornHost: bornHost))
         let code = GrpcStatusMapping.code(forSend: result.code)
         entry.status = code == .ok ? .ok : .of(code, result.remark ?? "\(result.code)")
         if let id = result.uniqueKey { entry.messageID = id }
         entry.offset = result.queueOffset
-        entry.transactionID = result.offsetMessageId ?? ""
+        // What EndTransaction needs to find the half message: its CommitLog and half-queue offsets.
+        entry.transactionID = isTransaction && result.physicalOffset >= 0
+            ? GrpcTransactionId(commitLogOffset: result.physicalOffset, halfQueueOffset: result.queueOffset).text
+            : (result.offsetMessageId ?? "")
         return entry
     }
 
@@ -304,11 +311,38 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
         return response
     }
 
-    // MARK: not served yet
+    // MARK: transactions
 
     func endTransaction(request: Apache_Rocketmq_V2_EndTransactionRequest, context: ServerContext) async throws -> Apache_Rocketmq_V2_EndTransactionResponse {
-        throw RPCError(code: .unimplemented, message: "EndTransaction is not served by Apus yet")
+        var response = Apache_Rocketmq_V2_EndTransactionResponse()
+        guard let id = GrpcTransactionId(request.transactionID) else {
+            response.status = .of(.invalidTransactionID, "transaction id \(request.transactionID) is not one this broker gave")
+            return response
+        }
+        let commit: Bool
+        switch request.resolution {
+        case .commit: commit = true
+        case .rollback: commit = false
+        default:
+            // Unknown: the half message waits for the broker's check, as END_TRANSACTION with state 0.
+            response.status = .ok
+            return response
+        }
+        let topic = request.topic.name
+        let answer = await broker.localEndTransaction(
+            topic: topic, producerGroup: topic, halfQueueOffset: id.halfQueueOffset, commitLogOffset: id.commitLogOffset,
+            commit: commit, fromCheck: request.source == .sourceServerCheck, msgId: request.messageID,
+            remoteAddress: context.remotePeer)
+        switch answer {
+        case nil, (.success, _)?: response.status = .ok
+        case (let code, let remark)?:
+            response.status = .of(code == .systemError ? .invalidTransactionID : GrpcStatusMapping.code(forSend: code), remark ?? "\(code)")
+        }
+        return response
     }
+
+    // MARK: not served yet
+
 
     func pullMessage(request: Apache_Rocketmq_V2_PullMessageRequest, response: RPCWriter<Apache_Rocketmq_V2_PullMessageResponse>,
                      context: ServerContext) async throws {

@@ -14,6 +14,12 @@ final class GrpcConversionTests: XCTestCase {
         for bad in ["", "3 42", "a 42 7", "3 42 7 9", "-1 42 7", "3 -2 7"] { XCTAssertNil(ReceiptHandle(bad), bad) }
     }
 
+    func testTransactionIdRoundTripsAndRefusesForeignText() {
+        let id = GrpcTransactionId(commitLogOffset: 123_456, halfQueueOffset: 7)
+        XCTAssertEqual(GrpcTransactionId(id.text), id)
+        for bad in ["", "1", "1 2 3", "x 2", "-1 2", "7F000001000000000001E240"] { XCTAssertNil(GrpcTransactionId(bad), bad) }
+    }
+
     func testDeliveryTimeMapsToTheFirstLevelNotEarlierThanIt() {
         let levels: [Int64] = [1000, 5000, 10_000, 30_000]
         XCTAssertEqual(GrpcMessageConverter.delayLevel(forDelayMs: 0, levels: levels), 0)

@@ -204,6 +204,48 @@ final class GrpcEndpointTests: XCTestCase {
         }
     }
 
+    func testHalfMessagesWaitForEndTransaction() async throws {
+        let topic = "GrpcTx", group = "grpc_tx_cg"
+        try await withEndpoint(topic: topic) { client, _ in
+            var ids: [String: Apache_Rocketmq_V2_SendResultEntry] = [:]
+            for body in ["commit", "rollback"] {
+                var req = Apache_Rocketmq_V2_SendMessageRequest()
+                var m = Apache_Rocketmq_V2_Message()
+                m.topic = resource(topic)
+                m.body = Data(body.utf8)
+                m.systemProperties.messageID = "TX-\(body)"
+                m.systemProperties.messageType = .transaction
+                req.messages = [m]
+                let resp = try await client.sendMessage(req)
+                XCTAssertEqual(resp.status.code, .ok, resp.status.message)
+                ids[body] = resp.entries.first
+            }
+            let (nothing, none) = try await receive(client, topic: topic, group: group, invisibleMs: 30_000, pollMs: 600)
+            XCTAssertEqual(nothing, .messageNotFound)
+            XCTAssertTrue(none.isEmpty)
+            for (body, resolution) in [("commit", Apache_Rocketmq_V2_TransactionResolution.commit), ("rollback", .rollback)] {
+                var end = Apache_Rocketmq_V2_EndTransactionRequest()
+                end.topic = resource(topic)
+                end.messageID = ids[body]?.messageID ?? ""
+                end.transactionID = ids[body]?.transactionID ?? ""
+                end.resolution = resolution
+                end.source = .sourceClient
+                let ended = try await client.endTransaction(end)
+                XCTAssertEqual(ended.status.code, .ok, "\(body): \(ended.status.message)")
+            }
+            var bad = Apache_Rocketmq_V2_EndTransactionRequest()
+            bad.topic = resource(topic)
+            bad.transactionID = "not-ours"
+            bad.resolution = .commit
+            let refused = try await client.endTransaction(bad)
+            XCTAssertEqual(refused.status.code, .invalidTransactionID)
+            let (code, got) = try await receive(client, topic: topic, group: group, invisibleMs: 30_000, pollMs: 3000)
+            XCTAssertEqual(code, .ok)
+            XCTAssertEqual(got.map { String(decoding: $0.body, as: UTF8.self) }, ["commit"])
+            XCTAssertEqual(got.first?.systemProperties.messageID, "TX-commit")
+        }
+    }
+
     func testFifoGroupKeepsToOneQueue() async throws {
         try await withEndpoint(topic: "GrpcFifo") { client, _ in
             let entries = try await send(client, topic: "GrpcFifo", bodies: (0..<6).map { "f\($0)" }, group: "g-1")
