@@ -1,7 +1,8 @@
 // GrpcMessagingServer: the gRPC endpoint RocketMQ 5.x clients connect to (grpcServerPort, plaintext HTTP/2
 // on grpc-swift's NIO transport), serving GrpcMessagingService over a running BrokerController. `start`
 // returns once the port is bound (a bind failure is thrown, naming the key); `shutdown` stops accepting,
-// lets RPCs in progress end, and returns when the server stopped.
+// lets RPCs in progress end (cancelling what is still open after a grace period), and returns when the
+// server stopped.
 
 import Broker
 import GRPCCore
@@ -45,9 +46,17 @@ public final class GrpcMessagingServer: Sendable {
         return GrpcMessagingServer(server: server, serving: serving, port: bound)
     }
 
-    public func shutdown() async {
+    /// Stops accepting and lets RPCs in progress end for up to `gracePeriod`; then cancels the rest (a
+    /// client's telemetry stream stays open as long as the client runs, a held receive up to 20 s).
+    public func shutdown(gracePeriod: Duration = .seconds(3)) async {
         server.beginGracefulShutdown()
+        let serving = self.serving
+        let deadline = Task {
+            try await Task.sleep(for: gracePeriod)
+            serving.cancel()
+        }
         _ = await serving.result
+        deadline.cancel()
     }
 }
 

@@ -246,6 +246,55 @@ final class GrpcEndpointTests: XCTestCase {
         }
     }
 
+    func testTelemetryAnswersSettingsAndAnOpenStreamDoesNotHoldTheShutdown() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("apus-grpc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var logger = Logger(label: "grpc-test")
+        logger.logLevel = .warning
+        var bc = BrokerConfig()
+        bc.brokerIP1 = "127.0.0.1"
+        bc.listenPort = 0
+        bc.namesrvAddr = ""
+        var sc = MessageStoreConfig(storePathRootDir: dir)
+        sc.mappedFileSizeCommitLogBytes = 4 << 20
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let broker = try await BrokerController.start(brokerConfig: bc, storeConfig: sc, group: group, logger: logger)
+        let server = try await GrpcMessagingServer.start(broker: broker, host: "127.0.0.1", port: 0, group: group, logger: logger)
+        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)
+        let answered = AsyncStream<Apache_Rocketmq_V2_Settings>.makeStream()
+        let clientTask = Task {
+            try await withGRPCClient(transport: transport) { grpc in
+                let client = Client(wrapping: grpc)
+                var opening = Apache_Rocketmq_V2_TelemetryCommand()
+                var settings = Apache_Rocketmq_V2_Settings()
+                settings.clientType = .producer
+                settings.publishing = Apache_Rocketmq_V2_Publishing()
+                opening.settings = settings
+                let first = opening
+                try await client.telemetry(requestProducer: { writer in
+                    try await writer.write(first)
+                    // Keeps the stream open, as a running client does, until the server ends it.
+                    try await Task.sleep(for: .seconds(60))
+                }, onResponse: { response in
+                    for try await command in response.messages {
+                        if case .settings(let s)? = command.command { answered.continuation.yield(s) }
+                    }
+                })
+            }
+        }
+        var it = answered.stream.makeAsyncIterator()
+        let reply = await it.next()
+        XCTAssertEqual(reply?.clientType, .producer)
+        XCTAssertEqual(reply?.publishing.maxBodySize, sc.maxMessageSizeBytes)
+        let t0 = ContinuousClock.now
+        await server.shutdown(gracePeriod: .milliseconds(300))
+        XCTAssertLessThan(ContinuousClock.now - t0, .seconds(10), "an open telemetry stream held the shutdown")
+        clientTask.cancel()
+        _ = await clientTask.result
+        await broker.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     func testFifoGroupKeepsToOneQueue() async throws {
         try await withEndpoint(topic: "GrpcFifo") { client, _ in
             let entries = try await send(client, topic: "GrpcFifo", bodies: (0..<6).map { "f\($0)" }, group: "g-1")
