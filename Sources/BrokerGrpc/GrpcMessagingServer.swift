@@ -22,8 +22,11 @@ public final class GrpcMessagingServer: Sendable {
         self.port = port
     }
 
+    /// `group`: NIO's process-wide group by default, not the broker's: the transport still schedules work
+    /// on its loops after `serve()` returned, which a group shut down at the broker's stop would refuse.
     public static func start(broker: BrokerController, host: String = "0.0.0.0", port: Int,
-                             group: MultiThreadedEventLoopGroup, logger: Logger) async throws -> GrpcMessagingServer {
+                             group: MultiThreadedEventLoopGroup = .singletonMultiThreadedEventLoopGroup,
+                             logger: Logger) async throws -> GrpcMessagingServer {
         let transport = HTTP2ServerTransport.Posix(
             address: .ipv4(host: host, port: port), transportSecurity: .plaintext, eventLoopGroup: group)
         let service = GrpcMessagingService(broker: broker, grpcPort: port, logger: logger)

@@ -111,8 +111,7 @@ struct BrokerStartup: AsyncParsableCommand {
         var grpc: GrpcMessagingServer?
         if brokerConfig.enableGrpcServer {
             do {
-                grpc = try await GrpcMessagingServer.start(broker: controller, port: brokerConfig.effectiveGrpcPort,
-                                                           group: group, logger: logger)
+                grpc = try await GrpcMessagingServer.start(broker: controller, port: brokerConfig.effectiveGrpcPort, logger: logger)
             } catch {
                 logger.error("The broker failed to start: \(error)")
                 await controller.shutdown()

@@ -36,7 +36,7 @@ final class GrpcEndpointTests: XCTestCase {
         _ = broker.topicConfigManager.createTopicIfAbsent(topic, queueNums: 2)
         let server: GrpcMessagingServer
         do {
-            server = try await GrpcMessagingServer.start(broker: broker, host: "127.0.0.1", port: 0, group: group, logger: logger)
+            server = try await GrpcMessagingServer.start(broker: broker, host: "127.0.0.1", port: 0, logger: logger)
         } catch {
             await broker.shutdown()
             try await group.shutdownGracefully()
@@ -259,7 +259,7 @@ final class GrpcEndpointTests: XCTestCase {
         sc.mappedFileSizeCommitLogBytes = 4 << 20
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let broker = try await BrokerController.start(brokerConfig: bc, storeConfig: sc, group: group, logger: logger)
-        let server = try await GrpcMessagingServer.start(broker: broker, host: "127.0.0.1", port: 0, group: group, logger: logger)
+        let server = try await GrpcMessagingServer.start(broker: broker, host: "127.0.0.1", port: 0, logger: logger)
         let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: server.port), transportSecurity: .plaintext)
         let answered = AsyncStream<Apache_Rocketmq_V2_Settings>.makeStream()
         let clientTask = Task {
