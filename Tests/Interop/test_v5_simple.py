@@ -3,7 +3,8 @@
 # real mqbroker's gRPC endpoint (grpcServerPort). A producer sends normal, FIFO (message group), delay
 # (delivery timestamp) and transactional messages; a SimpleConsumer receives and acks them; a message left
 # unacked comes back after its invisible duration with its delivery attempt incremented, and an acked one
-# never does; a committed transaction's message arrives, a rolled-back one never.
+# never does; a committed transaction's message arrives, a rolled-back one never; a PushConsumer whose
+# listener fails a message gets it again (the client's ChangeInvisibleDuration) with attempt 2.
 #
 # Run by run.py with $APUS_PY5 (the 5.x venv's python) like every test_v5_* module.
 
@@ -11,8 +12,10 @@ import time
 import unittest
 
 from harness import Cluster, log, wait_until
-from rocketmq import (ClientConfiguration, Credentials, FilterExpression, Message, Producer, SimpleConsumer,
-                      TransactionChecker, TransactionResolution)
+import threading
+
+from rocketmq import (ClientConfiguration, ConsumeResult, Credentials, FilterExpression, Message, MessageListener,
+                      Producer, PushConsumer, SimpleConsumer, TransactionChecker, TransactionResolution)
 
 
 class RollbackChecker(TransactionChecker):
@@ -22,12 +25,17 @@ class RollbackChecker(TransactionChecker):
         return TransactionResolution.ROLLBACK
 
 
-def receive_until(consumer, predicate, timeout, invisible=20, what="messages"):
-    """Receives (acking nothing) until `predicate(all received)` holds; returns everything received."""
+def receive_until(consumer, predicate, timeout, invisible=30, what="messages", ack=False):
+    """Receives until `predicate(all received)` holds; returns everything received. With `ack`, each message
+    is acked as soon as it arrives (a slow machine must not let its invisible time run out first)."""
     got = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        got += consumer.receive(16, invisible)
+        batch = consumer.receive(16, invisible)
+        if ack:
+            for m in batch:
+                consumer.ack(m)
+        got += batch
         if predicate(got):
             return got
     raise AssertionError("%s not received in %ss; got %d: %s" % (what, timeout, len(got), [m.body for m in got]))
@@ -42,7 +50,7 @@ class SimpleConsumerInteropTest(unittest.TestCase):
             cls.broker = cls.cluster.broker("broker", role="ASYNC_MASTER").start()
             cls.endpoints = "127.0.0.1:%s" % cls.broker.conf["grpcServerPort"]
             log("gRPC endpoint %s" % cls.endpoints)
-            cls.topics = ["V5Normal", "V5Redeliver", "V5Fifo", "V5Delay", "V5Tx"]
+            cls.topics = ["V5Normal", "V5Redeliver", "V5Fifo", "V5Delay", "V5Tx", "V5Push"]
             for t in cls.topics:
                 cls.cluster.create_topic(t, cls.broker, queues=4)
             cls.producer = Producer(cls.config(), tuple(cls.topics))
@@ -92,7 +100,9 @@ class SimpleConsumerInteropTest(unittest.TestCase):
                 self.assertTrue(r.message_id)
                 sent[body] = r.message_id
             c = self.consumer("v5_normal_cg", "V5Normal")
-            got = receive_until(c, lambda ms: {m.body.decode() for m in ms} >= set(sent), 30, what="20 normal messages")
+            got = receive_until(c, lambda ms: {m.body.decode() for m in ms} >= set(sent), 30, what="20 normal messages",
+                                ack=True)
+            self.assertEqual(len(got), 20, "a message came twice: %s" % sorted(m.body.decode() for m in got))
             for m in got:
                 body = m.body.decode()
                 i = int(body.split("-")[1])
@@ -102,7 +112,6 @@ class SimpleConsumerInteropTest(unittest.TestCase):
                 self.assertEqual(m.properties.get("p"), str(i))
                 self.assertEqual(m.delivery_attempt, 1)
                 self.assertFalse(m.corrupted, "body digest mismatch")
-                c.ack(m)
             # Acked: nothing comes back, even after the invisible duration (20 s) would have passed for
             # unacked ones; a few long polls of 2 s find nothing.
             for _ in range(3):
@@ -135,11 +144,9 @@ class SimpleConsumerInteropTest(unittest.TestCase):
             # A fresh topic of 4 queues: one queue took all ten, so their queue offsets are 0...9 in send order.
             self.assertEqual([r.offset for r in receipts], list(range(10)))
             c = self.consumer("v5_fifo_cg", "V5Fifo")
-            got = receive_until(c, lambda ms: len(ms) >= 10, 30, what="10 FIFO messages")
+            got = receive_until(c, lambda ms: len(ms) >= 10, 30, what="10 FIFO messages", ack=True)
             self.assertEqual([m.body.decode() for m in got], ["fifo-%02d" % i for i in range(10)])
             self.assertTrue(all(m.message_group == "order-42" for m in got))
-            for m in got:
-                c.ack(m)
 
     def test_a_delay_message_arrives_not_before_its_delivery_timestamp(self):
         with self.cluster.reporting():
@@ -148,14 +155,13 @@ class SimpleConsumerInteropTest(unittest.TestCase):
             deliver_at = deliver_at_s * 1000
             r = self.send("V5Delay", "later", deliver_at_s=deliver_at_s)
             c = self.consumer("v5_delay_cg", "V5Delay")
-            got = receive_until(c, lambda ms: len(ms) >= 1, 40, what="the delay message")
+            got = receive_until(c, lambda ms: len(ms) >= 1, 40, what="the delay message", ack=True)
             now = int(time.time() * 1000)
             self.assertEqual(got[0].message_id, r.message_id)
             self.assertGreaterEqual(now, deliver_at, "delivered %d ms early" % (deliver_at - now))
             # Apus maps the delivery time to a delay level (no timer wheel yet): the message says DELAY (3),
             # but its exact delivery timestamp is not kept through the schedule topic.
             self.assertEqual(got[0].message_type, 3)
-            c.ack(got[0])
 
     def test_a_committed_transaction_is_delivered_and_a_rolled_back_one_never(self):
         with self.cluster.reporting():
@@ -178,11 +184,42 @@ class SimpleConsumerInteropTest(unittest.TestCase):
             self.assertEqual([m.body for m in c.receive(16, 20)], [])
             transactions["commit-me"].commit()
             transactions["roll-me-back"].rollback()
-            got = receive_until(c, lambda ms: len(ms) >= 1, 30, what="the committed message")
+            got = receive_until(c, lambda ms: len(ms) >= 1, 30, what="the committed message", ack=True)
             self.assertEqual([(m.body.decode(), m.message_id) for m in got], [("commit-me", ids["commit-me"])])
-            c.ack(got[0])
             for _ in range(2):
                 self.assertEqual([m.body for m in c.receive(16, 20)], [])
+
+    def test_a_push_consumer_gets_every_message_and_a_failed_one_again(self):
+        with self.cluster.reporting():
+            seen = []
+            lock = threading.Lock()
+
+            class Listener(MessageListener):
+                def consume(self, message):
+                    body = message.body.decode()
+                    with lock:
+                        seen.append((body, message.delivery_attempt))
+                    # The client answers FAILURE with ChangeInvisibleDuration (its retry backoff: 1 s first).
+                    if body == "push-fail-once" and message.delivery_attempt == 1:
+                        return ConsumeResult.FAILURE
+                    return ConsumeResult.SUCCESS
+
+            pc = PushConsumer(self.config(), "v5_push_cg", Listener(), {"V5Push": FilterExpression()})
+            pc.startup()
+            self.addCleanup(pc.shutdown)
+            bodies = ["push-%d" % i for i in range(10)] + ["push-fail-once"]
+            for b in bodies:
+                self.send("V5Push", b)
+
+            def done():
+                with lock:
+                    return {b for b, _ in seen} >= set(bodies) and ("push-fail-once", 2) in seen
+            wait_until("every pushed message, the failed one twice", done, timeout=60)
+            with lock:
+                attempts = sorted(a for b, a in seen if b == "push-fail-once")
+                others = [a for b, a in seen if b != "push-fail-once"]
+            self.assertEqual(attempts[:2], [1, 2])
+            self.assertEqual(set(others), {1}, "a message consumed successfully came back")
 
 
 if __name__ == "__main__":
