@@ -50,7 +50,7 @@ class SimpleConsumerInteropTest(unittest.TestCase):
             cls.broker = cls.cluster.broker("broker", role="ASYNC_MASTER").start()
             cls.endpoints = "127.0.0.1:%s" % cls.broker.conf["grpcServerPort"]
             log("gRPC endpoint %s" % cls.endpoints)
-            cls.topics = ["V5Normal", "V5Redeliver", "V5Fifo", "V5Delay", "V5Tx", "V5Push"]
+            cls.topics = ["V5Normal", "V5Redeliver", "V5Fifo", "V5Delay", "V5Tx", "V5Push", "V5Cross"]
             for t in cls.topics:
                 cls.cluster.create_topic(t, cls.broker, queues=4)
             cls.producer = Producer(cls.config(), tuple(cls.topics))
@@ -220,6 +220,17 @@ class SimpleConsumerInteropTest(unittest.TestCase):
                 others = [a for b, a in seen if b != "push-fail-once"]
             self.assertEqual(attempts[:2], [1, 2])
             self.assertEqual(set(others), {1}, "a message consumed successfully came back")
+
+    def test_a_message_sent_over_remoting_is_received_over_grpc(self):
+        with self.cluster.reporting():
+            out = self.cluster.mqadmin("sendMessage", "-t", "V5Cross", "-p", "from-remoting", "-k", "rk1", "-c", "TagR")
+            log("mqadmin sendMessage: %s" % out.strip())
+            c = self.consumer("v5_cross_cg", "V5Cross")
+            got = receive_until(c, lambda ms: len(ms) >= 1, 30, what="the remoting message", ack=True)
+            m = got[0]
+            self.assertEqual((m.body, m.tag, set(m.keys), m.delivery_attempt), (b"from-remoting", "TagR", {"rk1"}, 1))
+            # The 4.x client's message id (UNIQ_KEY) is the 5.x message id.
+            self.assertIn(m.message_id, out)
 
 
 if __name__ == "__main__":
