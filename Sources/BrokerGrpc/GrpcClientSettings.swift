@@ -12,7 +12,8 @@ enum GrpcClientSettings {
     /// Deliveries of a consumer's message before it goes to the dead-letter queue (RocketMQ's 16 retries + 1).
     static let consumerMaxAttempts: Int32 = 17
 
-    static func answer(to asked: Apache_Rocketmq_V2_Settings, maxBodySize: Int32) -> Apache_Rocketmq_V2_Settings {
+    /// `fifo`: the consumer's group is orderly (the client then consumes a message group in order).
+    static func answer(to asked: Apache_Rocketmq_V2_Settings, maxBodySize: Int32, fifo: Bool = false) -> Apache_Rocketmq_V2_Settings {
         var s = asked
         var backoff = Apache_Rocketmq_V2_RetryPolicy()
         var exponential = Apache_Rocketmq_V2_ExponentialBackoff()
@@ -29,7 +30,7 @@ enum GrpcClientSettings {
             backoff.exponentialBackoff = exponential
         case .subscription(var sub)?:
             if !sub.hasReceiveBatchSize { sub.receiveBatchSize = 32 }
-            if !sub.hasFifo { sub.fifo = false }
+            sub.fifo = fifo
             if !sub.hasLongPollingTimeout { sub.longPollingTimeout = Google_Protobuf_Duration(seconds: 20, nanos: 0) }
             s.subscription = sub
             backoff.maxAttempts = consumerMaxAttempts

@@ -123,7 +123,10 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
             guard case .settings(let settings)? = command.command else { continue }
             var reply = Apache_Rocketmq_V2_TelemetryCommand()
             reply.status = .ok
-            reply.settings = GrpcClientSettings.answer(to: settings, maxBodySize: broker.store.config.maxMessageSizeBytes)
+            // A FIFO consumer group is one whose subscription group is orderly (mqadmin updateSubGroup -o true).
+            let group = settings.subscription.hasGroup ? settings.subscription.group.name : ""
+            let fifo = !group.isEmpty && broker.subscriptionGroupManager.find(group)?.consumeMessageOrderly == true
+            reply.settings = GrpcClientSettings.answer(to: settings, maxBodySize: broker.store.config.maxMessageSizeBytes, fifo: fifo)
             try await response.write(reply)
         }
     }
@@ -220,10 +223,12 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
         // The client's own deadline is its request timeout plus this; answer a little before it.
         let deadline = WallClock.nowMs() + min(Self.maxLongPollingMs, max(0, pollMs - 500))
         let queueIds: [Int32] = request.messageQueue.id >= 0 ? [request.messageQueue.id] : Array(0..<config.readQueueNums)
+        let orderly = broker.subscriptionGroupManager.find(group)?.consumeMessageOrderly == true
         var popped: [PoppedMessage] = []
         while true {
             for q in queueIds where popped.count < batch {
-                popped += pop.pop(group: group, topic: topic, queueId: q, maxCount: batch - popped.count, invisibleMs: invisibleMs, tags: tags)
+                popped += pop.pop(group: group, topic: topic, queueId: q, maxCount: batch - popped.count, invisibleMs: invisibleMs,
+                                  tags: tags, orderly: orderly)
             }
             if !popped.isEmpty || WallClock.nowMs() >= deadline || Task.isCancelled { break }
             try? await Task.sleep(for: .milliseconds(Self.longPollingRecheckMs))

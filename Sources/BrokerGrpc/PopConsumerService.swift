@@ -62,14 +62,22 @@ final class PopConsumerService: Sendable {
     }
 
     /// Up to `maxCount` messages of one queue: expired in-flight ones first, then new ones matching `tags`
-    /// (nil: all). Each becomes invisible for `invisibleMs`.
-    func pop(group: String, topic: String, queueId: Int32, maxCount: Int, invisibleMs: Int64, tags: [String]?) -> [PoppedMessage] {
+    /// (nil: all). Each becomes invisible for `invisibleMs`. `orderly` (a FIFO group, the subscription
+    /// group's consumeMessageOrderly): a queue with a message in flight gives nothing until it is acked or
+    /// its time passed, and then that message comes again before any later one, as RocketMQ 5's orderly
+    /// POP locks a queue.
+    func pop(group: String, topic: String, queueId: Int32, maxCount: Int, invisibleMs: Int64, tags: [String]?,
+             orderly: Bool = false) -> [PoppedMessage] {
         let key = QueueKey(group: group, topic: topic, queueId: queueId)
         let now = WallClock.nowMs()
         let codes = Set((tags ?? []).map(FilterAPI.javaHashCode))
         return queues.withLock { table -> [PoppedMessage] in
             var state = table[key] ?? initialState(key)
             var out: [PoppedMessage] = []
+            if orderly, state.inFlight.values.contains(where: { $0.visibleAtMs > now }) {
+                table[key] = state
+                return []
+            }
             // Messages whose invisible time passed, lowest offset first, delivered again.
             for offset in state.inFlight.filter({ $0.value.visibleAtMs <= now }).keys.sorted() where out.count < maxCount {
                 guard var f = state.inFlight[offset] else { continue }
@@ -85,8 +93,9 @@ final class PopConsumerService: Sendable {
                 out.append(PoppedMessage(message: m, handle: ReceiptHandle(queueId: queueId, queueOffset: offset, deliverySeq: f.deliverySeq),
                                          attempt: f.attempt, invisibleMs: invisibleMs))
             }
-            // New messages from the next offset; those the filter skips count as consumed.
-            if out.count < maxCount {
+            // New messages from the next offset; those the filter skips count as consumed. An orderly queue
+            // redelivering gives only what was in flight.
+            if out.count < maxCount && !(orderly && !out.isEmpty) {
                 let got = store.getMessage(topic: topic, queueId: queueId, offset: state.nextOffset,
                                            maxMsgNums: maxCount - out.count, tagsCodes: codes)
                 switch got.status {

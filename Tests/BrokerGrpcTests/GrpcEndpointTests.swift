@@ -9,6 +9,7 @@ import GRPCNIOTransportHTTP2Posix
 import GrpcAPI
 import Logging
 import NIOPosix
+import Remoting
 import Store
 import XCTest
 
@@ -293,6 +294,51 @@ final class GrpcEndpointTests: XCTestCase {
         _ = await clientTask.result
         await broker.shutdown()
         try await group.shutdownGracefully()
+    }
+
+    func testAnOrderlyGroupGetsAQueuesNextMessageOnlyAfterTheLastOneWasAcked() async throws {
+        let topic = "GrpcOrderly", group = "grpc_orderly_cg"
+        try await withEndpoint(topic: topic) { client, broker in
+            var config = SubscriptionGroupConfig(groupName: group)
+            config.consumeMessageOrderly = true
+            broker.subscriptionGroupManager.update(config)
+            _ = try await send(client, topic: topic, bodies: ["o0", "o1", "o2"], group: "g")
+            func receiveOne(invisibleMs: Int64 = 30_000, pollMs: Int64 = 0) async throws -> [String] {
+                var req = Apache_Rocketmq_V2_ReceiveMessageRequest()
+                req.group = resource(group)
+                req.messageQueue.topic = resource(topic)
+                req.messageQueue.id = -1
+                req.batchSize = 1
+                req.invisibleDuration = GrpcMessageConverter.duration(ms: invisibleMs)
+                req.longPollingTimeout = GrpcMessageConverter.duration(ms: pollMs)
+                return try await client.receiveMessage(req) { response in
+                    var got: [String] = []
+                    for try await r in response.messages {
+                        if case .message(let m)? = r.content { got.append(String(decoding: m.body, as: UTF8.self) + "#\(m.systemProperties.deliveryAttempt) " + m.systemProperties.receiptHandle) }
+                    }
+                    return got
+                }
+            }
+            func body(_ s: String) -> String { String(s.prefix(while: { $0 != " " })) }
+            let first = try await receiveOne(invisibleMs: 1500, pollMs: 3000)
+            XCTAssertEqual(first.map(body), ["o0#1"])
+            // Locked while o0 is in flight, though o1 and o2 are there.
+            let locked = try await receiveOne()
+            XCTAssertEqual(locked, [])
+            // o0's time passes: o0 again, not o1.
+            let again = try await receiveOne(pollMs: 3000)
+            XCTAssertEqual(again.map(body), ["o0#2"])
+            var ack = Apache_Rocketmq_V2_AckMessageRequest()
+            ack.group = resource(group)
+            ack.topic = resource(topic)
+            var e = Apache_Rocketmq_V2_AckMessageEntry()
+            e.receiptHandle = String(again.first?.drop(while: { $0 != " " }).dropFirst() ?? "")
+            ack.entries = [e]
+            let acked = try await client.ackMessage(ack)
+            XCTAssertEqual(acked.status.code, .ok)
+            let next = try await receiveOne(pollMs: 3000)
+            XCTAssertEqual(next.map(body), ["o1#1"])
+        }
     }
 
     func testFifoGroupKeepsToOneQueue() async throws {
