@@ -4,7 +4,8 @@
 # (delivery timestamp) and transactional messages; a SimpleConsumer receives and acks them; a message left
 # unacked comes back after its invisible duration with its delivery attempt incremented, and an acked one
 # never does; a committed transaction's message arrives, a rolled-back one never; a PushConsumer whose
-# listener fails a message gets it again (the client's ChangeInvisibleDuration) with attempt 2.
+# listener fails a message gets it again (the client's ChangeInvisibleDuration) with attempt 2; an orderly
+# group's PushConsumer gets each message group in order; a remoting send is received over gRPC.
 #
 # Run by run.py with $APUS_PY5 (the 5.x venv's python) like every test_v5_* module.
 
@@ -50,7 +51,7 @@ class SimpleConsumerInteropTest(unittest.TestCase):
             cls.broker = cls.cluster.broker("broker", role="ASYNC_MASTER").start()
             cls.endpoints = "127.0.0.1:%s" % cls.broker.conf["grpcServerPort"]
             log("gRPC endpoint %s" % cls.endpoints)
-            cls.topics = ["V5Normal", "V5Redeliver", "V5Fifo", "V5Delay", "V5Tx", "V5Push", "V5Cross"]
+            cls.topics = ["V5Normal", "V5Redeliver", "V5Fifo", "V5Delay", "V5Tx", "V5Push", "V5Cross", "V5FifoPush"]
             for t in cls.topics:
                 cls.cluster.create_topic(t, cls.broker, queues=4)
             cls.producer = Producer(cls.config(), tuple(cls.topics))
@@ -231,6 +232,40 @@ class SimpleConsumerInteropTest(unittest.TestCase):
             self.assertEqual((m.body, m.tag, set(m.keys), m.delivery_attempt), (b"from-remoting", "TagR", {"rk1"}, 1))
             # The 4.x client's message id (UNIQ_KEY) is the 5.x message id.
             self.assertIn(m.message_id, out)
+
+    def test_an_orderly_groups_push_consumer_gets_each_message_group_in_order(self):
+        with self.cluster.reporting():
+            group = "v5_fifo_push_cg"
+            # An orderly subscription group makes a FIFO consumer group (RocketMQ 5's group attribute): its
+            # clients get Settings fifo, and the broker hands out a queue's next message only after an ack.
+            self.cluster.mqadmin("updateSubGroup", "-b", self.broker.addr, "-g", group, "-o", "true")
+            seen = []
+            lock = threading.Lock()
+
+            class Listener(MessageListener):
+                def consume(self, message):
+                    time.sleep(0.01)  # 20 consumption threads: out-of-order consumption would show
+                    with lock:
+                        seen.append((message.message_group, message.body.decode()))
+                    return ConsumeResult.SUCCESS
+
+            pc = PushConsumer(self.config(), group, Listener(), {"V5FifoPush": FilterExpression()})
+            pc.startup()
+            self.addCleanup(pc.shutdown)
+            sent = {"ga": [], "gb": [], "gc": []}
+            for i in range(30):
+                g = "g" + "abc"[i % 3]
+                body = "%s-%02d" % (g, i)
+                self.send("V5FifoPush", body, group=g)
+                sent[g].append(body)
+
+            def done():
+                with lock:
+                    return len(seen) >= 30
+            wait_until("30 FIFO messages pushed", done, timeout=60)
+            with lock:
+                for g, bodies in sent.items():
+                    self.assertEqual([b for mg, b in seen if mg == g], bodies, "group %s out of order" % g)
 
 
 if __name__ == "__main__":
