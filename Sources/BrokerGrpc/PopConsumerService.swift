@@ -40,9 +40,15 @@ final class PopConsumerService: Sendable {
 
     enum AckOutcome: Sendable, Equatable { case acked, invalidHandle }
 
+    /// One queue's state behind its own lock: a receive reading the store for one queue (maybe from disk)
+    /// does not hold up the others.
+    final class QueueBox: Sendable {
+        let state: Mutex<QueueState?> = Mutex(nil)
+    }
+
     private let store: MessageStore
     private let offsets: ConsumerOffsetManager
-    private let queues = Mutex<[QueueKey: QueueState]>([:])
+    private let queues = Mutex<[QueueKey: QueueBox]>([:])
     private let seq = Atomic<Int64>(1)
     /// Most messages one receive returns (the proxy's cap on batch_size).
     static let maxBatch = 32
@@ -53,6 +59,16 @@ final class PopConsumerService: Sendable {
     }
 
     private func nextSeq() -> Int64 { seq.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    private func box(_ key: QueueKey, create: Bool) -> QueueBox? {
+        queues.withLock { table in
+            if let b = table[key] { return b }
+            guard create else { return nil }
+            let b = QueueBox()
+            table[key] = b
+            return b
+        }
+    }
 
     /// A group's first POP of a queue starts at its committed offset, else at the queue's first message.
     private func initialState(_ key: QueueKey) -> QueueState {
@@ -71,11 +87,12 @@ final class PopConsumerService: Sendable {
         let key = QueueKey(group: group, topic: topic, queueId: queueId)
         let now = WallClock.nowMs()
         let codes = Set((tags ?? []).map(FilterAPI.javaHashCode))
-        return queues.withLock { table -> [PoppedMessage] in
-            var state = table[key] ?? initialState(key)
+        guard let box = box(key, create: true) else { return [] }
+        return box.state.withLock { stored -> [PoppedMessage] in
+            var state = stored ?? initialState(key)
             var out: [PoppedMessage] = []
             if orderly, state.inFlight.values.contains(where: { $0.visibleAtMs > now }) {
-                table[key] = state
+                stored = state
                 return []
             }
             // Messages whose invisible time passed, lowest offset first, delivered again.
@@ -115,7 +132,7 @@ final class PopConsumerService: Sendable {
                     break
                 }
             }
-            table[key] = state
+            stored = state
             offsets.commitOffset(group: group, topic: topic, queueId: queueId, offset: state.committed)
             return out
         }
@@ -124,12 +141,13 @@ final class PopConsumerService: Sendable {
     /// Acks one delivery: the message is consumed; the committed offset moves past it if it was the lowest.
     func ack(group: String, topic: String, handle: ReceiptHandle) -> AckOutcome {
         let key = QueueKey(group: group, topic: topic, queueId: handle.queueId)
-        return queues.withLock { table -> AckOutcome in
-            guard var state = table[key], let f = state.inFlight[handle.queueOffset], f.deliverySeq == handle.deliverySeq else {
+        guard let box = box(key, create: false) else { return .invalidHandle }
+        return box.state.withLock { stored -> AckOutcome in
+            guard var state = stored, let f = state.inFlight[handle.queueOffset], f.deliverySeq == handle.deliverySeq else {
                 return .invalidHandle
             }
             state.inFlight[handle.queueOffset] = nil
-            table[key] = state
+            stored = state
             offsets.commitOffset(group: group, topic: topic, queueId: handle.queueId, offset: state.committed)
             return .acked
         }
@@ -139,14 +157,15 @@ final class PopConsumerService: Sendable {
     /// handle is not the message's current delivery.
     func changeInvisibleDuration(group: String, topic: String, handle: ReceiptHandle, invisibleMs: Int64) -> ReceiptHandle? {
         let key = QueueKey(group: group, topic: topic, queueId: handle.queueId)
-        return queues.withLock { table -> ReceiptHandle? in
-            guard var state = table[key], var f = state.inFlight[handle.queueOffset], f.deliverySeq == handle.deliverySeq else {
+        guard let box = box(key, create: false) else { return nil }
+        return box.state.withLock { stored -> ReceiptHandle? in
+            guard var state = stored, var f = state.inFlight[handle.queueOffset], f.deliverySeq == handle.deliverySeq else {
                 return nil
             }
             f.visibleAtMs = WallClock.nowMs() + invisibleMs
             f.deliverySeq = nextSeq()
             state.inFlight[handle.queueOffset] = f
-            table[key] = state
+            stored = state
             return ReceiptHandle(queueId: handle.queueId, queueOffset: handle.queueOffset, deliverySeq: f.deliverySeq)
         }
     }
@@ -154,8 +173,8 @@ final class PopConsumerService: Sendable {
     /// The in-flight delivery a handle names (its attempt), for ForwardMessageToDeadLetterQueue.
     func inFlight(group: String, topic: String, handle: ReceiptHandle) -> InFlight? {
         let key = QueueKey(group: group, topic: topic, queueId: handle.queueId)
-        return queues.withLock { table in
-            guard let f = table[key]?.inFlight[handle.queueOffset], f.deliverySeq == handle.deliverySeq else { return nil }
+        return box(key, create: false)?.state.withLock { stored in
+            guard let f = stored?.inFlight[handle.queueOffset], f.deliverySeq == handle.deliverySeq else { return nil }
             return f
         }
     }
