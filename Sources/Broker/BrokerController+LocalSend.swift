@@ -101,6 +101,12 @@ extension BrokerController {
             .endTransaction(header, from: remoteAddress, remark: nil)
     }
 
+    /// Called on the store's dispatcher thread for every message made visible to consumers (after the pull
+    /// long-polling service), until replaced or the broker stops: it must return at once. nil removes it.
+    public func setMessageArrivalListener(_ listener: (@Sendable (MessageArrival) -> Void)?) {
+        arrivalRelay.withLock { $0?.setListener(listener) }
+    }
+
     /// The delay levels' times in ms (messageDelayLevel), level 1 first: a delivery time maps to a level.
     public var delayLevelTableMs: [Int64] { store.config.delayLevelTableMs }
 }

@@ -16,10 +16,16 @@ public final class GrpcMessagingServer: Sendable {
     /// The bound port (grpcServerPort, or the one chosen for 0).
     public let port: Int
 
-    private init(server: GRPCServer<HTTP2ServerTransport.Posix>, serving: Task<Void, any Error>, port: Int) {
+    private let broker: BrokerController
+    private let polling: PopLongPolling
+
+    private init(server: GRPCServer<HTTP2ServerTransport.Posix>, serving: Task<Void, any Error>, port: Int,
+                 broker: BrokerController, polling: PopLongPolling) {
         self.server = server
         self.serving = serving
         self.port = port
+        self.broker = broker
+        self.polling = polling
     }
 
     /// `group`: NIO's process-wide group by default, not the broker's: the transport still schedules work
@@ -31,6 +37,8 @@ public final class GrpcMessagingServer: Sendable {
             address: .ipv4(host: host, port: port), transportSecurity: .plaintext, eventLoopGroup: group)
         let service = GrpcMessagingService(broker: broker, grpcPort: port, logger: logger)
         let server = GRPCServer(transport: transport, services: [service])
+        let polling = service.longPolling
+        broker.setMessageArrivalListener { polling.arrived($0) }
         let serving = Task { try await server.serve() }
         let bound: Int
         do {
@@ -40,19 +48,22 @@ public final class GrpcMessagingServer: Sendable {
             }
             bound = p
         } catch {
+            broker.setMessageArrivalListener(nil)
             server.beginGracefulShutdown()
             serving.cancel()
             throw GrpcServerError.cannotListen("grpcServerPort=\(port): cannot listen (\(error))")
         }
         service.setAdvertisedPort(bound)
         logger.info("gRPC server listening on \(host):\(bound) (RocketMQ 5.x clients)")
-        return GrpcMessagingServer(server: server, serving: serving, port: bound)
+        return GrpcMessagingServer(server: server, serving: serving, port: bound, broker: broker, polling: polling)
     }
 
     /// Stops accepting and lets RPCs in progress end for up to `gracePeriod`; then cancels the rest (a
     /// client's telemetry stream stays open as long as the client runs, a held receive up to 20 s).
     public func shutdown(gracePeriod: Duration = .seconds(3)) async {
+        broker.setMessageArrivalListener(nil)
         server.beginGracefulShutdown()
+        polling.wakeAll()
         let serving = self.serving
         let deadline = Task {
             try await Task.sleep(for: gracePeriod)

@@ -25,8 +25,8 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
     static let maxLongPollingMs: Int64 = 20_000
     /// The invisible duration of a receive that names none (the proxy's default, 60 s).
     static let defaultInvisibleMs: Int64 = 60_000
-    /// How often a held receive looks again for messages (and for in-flight ones becoming visible).
-    static let longPollingRecheckMs: Int64 = 100
+    /// Held receives, woken by the broker's arrivals (BrokerController.setMessageArrivalListener).
+    let longPolling = PopLongPolling()
 
     init(broker: BrokerController, grpcPort: Int, logger: Logger) {
         self.broker = broker
@@ -230,8 +230,9 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
                 popped += pop.pop(group: group, topic: topic, queueId: q, maxCount: batch - popped.count, invisibleMs: invisibleMs,
                                   tags: tags, orderly: orderly)
             }
-            if !popped.isEmpty || WallClock.nowMs() >= deadline || Task.isCancelled { break }
-            try? await Task.sleep(for: .milliseconds(Self.longPollingRecheckMs))
+            let now = WallClock.nowMs()
+            if !popped.isEmpty || now >= deadline || Task.isCancelled { break }
+            await longPolling.wait(topic: topic, ms: deadline - now)
         }
         guard !popped.isEmpty else { return try await answer(.of(.messageNotFound, "no new message")) }
         try await answer(.ok)
