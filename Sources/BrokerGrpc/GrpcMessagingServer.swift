@@ -33,8 +33,14 @@ public final class GrpcMessagingServer: Sendable {
     public static func start(broker: BrokerController, host: String = "0.0.0.0", port: Int,
                              group: MultiThreadedEventLoopGroup = .singletonMultiThreadedEventLoopGroup,
                              logger: Logger) async throws -> GrpcMessagingServer {
+        // A SendMessageRequest carries whole bodies of up to maxMessageSize (4 MiB by default, gRPC's own
+        // default limit for a request): room for a batch of them.
+        let maxBody = Int(broker.store.config.maxMessageSizeBytes)
+        let config = HTTP2ServerTransport.Posix.Config.defaults { c in
+            c.rpc.maxRequestPayloadSize = max(c.rpc.maxRequestPayloadSize, 2 * maxBody + (1 << 20))
+        }
         let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: host, port: port), transportSecurity: .plaintext, eventLoopGroup: group)
+            address: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config, eventLoopGroup: group)
         let service = GrpcMessagingService(broker: broker, grpcPort: port, logger: logger)
         let server = GRPCServer(transport: transport, services: [service])
         let polling = service.longPolling

@@ -160,6 +160,11 @@ final class GrpcMessagingService: Apache_Rocketmq_V2_MessagingService.SimpleServ
         let sp = m.systemProperties
         if topic.isEmpty { entry.status = .of(.illegalTopic, "the topic is empty"); return entry }
         if m.body.isEmpty { entry.status = .of(.messageBodyEmpty, "the message body is empty"); return entry }
+        let maxBody = Int(broker.store.config.maxMessageSizeBytes)
+        if m.body.count > maxBody {
+            entry.status = .of(.messageBodyTooLarge, "the message body is \(m.body.count) bytes, more than maxMessageSize \(maxBody)")
+            return entry
+        }
         let isTransaction = sp.messageType == .transaction
         var queueId: Int32 = -1
         if sp.hasMessageGroup, !sp.messageGroup.isEmpty {

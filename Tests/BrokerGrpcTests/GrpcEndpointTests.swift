@@ -30,7 +30,7 @@ final class GrpcEndpointTests: XCTestCase {
         bc.listenPort = 0
         bc.namesrvAddr = ""
         var sc = MessageStoreConfig(storePathRootDir: dir)
-        sc.mappedFileSizeCommitLogBytes = 4 << 20
+        sc.mappedFileSizeCommitLogBytes = 8 << 20  // room for a maxMessageSize (4 MiB) body
         sc.messageDelayLevel = "1s 2s"
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let broker = try await BrokerController.start(brokerConfig: bc, storeConfig: sc, group: group, logger: logger)
@@ -338,6 +338,21 @@ final class GrpcEndpointTests: XCTestCase {
             XCTAssertEqual(acked.status.code, .ok)
             let next = try await receiveOne(pollMs: 3000)
             XCTAssertEqual(next.map(body), ["o1#1"])
+        }
+    }
+
+    func testBodiesUpToMaxMessageSizePassAndLargerOnesAreRefusedByName() async throws {
+        try await withEndpoint(topic: "GrpcBig") { client, broker in
+            let max = Int(broker.store.config.maxMessageSizeBytes)
+            for (size, code) in [(max, Apache_Rocketmq_V2_Code.ok), (max + 1, .messageBodyTooLarge)] {
+                var req = Apache_Rocketmq_V2_SendMessageRequest()
+                var m = Apache_Rocketmq_V2_Message()
+                m.topic = resource("GrpcBig")
+                m.body = Data(repeating: 0x61, count: size)
+                req.messages = [m]
+                let resp = try await client.sendMessage(req)
+                XCTAssertEqual(resp.entries.first?.status.code, code, "\(size) bytes: \(resp.status.message)")
+            }
         }
     }
 
