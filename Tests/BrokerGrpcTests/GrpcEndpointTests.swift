@@ -3,6 +3,7 @@
 // unacked message with its attempt incremented, ChangeInvisibleDuration, stale receipt handles, the
 // committed offset advancing past acked messages only.
 
+import ApusTestSupport
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
@@ -353,6 +354,34 @@ final class GrpcEndpointTests: XCTestCase {
                 let resp = try await client.sendMessage(req)
                 XCTAssertEqual(resp.entries.first?.status.code, code, "\(size) bytes: \(resp.status.message)")
             }
+        }
+    }
+
+    func testForwardToDeadLetterQueueStoresTheMessageThereAndAcksIt() async throws {
+        let topic = "GrpcDlq", group = "grpc_dlq_cg"
+        try await withEndpoint(topic: topic) { client, broker in
+            _ = try await send(client, topic: topic, bodies: ["poison"])
+            let (_, got) = try await receive(client, topic: topic, group: group, invisibleMs: 500, pollMs: 3000)
+            let m = try XCTUnwrap(got.first)
+            var fwd = Apache_Rocketmq_V2_ForwardMessageToDeadLetterQueueRequest()
+            fwd.group = resource(group)
+            fwd.topic = resource(topic)
+            fwd.receiptHandle = m.systemProperties.receiptHandle
+            fwd.messageID = m.systemProperties.messageID
+            fwd.deliveryAttempt = 1
+            fwd.maxDeliveryAttempts = 1
+            let answer = try await client.forwardMessageToDeadLetterQueue(fwd)
+            XCTAssertEqual(answer.status.code, .ok, answer.status.message)
+            // In %DLQ%<group>, with the original message id; gone from the group (acked): no redelivery.
+            let dlq = "%DLQ%" + group
+            func dead() -> StoredMessage? {
+                broker.store.getMessage(topic: dlq, queueId: 0, offset: 0, maxMsgNums: 1).messages.first.flatMap { StoredMessage($0) }
+            }
+            try await waitUntil("the message in \(dlq)", timeout: .seconds(5)) { dead() != nil }
+            XCTAssertEqual(dead().map { String(decoding: $0.body, as: UTF8.self) }, "poison")
+            let (code, again) = try await receive(client, topic: topic, group: group, invisibleMs: 30_000, pollMs: 1500)
+            XCTAssertEqual(code, .messageNotFound)
+            XCTAssertTrue(again.isEmpty)
         }
     }
 
