@@ -142,7 +142,7 @@ let brokerTargets: [Target] = [
     .executableTarget(
         name: "mqbroker",
         dependencies: nio + [
-            "Broker", "Common", "Remoting", "Store", "ServerSupport",
+            "Broker", "BrokerGrpc", "Common", "Remoting", "Store", "ServerSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]
@@ -212,19 +212,61 @@ let adminTargets: [Target] = [
     ),
 ]
 
+// gRPC targets (issue 13): RocketMQ 5.x's MessagingService inside the broker process (the proxy's "local"
+// mode). GrpcAPI holds the Swift code generated from Sources/GrpcAPI/Protos (committed; generate.sh makes it
+// again), BrokerGrpc the service over the Broker library; `mqbroker` starts it on grpcServerPort.
+let grpcProducts: [Product] = [
+    .library(name: "BrokerGrpc", targets: ["BrokerGrpc"]),
+]
+let grpcTargets: [Target] = [
+    .target(
+        name: "GrpcAPI",
+        dependencies: [
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+        ],
+        exclude: ["Protos", "generate.sh"]
+    ),
+    .target(
+        name: "BrokerGrpc",
+        dependencies: nio + [
+            "Broker", "Common", "CZlib", "Store", "Remoting", "GrpcAPI",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+    .testTarget(
+        name: "BrokerGrpcTests",
+        dependencies: nio + [
+            "ApusTestSupport", "Broker", "BrokerGrpc", "Common", "GrpcAPI", "Remoting", "Store",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "Logging", package: "swift-log"),
+        ]
+    ),
+]
+
 let package = Package(
     name: "Apus",
     products: commonProducts + storeProducts + remotingProducts + controllerProducts + brokerProducts + clientProducts
-        + adminProducts,
+        + adminProducts + grpcProducts,
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
     ],
     targets: commonTargets + storeTargets + remotingTargets + controllerTargets + brokerTargets + clientTargets
-        + adminTargets,
+        + adminTargets + grpcTargets,
     swiftLanguageModes: [.v6]
 )
 

@@ -18,6 +18,7 @@ brokerName=broker-bench
 brokerId=0
 brokerIP1=127.0.0.1
 listenPort=$BROKER_PORT
+grpcServerPort=0
 storePathRootDir=$DIR/store
 flushDiskType=ASYNC_FLUSH
 transientStorePoolEnable=${BROKER_POOL:-true}

@@ -43,7 +43,7 @@ echo "== Apus, conf/broker.conf =="
 "$BIN/mqnamesrv" --listenPort 19876 --bindAddress 127.0.0.1 --logPath "$DIR/ns.log" --kvConfigPath "$DIR/kv.json" \
   --configStorePath "$DIR/ns.properties" > "$DIR/ns.out" 2>&1 & NAMESRV=$!
 PIDS+=("$NAMESRV")
-{ cat conf/broker.conf; echo "brokerIP1=127.0.0.1"; echo "listenPort=20911"; echo "storePathRootDir=$DIR/store"; } > "$DIR/broker.conf"
+{ cat conf/broker.conf; echo "brokerIP1=127.0.0.1"; echo "listenPort=20911"; echo "grpcServerPort=0"; echo "storePathRootDir=$DIR/store"; } > "$DIR/broker.conf"
 for _ in $(seq 100); do grep -q "boot success" "$DIR/ns.out" && break; sleep 0.1; done
 # start_broker <conf>: runs mqbroker on that file, sets BROKER once it booted.
 start_broker() {

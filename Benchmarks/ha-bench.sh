@@ -33,6 +33,7 @@ brokerRole=$2
 brokerIP1=127.0.0.1
 listenPort=$4
 haListenPort=$(( $4 + 1 ))
+grpcServerPort=0
 storePathRootDir=$dir/store
 flushDiskType=ASYNC_FLUSH
 registerNameServerPeriod=2000

@@ -36,6 +36,7 @@ for name in broker-a broker-a-s broker-b broker-b-s; do
     echo "brokerIP1=127.0.0.1"
     echo "listenPort=$port"
     echo "haListenPort=$((port + 1))"
+    echo "grpcServerPort=$((port + 2))"
     echo "storePathRootDir=$run/$name/store"
     [ -z "${EXTRA_BROKER_CONF:-}" ] || printf '%s\n' "$EXTRA_BROKER_CONF"
   } > "$run/$name/broker.conf"

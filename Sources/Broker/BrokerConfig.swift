@@ -18,6 +18,12 @@ public struct BrokerConfig: Sendable {
     /// 0 binds an ephemeral port (tests); the boot line shows the one bound.
     public var listenPort = 10911
     public var haListenPort: Int?
+    /// The gRPC endpoint for RocketMQ 5.x clients (BrokerGrpc, started by `mqbroker`): its port, as the
+    /// proxy's grpcServerPort. Unset: 8081, or any free port when listenPort is 0 (as haListenPort);
+    /// 0: any free port (the log line "gRPC server listening" names it).
+    public var grpcServerPort: Int?
+    /// Whether `mqbroker` starts the gRPC endpoint (default true, as the proxy in local mode).
+    public var enableGrpcServer = true
     public var autoCreateTopicEnable = true
     public var autoCreateSubscriptionGroup = true
     public var defaultTopicQueueNums: Int32 = 8
@@ -122,6 +128,8 @@ public struct BrokerConfig: Sendable {
 
     public var brokerAddr: String { "\(brokerIP1):\(listenPort)" }
     public var effectiveHaPort: Int { haListenPort ?? (listenPort + 1) }
+    /// The gRPC port to bind: grpcServerPort, else 8081, else 0 (any) when listenPort is 0.
+    public var effectiveGrpcPort: Int { grpcServerPort ?? (listenPort == 0 ? 0 : 8081) }
     public var haServerAddr: String { "\(brokerIP2 ?? brokerIP1):\(effectiveHaPort)" }
     public var namesrvAddrList: [String] {
         namesrvAddr.split(separator: ";").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -215,6 +223,8 @@ public struct BrokerConfig: Sendable {
         }),
         port("listenPort", get: { String($0.listenPort) }, set: { c, p in c.listenPort = p }),
         port("haListenPort", get: { String($0.effectiveHaPort) }, set: { c, p in c.haListenPort = p > 0 ? p : nil }),
+        port("grpcServerPort", get: { String($0.effectiveGrpcPort) }, set: { c, p in c.grpcServerPort = p }),
+        bool("enableGrpcServer", \.enableGrpcServer),
         bool("autoCreateTopicEnable", \.autoCreateTopicEnable),
         bool("autoCreateSubscriptionGroup", \.autoCreateSubscriptionGroup),
         int32("defaultTopicQueueNums", \.defaultTopicQueueNums, 1...1024),
@@ -302,7 +312,7 @@ public struct BrokerConfig: Sendable {
     /// on every request or round.
     public static let restartOnlyKeys: Set<String> = Set([
         "brokerClusterName", "brokerName", "brokerId", "brokerIP1", "brokerIP2", "listenPort", "haListenPort",
-        "registerNameServerPeriod", "flushConsumerOffsetInterval", "pullHoldCheckIntervalMs",
+        "grpcServerPort", "enableGrpcServer", "registerNameServerPeriod", "flushConsumerOffsetInterval", "pullHoldCheckIntervalMs",
         "rebalanceLockMaxLiveTime", "rocketmq.broker.rebalance.lockMaxLiveTime", "brokerFastFailureEnable",
         "writeBufferHighWaterMark", "writeBufferLowWaterMark", "serverChannelMaxIdleTimeSeconds", "serverMaxConnectionsPercent",
         "enableControllerMode", "controllerAddr", "brokerHeartbeatInterval", "controllerHeartBeatTimeoutMills",

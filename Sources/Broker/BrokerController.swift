@@ -39,7 +39,7 @@ public final class BrokerController: Sendable {
     let background = BackgroundTasks(name: "broker")
     /// The store's arrival callback reaches the hold service (which reads the store) through this relay,
     /// emptied at shutdown so nothing keeps a stopped broker's store (and its files) alive.
-    private let arrivalRelay = Mutex<ArrivalRelay?>(nil)
+    let arrivalRelay = Mutex<ArrivalRelay?>(nil)
     /// Wake-ups for the registration job; the newest one is kept, so a burst of changes registers once.
     private let registrationRequests = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     /// Requests counted, and callers waiting for a registration that covers theirs (RegistrationWaiters).
@@ -459,13 +459,20 @@ struct ClientHousekeepingService: RemotingChannelEventListener {
     func channelClosed(_ channel: RemotingChannel) async { controller.channelClosed(channel) }
 }
 
-/// Forwards store arrivals (dispatcher thread) to the hold service once it exists.
+/// Forwards store arrivals (dispatcher thread) to the hold service once it exists, and to one more
+/// listener (the gRPC endpoint's held receives) when set; both read under one lock.
 final class ArrivalRelay: Sendable {
-    private let service = Mutex<PullRequestHoldService?>(nil)
-    func set(_ s: PullRequestHoldService) { service.withLock { $0 = s } }
-    func clear() { service.withLock { $0 = nil } }
+    private struct Targets {
+        var service: PullRequestHoldService?
+        var listener: (@Sendable (MessageArrival) -> Void)?
+    }
+    private let targets = Mutex(Targets())
+    func set(_ s: PullRequestHoldService) { targets.withLock { $0.service = s } }
+    func setListener(_ l: (@Sendable (MessageArrival) -> Void)?) { targets.withLock { $0.listener = l } }
+    func clear() { targets.withLock { $0 = Targets() } }
     func arrived(_ a: MessageArrival) {
-        guard let s = service.withLock({ $0 }) else { return }
-        s.notifyMessageArriving(topic: a.topic, queueId: a.queueId, maxOffset: a.nextQueueOffset, tagsCode: a.tagsCode)
+        let t = targets.withLock { $0 }
+        t.service?.notifyMessageArriving(topic: a.topic, queueId: a.queueId, maxOffset: a.nextQueueOffset, tagsCode: a.tagsCode)
+        t.listener?(a)
     }
 }

@@ -23,53 +23,60 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
         } catch {
             return request.makeResponse(.systemError, remark: "\(error)")
         }
+        guard let (code, remark) = await endTransaction(header, from: channel.remoteAddress, remark: request.remark) else { return nil }
+        return request.makeResponse(code, remark: remark)
+    }
+
+    /// Ends one transaction as END_TRANSACTION asks (also BrokerController.localEndTransaction): the
+    /// answer's code and remark, or nil when there is nothing to answer (the state is still unknown).
+    func endTransaction(_ header: EndTransactionRequestHeader, from remoteAddress: String, remark: String?) async -> (ResponseCode, String?)? {
         if bridge.store.isSlave {
             logger.warning("Message store is slave mode, so end transaction is forbidden.")
-            return request.makeResponse(.slaveNotAvailable)
+            return (.slaveNotAvailable, nil)
         }
         let source = header.fromTransactionCheck ? "check answer" : "end transaction"
         switch header.commitOrRollback {
         case MessageSysFlag.transactionCommitType:
             break
         case MessageSysFlag.transactionRollbackType:
-            logger.info("\(source) from producer \(channel.remoteAddress): rollback",
+            logger.info("\(source) from producer \(remoteAddress): rollback",
                                    metadata: ["msgId": "\(header.msgId)", "commitLogOffset": "\(header.commitLogOffset)"])
         default:
             // Unknown (0) or anything else: the half message stays pending for the check service.
-            logger.info("\(source) from producer \(channel.remoteAddress): still pending",
-                                   metadata: ["msgId": "\(header.msgId)", "remark": "\(request.remark ?? "")"])
+            logger.info("\(source) from producer \(remoteAddress): still pending",
+                                   metadata: ["msgId": "\(header.msgId)", "remark": "\(remark ?? "")"])
             return nil
         }
 
         guard let half = bridge.halfMessage(commitLogOffset: header.commitLogOffset) else {
-            return request.makeResponse(.systemError, remark: "Find prepared transaction message failed")
+            return (.systemError, "Find prepared transaction message failed")
         }
         let properties = MessageProperties.decode(half.properties)
         if let refusal = Self.checkPrepareMessage(half, properties: properties, header) {
             logger.warning("end transaction refused: \(refusal)",
-                                      metadata: ["producerGroup": "\(header.producerGroup)", "remote": "\(channel.remoteAddress)"])
-            return request.makeResponse(.systemError, remark: refusal)
+                                      metadata: ["producerGroup": "\(header.producerGroup)", "remote": "\(remoteAddress)"])
+            return (.systemError, refusal)
         }
         if rejectCommitOrRollback(header, half: half, properties: properties) {
             logger.warning("end transaction after the first check time, wait for the check",
                                       metadata: ["msgId": "\(header.msgId)", "commitLogOffset": "\(header.commitLogOffset)"])
-            return request.makeResponse(.illegalOperation, remark: "Message commit fail [producer end]. currentTimeMillis - bornTime > checkImmunityTime")
+            return (.illegalOperation, "Message commit fail [producer end]. currentTimeMillis - bornTime > checkImmunityTime")
         }
 
         if header.commitOrRollback == MessageSysFlag.transactionRollbackType {
             await bridge.putOpMessage(halfQueueId: half.queueId, halfQueueOffset: half.queueOffset)
-            return request.makeResponse(.success)
+            return (.success, nil)
         }
         guard let final = Self.endMessageTransaction(half, properties: properties, commitLogOffset: header.commitLogOffset) else {
-            return request.makeResponse(.systemError, remark: "the half message has no REAL_TOPIC/REAL_QID")
+            return (.systemError, "the half message has no REAL_TOPIC/REAL_QID")
         }
         let result = await bridge.store.putMessage(final)
-        let response = Self.response(to: request, result)
-        if response.responseCode == .success {
+        let answer = Self.answer(result)
+        if answer.0 == .success {
             stats.recordPut(messages: 1, bytes: final.body.count, ok: true)
             await bridge.putOpMessage(halfQueueId: half.queueId, halfQueueOffset: half.queueOffset)
         }
-        return response
+        return answer
     }
 
     /// The request must name the half message exactly: its producer group and both of its offsets.
@@ -101,21 +108,21 @@ struct EndTransactionProcessor: RemotingRequestProcessor {
     }
 
     /// Store status → answer; "stored but not flushed" counts as success, as in RocketMQ.
-    static func response(to request: RemotingCommand, _ result: PutMessageResult) -> RemotingCommand {
+    static func answer(_ result: PutMessageResult) -> (ResponseCode, String?) {
         switch result.status {
         case .putOk, .flushDiskTimeout, .flushSlaveTimeout, .slaveNotAvailable, .inSyncReplicasNotEnough:
             // Stored; a slave or the disk being late does not undo the commit (Java answers SUCCESS too).
-            return request.makeResponse(.success)
+            return (.success, nil)
         case .createMappedFileFailed:
-            return request.makeResponse(.systemError, remark: "Create mapped file failed.")
+            return (.systemError, "Create mapped file failed.")
         case .messageIllegal, .propertiesSizeExceeded:
-            return request.makeResponse(.messageIllegal, remark: "The message is illegal, maybe msg body or properties length not matched.")
+            return (.messageIllegal, "The message is illegal, maybe msg body or properties length not matched.")
         case .serviceNotAvailable:
-            return request.makeResponse(.serviceNotAvailable, remark: "Service not available now.")
+            return (.serviceNotAvailable, "Service not available now.")
         case .flushQueueFull, .osPageCacheBusy:
-            return request.makeResponse(.systemBusy, remark: result.remark ?? result.status.rawValue)
+            return (.systemBusy, result.remark ?? result.status.rawValue)
         case .unknownError:
-            return request.makeResponse(.systemError, remark: "UNKNOWN_ERROR")
+            return (.systemError, "UNKNOWN_ERROR")
         }
     }
 }

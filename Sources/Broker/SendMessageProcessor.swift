@@ -190,17 +190,7 @@ struct SendMessageProcessor: RemotingRequestProcessor {
     func finish(_ p: PreparedSend, _ result: PutMessageResult) -> RemotingCommand {
         environment.recordPut(messages: Int(result.append?.messageCount ?? 0), bytes: p.bodyBytes, ok: result.isOk)
         var responseHeader = p.responseHeader
-        let code: ResponseCode
-        switch result.status {
-        case .putOk: code = .success
-        case .flushDiskTimeout: code = .flushDiskTimeout
-        case .flushSlaveTimeout: code = .flushSlaveTimeout
-        case .slaveNotAvailable: code = .slaveNotAvailable
-        case .messageIllegal, .propertiesSizeExceeded: code = .messageIllegal
-        case .serviceNotAvailable: code = .serviceNotAvailable
-        case .flushQueueFull, .osPageCacheBusy: code = .systemBusy
-        case .createMappedFileFailed, .unknownError, .inSyncReplicasNotEnough: code = .systemError
-        }
+        let code = Self.responseCode(result.status)
         if let append = result.append, result.isStored {
             responseHeader.msgId = append.messageId
             responseHeader.queueId = p.queueId
@@ -209,6 +199,20 @@ struct SendMessageProcessor: RemotingRequestProcessor {
             return p.answerTo.makeResponse(code, remark: code == .success ? nil : result.status.rawValue, header: responseHeader)
         }
         return p.answerTo.makeResponse(code, remark: result.remark ?? result.status.rawValue, header: responseHeader)
+    }
+
+    /// The code a send is answered with for a store put's status (remoting sends and LocalSend alike).
+    static func responseCode(_ status: PutMessageStatus) -> ResponseCode {
+        switch status {
+        case .putOk: return .success
+        case .flushDiskTimeout: return .flushDiskTimeout
+        case .flushSlaveTimeout: return .flushSlaveTimeout
+        case .slaveNotAvailable: return .slaveNotAvailable
+        case .messageIllegal, .propertiesSizeExceeded: return .messageIllegal
+        case .serviceNotAvailable: return .serviceNotAvailable
+        case .flushQueueFull, .osPageCacheBusy: return .systemBusy
+        case .createMappedFileFailed, .unknownError, .inSyncReplicasNotEnough: return .systemError
+        }
     }
 
     /// The producer's address as stored in BORNHOST (IPv4 if at all possible, clients decode v4 only), from

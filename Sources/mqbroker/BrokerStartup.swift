@@ -4,6 +4,7 @@
 
 import ArgumentParser
 import Broker
+import BrokerGrpc
 import Common
 import Dispatch
 import Foundation
@@ -105,13 +106,28 @@ struct BrokerStartup: AsyncParsableCommand {
             try? await group.shutdownGracefully()
             throw ExitCode.failure
         }
+        // The gRPC endpoint for RocketMQ 5.x clients (enableGrpcServer, grpcServerPort): a port that cannot be
+        // bound stops the broker, as a taken listenPort does.
+        var grpc: GrpcMessagingServer?
+        if brokerConfig.enableGrpcServer {
+            do {
+                grpc = try await GrpcMessagingServer.start(broker: controller, port: brokerConfig.effectiveGrpcPort, logger: logger)
+            } catch {
+                logger.error("The broker failed to start: \(error)")
+                await controller.shutdown()
+                try? await group.shutdownGracefully()
+                throw ExitCode.failure
+            }
+        }
         let c = controller.brokerConfig
         var tip = "The broker[\(c.brokerName), \(c.brokerAddr)] boot success. serializeType=JSON"
         if !c.namesrvAddr.isEmpty { tip += " and name server is \(c.namesrvAddr)" }
         sink.write(tip)
+        if let grpc { sink.write("The broker[\(c.brokerName), \(c.brokerAddr)] gRPC endpoint for RocketMQ 5.x clients on port \(grpc.port)") }
 
         let sig = await stops.first()
         logger.info("shutdown hook was invoked", metadata: ["signal": "\(sig)"])
+        await grpc?.shutdown()
         await controller.shutdown()
         try? await group.shutdownGracefully()
         logger.info("The broker[\(c.brokerName), \(c.brokerAddr)] shutdown OK")

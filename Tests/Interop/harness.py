@@ -144,6 +144,9 @@ class Broker:
             # Chosen once: the default (listenPort + 1) may be taken by some client's ephemeral port by the
             # time the master restarts on the same listen port.
             self.conf["haListenPort"] = str(free_port())
+        # The gRPC endpoint (RocketMQ 5.x clients), chosen once like haListenPort: a restart keeps it, and
+        # the default 8081 would collide between brokers.
+        self.conf["grpcServerPort"] = str(free_port())
         self.conf.update(extra)
         self.child = None
         self.addr = None

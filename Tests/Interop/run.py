@@ -6,6 +6,7 @@
 #
 #   .build-py/venv/bin/python Tests/Interop/run.py [test_basic ...]
 #   APUS_BIN=dir (default .build/debug), APUS_INTEROP_TIMEOUT=seconds per module (default 300),
+#   APUS_PY5=python of the RocketMQ 5.x client's venv for test_v5_* (default .build-py/venv5/bin/python),
 #   APUS_INTEROP_KEEP=1 keeps the temp directory of a failed run.
 #
 # The last line is "interop: N passed, N failed".
@@ -30,13 +31,21 @@ def count_tests(path):
         return max(1, len(re.findall(r"^\s+def test_", f.read(), re.M)))
 
 
+def python_for(name):
+    """test_v5_* modules use the RocketMQ 5.x Python client, which lives in a venv of its own ($APUS_PY5):
+    it installs a package named `rocketmq`, as the 0.4.4 client of the other modules does."""
+    if name.startswith("test_v5_"):
+        return os.path.abspath(os.environ.get("APUS_PY5") or os.path.join(REPO, ".build-py", "venv5", "bin", "python"))
+    return sys.executable
+
+
 def run_module(name, root, timeout):
     """Runs one module; returns (passed, failed, seconds)."""
     home = os.path.join(root, "home-" + name)
     os.makedirs(home)
     env = dict(os.environ, HOME=home, APUS_INTEROP_TMP=root, PYTHONUNBUFFERED="1")
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "unittest", "-v", name], cwd=HERE, env=env,
+    proc = subprocess.Popen([python_for(name), "-m", "unittest", "-v", name], cwd=HERE, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     timed_out = threading.Event()
 

@@ -165,6 +165,8 @@ public final class Cluster: @unchecked Sendable {
             "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
             "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "10000",
             "haListenPort": String(haListenPort),
+            // Any free port for the gRPC endpoint, also on a restart with a fixed listenPort (8081 otherwise).
+            "grpcServerPort": "0",
         ]
         for (k, v) in extraConfig { conf[k] = v }
         let text = conf.keys.sorted().map { "\($0)=\(conf[$0] ?? "")" }.joined(separator: "\n") + "\n"
@@ -189,7 +191,7 @@ public final class Cluster: @unchecked Sendable {
             "brokerClusterName": "TestCluster", "brokerName": "broker-a", "brokerId": "1", "brokerIP1": slaveHost,
             "brokerRole": "SLAVE", "listenPort": "0", "storePathRootDir": slaveStoreDirectory.path,
             "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
-            "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "2000",
+            "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "2000", "grpcServerPort": "0",
         ]
         for (k, v) in slaveConfig { conf[k] = v }
         let text = conf.keys.sorted().map { "\($0)=\(conf[$0] ?? "")" }.joined(separator: "\n") + "\n"
