@@ -170,6 +170,7 @@ final class ControllerDeployment: @unchecked Sendable {
             "mappedFileSizeCommitLog": String(64 * 1024 * 1024), "mappedFileSizeConsumeQueue": "300000",
             "flushDiskType": "ASYNC_FLUSH", "registerNameServerPeriod": "2000",
             "enableControllerMode": "true", "controllerAddr": controllerAddrs.joined(separator: ";"),
+            "grpcServerPort": "0",  // any free port: brokers on loopback would all want 8081
         ]
         for (k, v) in extra { conf[k] = v }
         try FileManager.default.createDirectory(at: b.directory, withIntermediateDirectories: true)
