@@ -168,7 +168,13 @@ final class ControllerFailoverTests: XCTestCase {
             try await waitUntil("a SEND_OK from the new master after kill \(round + 1)", timeout: .seconds(60)) {
                 log.first(after: killedAt, excluding: oldHost) != nil
             }
-            if let first = log.first(after: killedAt, excluding: oldHost) { failoverMs.append(first.atMs - killedAt) }
+            if let first = log.first(after: killedAt, excluding: oldHost) {
+                failoverMs.append(first.atMs - killedAt)
+                // The consumer follows the new master: it is given that message while the loop goes on.
+                try await waitUntil("the consumer given the new master's first SEND_OK after kill \(round + 1)", timeout: .seconds(30)) {
+                    received.all.contains(first.body)
+                }
+            }
             try await d.startBroker(slot, extra: Self.brokerKeys)
         }
 
