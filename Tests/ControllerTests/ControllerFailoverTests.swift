@@ -1,11 +1,12 @@
 // Controller-mode failover against real processes (issue 11, must-show 1 and 3). A three-member etcd, two
 // mqcontrollers, a NameServer and three brokers of one name (SYNC_MASTER, inSyncReplicas=2,
 // minInSyncReplicas=2, allAckInSyncStateSet=true), on network-namespace hosts where this process may make
-// them, else on loopback. Producers send all along; the master is killed with SIGKILL
-// APUS_CONTROLLER_KILLS times (default 3) and restarted each time: a replica of the SyncStateSet is elected
-// (no unclean election), producers resume, no SEND_OK message is lost, and every replica's CommitLog equals
-// the master's up to its end (the old master truncated what it alone held). The time from the kill to the
-// first SEND_OK from the new master is printed.
+// them, else on loopback. Producers send and a push consumer (the Swift client, in this process) consumes all
+// along; the master is killed with SIGKILL APUS_CONTROLLER_KILLS times (default 3) and restarted each time: a
+// replica of the SyncStateSet is elected (no unclean election), producers resume, no SEND_OK message is lost,
+// every replica's CommitLog equals the master's up to its end (the old master truncated what it alone held),
+// and the consumer receives every acknowledged message at least once (awaited up to 60 s after the last
+// kill). The time from the kill to the first SEND_OK from the new master is printed.
 
 import ApusTestSupport
 import Client
@@ -143,6 +144,11 @@ final class ControllerFailoverTests: XCTestCase {
             }
         }
 
+        // A push consumer through all the kills, from the topic's first offset, recording bodies.
+        let received = ReceivedLog()
+        let consumer = try await ControllerTraffic.startConsumer(namesrv: d.namesrvAddr, topic: topic,
+                                                                 group: "failover-consumer", received: received)
+
         var failoverMs: [Int64] = []
         for round in 0..<kills {
             try await waitUntil("SyncStateSet of all three before kill \(round + 1)", timeout: .seconds(60)) {
@@ -162,7 +168,13 @@ final class ControllerFailoverTests: XCTestCase {
             try await waitUntil("a SEND_OK from the new master after kill \(round + 1)", timeout: .seconds(60)) {
                 log.first(after: killedAt, excluding: oldHost) != nil
             }
-            if let first = log.first(after: killedAt, excluding: oldHost) { failoverMs.append(first.atMs - killedAt) }
+            if let first = log.first(after: killedAt, excluding: oldHost) {
+                failoverMs.append(first.atMs - killedAt)
+                // The consumer follows the new master: it is given that message while the loop goes on.
+                try await waitUntil("the consumer given the new master's first SEND_OK after kill \(round + 1)", timeout: .seconds(30)) {
+                    received.all.contains(first.body)
+                }
+            }
             try await d.startBroker(slot, extra: Self.brokerKeys)
         }
 
@@ -191,10 +203,19 @@ final class ControllerFailoverTests: XCTestCase {
         let lost = acked.filter { !stored.contains($0.body) }
         XCTAssertTrue(lost.isEmpty, "\(lost.count) of \(acked.count) acknowledged messages lost, e.g. \(lost.prefix(5).map(\.body))")
 
+        // The consumer receives every acknowledged message at least once.
+        let consumeDeadline = ContinuousClock.now + .seconds(60)
+        while !received.missing(acked).isEmpty && ContinuousClock.now < consumeDeadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let unconsumed = received.missing(acked)
+        XCTAssertTrue(unconsumed.isEmpty, "\(unconsumed.count) of \(acked.count) acknowledged messages never consumed, e.g. \(unconsumed.prefix(5))")
+        await consumer.shutdown()
+
         let sorted = failoverMs.sorted()
         let median = sorted.isEmpty ? 0 : sorted[sorted.count / 2]
         let truncations = d.allBrokerOutput.components(separatedBy: "CommitLog truncated from").count - 1
-        print("controller failover: \(kills) kills, \(acked.count) messages acknowledged, none lost, \(truncations) returning masters truncated; kill to first SEND_OK on the new master: median \(median) ms, max \(sorted.last ?? 0) ms (all: \(failoverMs)); refused sends: \(log.failureCounts)")
+        print("controller failover: \(kills) kills, \(acked.count) messages acknowledged, none lost, \(received.all.count) distinct consumed, \(truncations) returning masters truncated; kill to first SEND_OK on the new master: median \(median) ms, max \(sorted.last ?? 0) ms (all: \(failoverMs)); refused sends: \(log.failureCounts)")
         XCTAssertEqual(failoverMs.count, kills)
 
         await wire.shutdown()

@@ -3,6 +3,11 @@
 // of its SyncStateSet; meanwhile it acknowledges nothing (its SyncStateSet replicas are gone and it cannot
 // shrink the set without the controller), so the split brain loses no SEND_OK message. When the link is
 // back it steps down, cuts what only it stored and follows the new master. Needs network namespaces (root).
+//
+// Must-show 2a's three points: zero acknowledged messages lost (the only SEND_OKs, "before" and "after", are in
+// the final CommitLog every broker holds byte for byte); at most one master accepting writes (the cut-off master,
+// the only other one that could, answers every send FLUSH_SLAVE_TIMEOUT, never SEND_OK, and its consumers see
+// none of them); service back after healing (a SEND_OK from the new master, all three in the SyncStateSet).
 
 import ApusTestSupport
 import Client
