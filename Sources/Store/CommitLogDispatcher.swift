@@ -94,6 +94,27 @@ final class CommitLogDispatcher {
         return storeTimestampMs + delayLevelTableMs[min(level, delayLevelTableMs.count) - 1]
     }
 
+    /// Builds the index entries of the record at `record` only (dispatch, and a replica's truncation
+    /// re-indexing what lies below its cut).
+    func dispatchIndex(record: UnsafeRawPointer, info: apus_record_info) {
+        guard let index else { return }
+        let topic = UnsafeRawBufferPointer(start: record + Int(info.topic_pos), count: Int(info.topic_len))
+        let props = UnsafeRawBufferPointer(start: record + Int(info.props_pos), count: Int(info.props_len))
+        // The index only serves queries by key: a record it cannot take (no room for a new IndexFile on a
+        // small or full disk) is delivered all the same, without index entries, as RocketMQ's
+        // buildIndex does ("build index error, stop building index"). Dispatch must not stall on it.
+        do {
+            if let rolled = try index.buildIndex(topic: topic, uniqKey: Self.property("UNIQ_KEY", in: props),
+                                                 keys: Self.property("KEYS", in: props), physicalOffset: info.physical_offset,
+                                                 storeTimestampMs: info.store_timestamp_ms, sysFlag: info.sys_flag, ring: ring) {
+                checkpoint.indexMsgTimestampMs = rolled
+                try? checkpoint.flush()
+            }
+        } catch {
+            indexSkipped(error, physicalOffset: info.physical_offset)
+        }
+    }
+
     /// Dispatches the record at `record` (already validated, `info` from apus_record_check).
     func dispatch(record: UnsafeRawPointer, info: apus_record_info) throws(StoreError) {
         let topic = UnsafeRawBufferPointer(start: record + Int(info.topic_pos), count: Int(info.topic_len))
@@ -111,21 +132,7 @@ final class CommitLogDispatcher {
             checkpoint.logicsMsgTimestampMs = info.store_timestamp_ms
             cq = q
         }
-        if let index {
-            // The index only serves queries by key: a record it cannot take (no room for a new IndexFile on a
-            // small or full disk) is delivered all the same, without index entries, as RocketMQ's
-            // buildIndex does ("build index error, stop building index"). Dispatch must not stall on it.
-            do {
-                if let rolled = try index.buildIndex(topic: topic, uniqKey: Self.property("UNIQ_KEY", in: props),
-                                                     keys: Self.property("KEYS", in: props), physicalOffset: info.physical_offset,
-                                                     storeTimestampMs: info.store_timestamp_ms, sysFlag: info.sys_flag, ring: ring) {
-                    checkpoint.indexMsgTimestampMs = rolled
-                    try? checkpoint.flush()
-                }
-            } catch {
-                indexSkipped(error, physicalOffset: info.physical_offset)
-            }
-        }
+        dispatchIndex(record: record, info: info)
         if let listener, let cq {
             listener(MessageArrival(topic: cq.topic, queueId: cq.queueId, nextQueueOffset: info.queue_offset + 1,
                                     tagsCode: tagsCode, storeTimestampMs: info.store_timestamp_ms))

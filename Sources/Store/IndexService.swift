@@ -158,7 +158,32 @@ final class IndexService: Sendable {
             }
             if h.begin_timestamp_ms < beginMs { break }
         }
-        return QueryResult(physicalOffsets: out.sorted(), indexLastUpdateTimestampMs: lastTs, indexLastUpdatePhysicalOffset: lastPhy)
+        // One offset once: a record whose keys straddled a file roll is indexed whole again when a truncation
+        // or recovery rebuilds the later file, next to the entries the earlier file kept.
+        var offsets: [Int64] = []
+        offsets.reserveCapacity(out.count)
+        for o in out.sorted() where offsets.last != o { offsets.append(o) }
+        return QueryResult(physicalOffsets: offsets, indexLastUpdateTimestampMs: lastTs, indexLastUpdatePhysicalOffset: lastPhy)
+    }
+
+    /// A replica's truncation at `physicalOffset`: deletes the newest files holding an entry for a record at
+    /// or past it (entries are in CommitLog order, so those are a run at the end). Returns the physical
+    /// offset of the first record the deleted files indexed (the caller rebuilds entries from there up to
+    /// the cut from the CommitLog), or nil when no file was deleted.
+    func truncate(physicalOffset: Int64) -> Int64? {
+        let doomed: [MappedFile] = files.withLock { list in
+            guard let first = list.firstIndex(where: { Self.header($0).end_physical_offset >= physicalOffset }) else { return [] }
+            defer { list.removeSubrange(first...) }
+            return Array(list[first...])
+        }
+        guard let first = doomed.first else { return nil }
+        let from = Self.header(first).begin_physical_offset
+        for f in doomed {
+            logger.info("deleting index file \(f.path) (entries past the CommitLog truncation at \(physicalOffset); rebuilt from \(from))")
+            f.destroy()
+        }
+        syncDirectory(directory)
+        return from
     }
 
     /// Deletes files (never the last) whose data lies wholly below the CommitLog's min offset.

@@ -143,8 +143,9 @@ extension MessageStore {
     /// Cuts the CommitLog at `physicalOffset` (a record boundary) and everything built from what lies past it
     /// (RocketMQ's truncateFiles for a returning replica, controller mode): the bytes are zeroed and synced
     /// (a later recovery must not find them), later files deleted, ConsumeQueue units pointing at or past it
-    /// dropped, dispatch moved back and the next queue offsets re-read. Index entries past the cut stay (a
-    /// key query checks what it reads, as after RocketMQ's truncation). Only on a slave whose HA client does
+    /// dropped, index files holding entries at or past it deleted and rebuilt from the CommitLog up to the cut
+    /// (so a key query finds neither cut records nor, once replication overwrote them, records of the old
+    /// bytes), dispatch moved back and the next queue offsets re-read. Only on a slave whose HA client does
     /// not append meanwhile; between two dispatch passes.
     public func truncateFiles(toPhysicalOffset offset: Int64) {
         precondition(isSlave, "only a replica's CommitLog is truncated")
@@ -167,6 +168,10 @@ extension MessageStore {
             commitLog.resetTail()
             if commitLog.flushedWhere > offset { commitLog.flushedWhere = offset }
             consumeQueues.truncateDirty(physicalOffset: offset)
+            if let from = index?.truncate(physicalOffset: offset), from < offset {
+                let n = reput.reindex(from: from, to: min(offset, reput.reputFromOffset))
+                logger.info("index rebuilt for \(n) record(s) from CommitLog offset \(from) up to the truncation at \(offset)")
+            }
             if reput.reputFromOffset > offset { reput.reputFromOffset = offset }
             reput.resetCache()
             commitLog.setTopicQueueTable(consumeQueues.topicQueueTable())

@@ -88,6 +88,38 @@ final class ReputMessageService: Sendable {
     /// Runs `body` between two dispatch passes (a replica's truncation).
     func withDispatchPaused<T>(_ body: () -> T) -> T { passLock.withLock { _ in body() } }
 
+    /// Builds the index entries of the records in [`from`, `to`) again (a replica's truncation dropped the
+    /// index files holding them). Only inside `withDispatchPaused`; `from` is a record start (or below the
+    /// CommitLog's min offset).
+    func reindex(from: Int64, to end: Int64) -> Int {
+        var from = max(from, commitLog.minOffset)
+        var records = 0
+        while from < end, let file = commitLog.queue.findMappedFile(offset: from) {
+            let limit = min(file.wrotePosition, end - file.startOffset)
+            var pos = from - file.startOffset
+            var rolled = false
+            while pos < limit {
+                var info = apus_record_info()
+                let kind = apus_record_check(file.base + Int(pos), Int(limit - pos), 0, &info)
+                if kind == APUS_RECORD_BLANK {
+                    rolled = true
+                    break
+                }
+                if kind < 0 {
+                    logger.error("re-indexing stopped at CommitLog offset \(file.startOffset + pos) (errno \(-kind))")
+                    return records
+                }
+                dispatcher.dispatchIndex(record: file.base + Int(pos), info: info)
+                records += 1
+                pos += Int64(info.total_size)
+            }
+            let next = rolled ? file.endOffset : file.startOffset + pos
+            if next <= from { break }
+            from = next
+        }
+        return records
+    }
+
     /// Dispatches what is available; false if a record could not be dispatched.
     @discardableResult
     private func doReput() -> Bool {

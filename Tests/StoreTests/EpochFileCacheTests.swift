@@ -1,6 +1,6 @@
 // EpochFileCacheTests: controller mode's epoch file (EpochFileCache) and a replica's truncation
 // (MessageStore.truncateFiles): where two logs part, what the file keeps across a restart, and that a cut
-// CommitLog, its ConsumeQueues and the next queue offsets agree, before and after a restart.
+// CommitLog, its ConsumeQueues, the next queue offsets and the index agree, before and after a restart.
 
 import Foundation
 import Testing
@@ -78,5 +78,61 @@ struct EpochFileCacheTests {
         #expect(reopened.maxOffsetInQueue(topic: "TopicTest", queueId: 0) == 21)
         let r = await reopened.putMessage(message(queue: 0, body: Array(repeating: 1, count: 10)))
         #expect(r.append?.queueOffset == 21)
+    }
+
+    @Test func aTruncatedReplicasKeyQueriesFindNothingPastTheCutAndThenTheNewRecords() async throws {
+        let dir = TestDirs.make("truncate-index")
+        defer { TestDirs.remove(dir) }
+        let config = smallConfig(dir, segmentBytes: 8 * 1024) // 64 index entries a file: 3 per message
+        func uniqs(_ store: MessageStore, _ key: String) -> [String] {
+            store.queryMessage(topic: "TopicTest", key: key, maxNum: 64, beginMs: 0, endMs: Int64.max)
+                .messages.compactMap(decode).compactMap { $0.properties["UNIQ_KEY"] }.sorted()
+        }
+        let oldK3 = (0..<40).filter { $0 % 5 == 3 }.map { "U\($0)" }
+        let newK3 = (0..<20).filter { $0 % 5 == 3 }.map { "V\($0)" }
+        do {
+            let store = try MessageStore(config: config)
+            store.start()
+            var offsets: [Int64] = []
+            for i in 0..<60 {
+                let r = await store.putMessage(message(body: bytes(100), keys: "k\(i % 5) old\(i)", uniq: "U\(i)"))
+                offsets.append(try #require(r.append).physicalOffset)
+            }
+            #expect(eventually { store.dispatchBehindBytes == 0 })
+            #expect(listDirectory(dir + "/index").count >= 3)
+            #expect(uniqs(store, "k3").count == 12)
+            store.changeToSlave()
+            store.truncateFiles(toPhysicalOffset: offsets[40])
+            // Records below the cut are found by every key, none past it.
+            #expect(uniqs(store, "k3") == oldK3.sorted())
+            #expect(uniqs(store, "old39") == ["U39"])
+            #expect(uniqs(store, "U7") == ["U7"])
+            #expect(uniqs(store, "old45").isEmpty)
+            #expect(uniqs(store, "U40").isEmpty)
+            // Other records at the cut's offsets on (a new master's), with the same keys: found, and only they.
+            #expect(await store.changeToMaster(.asyncMaster))
+            var newOffsets: [Int64] = []
+            for j in 0..<20 {
+                let r = await store.putMessage(message(body: bytes(150), keys: "k\(j % 5) new\(j)", uniq: "V\(j)"))
+                newOffsets.append(try #require(r.append).physicalOffset)
+            }
+            #expect(newOffsets.first == offsets[40])
+            #expect(eventually { store.dispatchBehindBytes == 0 })
+            #expect(uniqs(store, "k3") == (oldK3 + newK3).sorted())
+            #expect(uniqs(store, "old45").isEmpty)
+            #expect(uniqs(store, "U45").isEmpty)
+            #expect(uniqs(store, "new7") == ["V7"])
+            let v7 = store.queryMessage(topic: "TopicTest", key: "V7", maxNum: 64, beginMs: 0, endMs: Int64.max)
+            #expect(v7.messages.compactMap(decode).map { $0.physicalOffset } == [newOffsets[7]])
+            store.shutdown()
+        }
+        let reopened = try MessageStore(config: config)
+        reopened.start()
+        defer { reopened.shutdown() }
+        #expect(uniqs(reopened, "k3") == (oldK3 + newK3).sorted())
+        #expect(uniqs(reopened, "old45").isEmpty)
+        #expect(uniqs(reopened, "U45").isEmpty)
+        #expect(uniqs(reopened, "U12") == ["U12"])
+        #expect(uniqs(reopened, "new7") == ["V7"])
     }
 }
